@@ -1,0 +1,1 @@
+// Replaced when data streams land (issue 4).

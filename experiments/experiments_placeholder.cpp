@@ -1,0 +1,1 @@
+// Replaced when the demo and reports land (issue 7).

@@ -1,0 +1,131 @@
+#include "model/torch_compat.h"
+
+#include <ATen/autocast_mode.h>
+
+#include <cmath>
+
+namespace grove::compat {
+
+std::string torch_version() {
+  return std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." +
+         std::to_string(TORCH_VERSION_PATCH);
+}
+
+bool cuda_available() { return torch::cuda::is_available(); }
+
+bool has_native_grouped_mm(const torch::Device& device, torch::ScalarType dtype) {
+  if constexpr (kTorchAtLeast2_8) {
+    return device.is_cuda() && dtype == torch::kBFloat16;
+  }
+  return false;
+}
+
+torch::Tensor grouped_mm_loop(const torch::Tensor& a, const torch::Tensor& b,
+                              const std::vector<int64_t>& host_offsets) {
+  TORCH_CHECK(a.dim() == 2 && b.dim() == 3, "grouped_mm: expected a [M, K] and b [G, K, N]");
+  TORCH_CHECK(static_cast<int64_t>(host_offsets.size()) == b.size(0), "grouped_mm: offsets must have G entries");
+  std::vector<torch::Tensor> pieces;
+  pieces.reserve(host_offsets.size() + 1);
+  int64_t start = 0;
+  for (size_t g = 0; g < host_offsets.size(); ++g) {
+    const int64_t end = host_offsets[g];
+    TORCH_CHECK(end >= start && end <= a.size(0), "grouped_mm: offsets must be non-decreasing and <= M");
+    if (end > start) pieces.push_back(torch::matmul(a.slice(0, start, end), b[static_cast<int64_t>(g)]));
+    start = end;
+  }
+  if (start < a.size(0)) pieces.push_back(torch::zeros({a.size(0) - start, b.size(2)}, a.options()));
+  if (pieces.empty()) return torch::zeros({0, b.size(2)}, a.options());
+  return torch::cat(pieces, 0);
+}
+
+torch::Tensor grouped_mm(const torch::Tensor& a, const torch::Tensor& b, const torch::Tensor& offsets) {
+#if (TORCH_VERSION_MAJOR > 2) || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 8)
+  if (has_native_grouped_mm(a.device(), a.scalar_type()) && b.scalar_type() == a.scalar_type()) {
+    return at::_grouped_mm(a, b, offsets);
+  }
+#endif
+  const torch::Tensor host = offsets.to(torch::kCPU, torch::kLong);
+  std::vector<int64_t> host_offsets(host.data_ptr<int64_t>(), host.data_ptr<int64_t>() + host.numel());
+  return grouped_mm_loop(a, b, host_offsets);
+}
+
+torch::Tensor attention_reference(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                  bool is_causal) {
+  const double scale = 1.0 / std::sqrt(static_cast<double>(q.size(-1)));
+  torch::Tensor scores = torch::matmul(q, k.transpose(-2, -1)) * scale;
+  if (is_causal) {
+    const int64_t t = q.size(-2);
+    const int64_t s = k.size(-2);
+    // Query i may attend to keys j <= i + (s - t): aligned at the end, as SDPA does.
+    const torch::Tensor mask =
+        torch::ones({t, s}, torch::TensorOptions().dtype(torch::kBool).device(q.device())).triu(s - t + 1);
+    scores = scores.masked_fill(mask, -std::numeric_limits<float>::infinity());
+  }
+  const torch::Tensor probs = torch::softmax(scores.to(torch::kFloat), -1).to(q.scalar_type());
+  return torch::matmul(probs, v);
+}
+
+torch::Tensor scaled_dot_product_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                           bool is_causal) {
+#if TORCH_VERSION_MAJOR >= 2
+  return at::scaled_dot_product_attention(q, k, v, /*attn_mask=*/{}, /*dropout_p=*/0.0, is_causal);
+#else
+  return attention_reference(q, k, v, is_causal);
+#endif
+}
+
+#if TORCH_VERSION_MAJOR >= 2
+bool autocast_enabled(torch::DeviceType device_type) { return at::autocast::is_autocast_enabled(device_type); }
+torch::ScalarType autocast_dtype(torch::DeviceType device_type) { return at::autocast::get_autocast_dtype(device_type); }
+namespace {
+void set_autocast(torch::DeviceType device_type, bool enabled, torch::ScalarType dtype) {
+  at::autocast::set_autocast_dtype(device_type, dtype);
+  at::autocast::set_autocast_enabled(device_type, enabled);
+}
+}  // namespace
+#else
+bool autocast_enabled(torch::DeviceType device_type) {
+  return device_type == torch::kCUDA ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled();
+}
+torch::ScalarType autocast_dtype(torch::DeviceType device_type) {
+  return device_type == torch::kCUDA ? at::autocast::get_autocast_gpu_dtype() : at::autocast::get_autocast_cpu_dtype();
+}
+namespace {
+void set_autocast(torch::DeviceType device_type, bool enabled, torch::ScalarType dtype) {
+  if (device_type == torch::kCUDA) {
+    at::autocast::set_autocast_gpu_dtype(dtype);
+    at::autocast::set_enabled(enabled);
+  } else {
+    at::autocast::set_autocast_cpu_dtype(dtype);
+    at::autocast::set_cpu_enabled(enabled);
+  }
+}
+}  // namespace
+#endif
+
+AutocastGuard::AutocastGuard(torch::DeviceType device_type, torch::ScalarType dtype, bool enabled)
+    : device_type_(device_type) {
+  if (!enabled) return;
+  previous_enabled_ = autocast_enabled(device_type);
+  previous_dtype_ = autocast_dtype(device_type);
+  set_autocast(device_type, true, dtype);
+  at::autocast::increment_nesting();
+  active_ = true;
+}
+
+AutocastGuard::~AutocastGuard() {
+  if (!active_) return;
+  if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+  set_autocast(device_type_, previous_enabled_, previous_dtype_);
+}
+
+bool has_fused_adamw(const torch::Device& device) {
+#if TORCH_VERSION_MAJOR >= 2
+  return device.is_cuda();
+#else
+  (void)device;
+  return false;
+#endif
+}
+
+}  // namespace grove::compat

@@ -1,0 +1,75 @@
+// The one place where LibTorch 1.13 (Debian, CPU) and LibTorch 2.x (torch wheel, CUDA) differ for Grove.
+// Callers use these shims and never test TORCH_VERSION themselves:
+//   - grouped GEMM (at::_grouped_mm on CUDA in 2.8+, a per-group loop otherwise),
+//   - scaled dot-product attention (at::scaled_dot_product_attention in 2.x, an explicit causal softmax otherwise),
+//   - autocast (2.x takes a device type; 1.13 has per-backend functions),
+//   - optional / nullopt spellings,
+//   - fused AdamW availability.
+#pragma once
+
+#include <torch/torch.h>
+#include <torch/version.h>
+
+#include <optional>
+#include <string>
+
+namespace grove::compat {
+
+inline constexpr int kTorchMajor = TORCH_VERSION_MAJOR;
+inline constexpr int kTorchMinor = TORCH_VERSION_MINOR;
+inline constexpr bool kTorchAtLeast2_8 = (kTorchMajor > 2) || (kTorchMajor == 2 && kTorchMinor >= 8);
+
+// c10::optional became std::optional in LibTorch 2.x; both spell as these.
+template <typename T>
+using Optional = c10::optional<T>;
+inline constexpr auto kNullopt = c10::nullopt;
+
+// "1.13.1" or "2.11.0": the LibTorch the binary was compiled against.
+std::string torch_version();
+bool cuda_available();
+
+// True when grouped_mm() below takes ATen's single-kernel path for tensors on `device` with `dtype`
+// (CUDA, bf16, LibTorch >= 2.8); false means the per-group loop.
+bool has_native_grouped_mm(const torch::Device& device, torch::ScalarType dtype);
+
+// Grouped matrix product. `a`: [M, K] rows sorted by group; `b`: [G, K, N]; `offsets`: int32 [G], the cumulative
+// end row of each group (offsets[G-1] <= M). Returns [M, N] where rows of group g are a[rows_g] @ b[g];
+// rows past offsets[G-1] are zero. Differentiable in `a` and `b` on both paths.
+torch::Tensor grouped_mm(const torch::Tensor& a, const torch::Tensor& b, const torch::Tensor& offsets);
+
+// The per-group loop used where the native kernel is missing; public so tests compare both paths.
+// `host_offsets` holds the same cumulative ends on the host (the loop needs them to slice).
+torch::Tensor grouped_mm_loop(const torch::Tensor& a, const torch::Tensor& b, const std::vector<int64_t>& host_offsets);
+
+// Causal (or not) attention: softmax(q k^T / sqrt(d) [+ causal mask]) v. q: [B, H, T, D], k/v: [B, H, S, D]
+// (k/v may have fewer heads when the caller already expanded them for grouped-query attention: they must match q).
+torch::Tensor scaled_dot_product_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                           bool is_causal);
+// The explicit implementation, always available; tests compare it with the fused one where LibTorch has that.
+torch::Tensor attention_reference(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                  bool is_causal);
+
+// RAII autocast scope: enables mixed precision with `dtype` on `device_type` for its lifetime and restores the
+// previous state (enabled flag and dtype) afterwards. `enabled = false` makes it a no-op.
+class AutocastGuard {
+ public:
+  AutocastGuard(torch::DeviceType device_type, torch::ScalarType dtype, bool enabled = true);
+  ~AutocastGuard();
+  AutocastGuard(const AutocastGuard&) = delete;
+  AutocastGuard& operator=(const AutocastGuard&) = delete;
+
+ private:
+  torch::DeviceType device_type_;
+  bool active_ = false;
+  bool previous_enabled_ = false;
+  torch::ScalarType previous_dtype_ = torch::kFloat;
+};
+
+// Whether autocast is currently on for a device type (both API generations).
+bool autocast_enabled(torch::DeviceType device_type);
+torch::ScalarType autocast_dtype(torch::DeviceType device_type);
+
+// True when ATen has the fused multi-tensor AdamW kernel (at::_fused_adamw_, LibTorch 2.x) for `device`.
+bool has_fused_adamw(const torch::Device& device);
+
+}  // namespace grove::compat

@@ -1,0 +1,1 @@
+// Replaced when the registry lands (issue 3).

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Build, test and benchmark Grove on the GPU machine (torch wheel's LibTorch, CUDA, the carried SQLite sysroot),
+# following ../shared/GPU.md. Usage: scripts/gpu.sh probe|build|test|bench [extra args]
+#   probe  print what the machine has (GPU, torch, dev packages) without building
+#   build  configure and build into build-gpu/ (Release, CUDA arch 90, ninja -j16)
+#   test   build, then run the whole ctest suite, gpu-labelled tests included
+#   bench  build, then run the benchmarks in bench/ and their peers (see bench/README.md)
+# The sysroot comes from `bash scripts/make-device-sysroot.sh` on the Debian machine (git-ignored, carried along).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+action=${1:-test}
+shift || true
+
+BUILD_DIR=${GROVE_GPU_BUILD_DIR:-build-gpu}
+SYSROOT=$PWD/.device-sysroot/usr
+export LD_LIBRARY_PATH=$SYSROOT/lib/x86_64-linux-gnu:${LD_LIBRARY_PATH:-}
+export PKG_CONFIG_PATH=${PKG_CONFIG_PATH:+$PKG_CONFIG_PATH:}$SYSROOT/lib/x86_64-linux-gnu/pkgconfig
+# NVLink multicast stays off (shared hosts); harmless on one GPU.
+export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1
+
+torch_prefix() { python3 -c 'import torch;print(torch.utils.cmake_prefix_path)'; }
+
+probe() {
+  nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
+  python3 -c 'import torch;print("torch", torch.__version__, "cuda", torch.version.cuda, torch.cuda.is_available())'
+  g++ --version | head -1; cmake --version | head -1; nvcc --version | tail -1
+  for h in sqlite3.h xxhash.h zstd.h zlib.h yaml-cpp/yaml.h fmt/format.h CLI/CLI.hpp nlohmann/json.hpp \
+           sentencepiece_processor.h gtest/gtest.h benchmark/benchmark.h; do
+    found=$(ls /usr/include/$h /usr/local/include/$h "$SYSROOT/include/$h" 2>/dev/null | head -1 || true)
+    echo "header $h: ${found:-MISSING}"
+  done
+  for pc in libxxhash libzstd zlib sentencepiece sqlite3 yaml-cpp; do
+    echo "pkg-config $pc: $(pkg-config --modversion $pc 2>/dev/null || echo MISSING)"
+  done
+}
+
+build() {
+  local tp; tp=$(torch_prefix)
+  cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_PREFIX_PATH="$tp;$SYSROOT" -DCMAKE_CUDA_ARCHITECTURES=90 -DGROVE_FMT_HEADER_ONLY=ON "$@"
+  cmake --build "$BUILD_DIR" -j16
+}
+
+case "$action" in
+  probe) probe ;;
+  build) build "$@" ;;
+  test)
+    build
+    ctest --test-dir "$BUILD_DIR" --output-on-failure -j8 "$@"
+    ;;
+  bench)
+    build
+    if [[ -x bench/run-all.sh ]]; then bench/run-all.sh "$BUILD_DIR" "$@"; else echo "no benchmarks yet"; fi
+    ;;
+  *) echo "usage: scripts/gpu.sh probe|build|test|bench" >&2; exit 2 ;;
+esac

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Prepares .device-sysroot/: the Debian development files the GPU machine lacks (SQLite and xxHash headers and libraries),
+# git-ignored, to be named in the device tool's `carry`. Same recipe as ../shared/device/make-sysroot.sh,
+# kept in the project so a clean checkout can make it. Run on the Debian machine in the project root.
+set -euo pipefail
+dest=${1:-.device-sysroot}
+pkgs=(libsqlite3-dev libsqlite3-0 libxxhash-dev libxxhash0)
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+( cd "$tmp" && apt-get download "${pkgs[@]}" >/dev/null 2>&1 ) || { apt-get update -qq && ( cd "$tmp" && apt-get download "${pkgs[@]}" >/dev/null ); }
+rm -rf "$dest"; mkdir -p "$dest"
+for deb in "$tmp"/*.deb; do dpkg-deb -x "$deb" "$dest"; done
+# pkg-config files say prefix=/usr; make them point into the sysroot wherever it lands.
+for pc in "$dest"/usr/lib/x86_64-linux-gnu/pkgconfig/*.pc; do
+  [[ -f "$pc" ]] && sed -i 's|^prefix=.*|prefix=${pcfiledir}/../../..|' "$pc"
+done
+if git rev-parse --git-dir >/dev/null 2>&1; then
+  ex="$(git rev-parse --git-dir)/info/exclude"; grep -qx "/$dest/" "$ex" 2>/dev/null || echo "/$dest/" >> "$ex"
+fi
+echo "sysroot ready: $dest/usr"

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Runs the embedded demo experiment with the freshly built binary. Usage: scripts/run-demo.sh BUILD_DIR
+set -euo pipefail
+build_dir=${1:-build}
+if ! "$build_dir/grove" --help | grep -qE '^\s+demo\b'; then
+  echo "make demo: the demo experiment has not landed yet (issue 7); nothing was run." >&2
+  exit 1
+fi
+exec "$build_dir/grove" demo --out demo-out

@@ -1,0 +1,68 @@
+// The command line as a user meets it: help, version, bad subcommands and flags, exit codes.
+#include <gtest/gtest.h>
+
+#include "common/version.h"
+#include "model/runtime_info.h"
+#include "orchestrator/cli/command.h"
+#include "tests/support/process.h"
+
+namespace grove {
+namespace {
+
+using testing::run_grove;
+
+TEST(CliFront, HelpListsEveryLandedSubcommandWithItsSummary) {
+  const auto result = run_grove({"--help"});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("--version"), std::string::npos);
+  EXPECT_NE(result.out.find("--log-format"), std::string::npos);
+  for (const auto& command : cli::command_table()) {
+    EXPECT_NE(result.out.find(command.name), std::string::npos) << command.name;
+    EXPECT_NE(result.out.find(command.summary), std::string::npos) << command.summary;
+  }
+}
+
+TEST(CliFront, EverySubcommandHasItsOwnHelp) {
+  for (const auto& command : cli::command_table()) {
+    const auto result = run_grove({command.name, "--help"});
+    EXPECT_EQ(result.exit_code, 0) << command.name << ": " << result.err;
+    EXPECT_NE(result.out.find(command.name), std::string::npos);
+  }
+}
+
+TEST(CliFront, VersionNamesGroveLibTorchAndCuda) {
+  const auto result = run_grove({"--version"});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find(std::string("grove ") + kVersion), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("LibTorch " + model::torch_version()), std::string::npos)
+      << result.out;
+  EXPECT_NE(result.out.find("CUDA "), std::string::npos) << result.out;
+}
+
+TEST(CliFront, UnknownSubcommandExitsTwoNamingIt) {
+  const auto result = run_grove({"frobnicate"});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find("frobnicate"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("grove --help"), std::string::npos) << result.err;
+}
+
+TEST(CliFront, UnknownFlagExitsTwoNamingIt) {
+  const auto result = run_grove({"--frobnicate"});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find("--frobnicate"), std::string::npos) << result.err;
+}
+
+TEST(CliFront, BadLogFormatValueExitsTwoNamingTheOption) {
+  const auto result = run_grove({"--log-format", "xml"});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find("xml"), std::string::npos) << result.err;
+}
+
+TEST(CliFront, NoSubcommandExitsTwoWithHelp) {
+  const auto result = run_grove({});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find("Usage"), std::string::npos) << result.err;
+}
+
+}  // namespace
+}  // namespace grove
