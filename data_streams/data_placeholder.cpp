@@ -1,1 +1,0 @@
-// Replaced when data streams land (issue 4).

@@ -1,0 +1,41 @@
+#include "registry/migrations.h"
+
+#include <fmt/format.h>
+
+#include "common/log.h"
+#include "registry/database.h"
+#include "registry/schema_v1.h"
+
+namespace grove::registry {
+
+const std::vector<Migration>& migrations() {
+  static const std::vector<Migration> all = {
+      {1, "schema v1: runs, tokenizers, distributions, shards, phases, experts, checkpoints, evals, routing, "
+          "train_metrics, events",
+       kSchemaV1},
+  };
+  return all;
+}
+
+int schema_version(Database& db) {
+  auto statement = db.prepare("PRAGMA user_version");
+  return statement.step() ? static_cast<int>(statement.get_int64(0)) : 0;
+}
+
+void migrate(Database& db) {
+  Transaction transaction(db);
+  const int from = schema_version(db);
+  if (from >= kSchemaVersion) return;  // nothing to do; the transaction rolls back without having written
+  for (const Migration& migration : migrations()) {
+    if (migration.version <= from) continue;
+    log::debug("registry {}: migrating to schema v{} ({})", db.path(), migration.version, migration.description);
+    db.execute(migration.sql);
+  }
+  // PRAGMA arguments cannot be bound; both values are compile-time integers, never user input.
+  db.execute(fmt::format("PRAGMA application_id = {}", kApplicationId));
+  db.execute(fmt::format("PRAGMA user_version = {}", kSchemaVersion));
+  transaction.commit();
+  log::debug("registry {}: at schema v{}", db.path(), kSchemaVersion);
+}
+
+}  // namespace grove::registry

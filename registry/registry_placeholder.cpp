@@ -1,1 +1,0 @@
-// Replaced when the registry lands (issue 3).
