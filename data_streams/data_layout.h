@@ -1,0 +1,62 @@
+// Where ingested data lives beside a registry file: <registry_dir>/grove-data/
+//   distributions/<name>/<fingerprint>/documents.{txt,idx}              one folder per distribution version
+//   distributions/<name>/<fingerprint>/tokens-<tokenizer_hash>/{train,holdout}.{tokens,index}
+//   tokenizers/<hash>.model
+//   tmp/                                                                 work in progress, renamed into place
+// The registry stores these paths relative to the registry's folder, so a registry and its grove-data folder can
+// move together; resolve() turns a stored path back into a usable one.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace grove::registry {
+class Database;
+}
+
+namespace grove::data {
+
+class DataLayout {
+ public:
+  // `registry_dir` is the folder holding the registry file.
+  explicit DataLayout(std::filesystem::path registry_dir);
+  // The layout beside an open registry. Throws ConfigError for an in-memory registry (it has no folder).
+  static DataLayout for_registry(const registry::Database& db);
+
+  std::filesystem::path root() const { return registry_dir_ / "grove-data"; }
+  std::filesystem::path distribution_dir(std::string_view name, std::string_view fingerprint) const;
+  std::filesystem::path token_dir(const std::filesystem::path& distribution_dir, std::string_view tokenizer_hash) const;
+  std::filesystem::path tokenizer_model(std::string_view hash) const;
+
+  // Stored form (relative to the registry folder) and back.
+  std::string to_stored(const std::filesystem::path& path) const;
+  std::filesystem::path resolve(const std::string& stored) const;
+
+  // A fresh, empty folder under tmp/ (same file system as the final places, so publishing is a rename).
+  std::filesystem::path make_temp_dir(std::string_view purpose) const;
+
+ private:
+  std::filesystem::path registry_dir_;
+};
+
+// Removes a temporary folder when it goes out of scope unless released (after it was renamed into place).
+class TempFolder {
+ public:
+  explicit TempFolder(std::filesystem::path path) : path_(std::move(path)) {}
+  ~TempFolder();
+  TempFolder(const TempFolder&) = delete;
+  TempFolder& operator=(const TempFolder&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  void release() { released_ = true; }
+
+ private:
+  std::filesystem::path path_;
+  bool released_ = false;
+};
+
+// The registry a command uses: `flag` when given, else $GROVE_REGISTRY, else ./grove.db.
+std::filesystem::path resolve_registry_path(const std::optional<std::string>& flag);
+
+}  // namespace grove::data

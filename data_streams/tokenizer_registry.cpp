@@ -1,0 +1,83 @@
+#include "data_streams/tokenizer_registry.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+
+#include "common/atomic_file.h"
+#include "common/errors.h"
+#include "data_streams/data_layout.h"
+#include "registry/distributions.h"
+
+namespace grove::data {
+namespace fs = std::filesystem;
+
+TrainedTokenizer train_tokenizer(registry::Database& db, const TokenizerSpec& spec) {
+  const auto started = std::chrono::steady_clock::now();
+  validate_tokenizer_spec(spec);
+  const DataLayout layout = DataLayout::for_registry(db);
+  std::vector<DocumentStore> stores;
+  for (const auto& name : spec.train_on) {
+    const auto row = registry::find_current_distribution(db, name);
+    if (!row) {
+      throw DataError(fmt::format("registry {}: distribution '{}' is not ingested (run `grove ingest` first)",
+                                  db.path(), name));
+    }
+    stores.push_back(DocumentStore::open(layout.resolve(row->shard_dir)));
+  }
+  std::vector<std::string_view> sample;
+  TrainedTokenizer result;
+  for (const auto& store : stores) {
+    for (std::string_view doc : sample_documents(store, spec.sample_bytes_per_distribution, spec.seed)) {
+      sample.push_back(doc);
+      result.sample_bytes += doc.size();
+    }
+  }
+  result.sample_docs = sample.size();
+  std::string model = train_sentencepiece(sample, spec);
+  const Tokenizer tokenizer = Tokenizer::from_model_bytes(std::move(model), "trained tokenizer");
+  result.hash = tokenizer.hash();
+  result.vocab_size = tokenizer.vocab_size();
+  const fs::path path = layout.tokenizer_model(result.hash);
+  fs::create_directories(path.parent_path());
+  if (!fs::exists(path)) atomic_write_file(path, tokenizer.model_bytes());
+  result.model_path = layout.to_stored(path);
+
+  registry::NewTokenizer row;
+  row.hash = result.hash;
+  row.kind = spec.kind;
+  row.vocab_size = result.vocab_size;
+  row.model_path = result.model_path;
+  row.trained_on = spec.train_on;
+  row.sample_bytes = static_cast<int64_t>(result.sample_bytes);
+  result.id = registry::register_tokenizer(db, row);
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return result;
+}
+
+Tokenizer load_registered_tokenizer(registry::Database& db, const registry::TokenizerRow& row) {
+  const fs::path path = DataLayout::for_registry(db).resolve(row.model_path);
+  Tokenizer tokenizer = Tokenizer::load(path);
+  if (tokenizer.hash() != row.hash) {
+    throw DataError(fmt::format("{}: checksum mismatch: the model hashes to {}, the registry expects {}",
+                                path.string(), tokenizer.hash(), row.hash));
+  }
+  return tokenizer;
+}
+
+std::optional<registry::TokenizerRow> newest_tokenizer(registry::Database& db) {
+  auto rows = registry::list_tokenizers(db);
+  if (rows.empty()) return std::nullopt;
+  return rows.back();
+}
+
+registry::TokenizerRow require_tokenizer(registry::Database& db, const std::string& hash) {
+  auto row = registry::find_tokenizer_by_hash(db, hash);
+  if (!row) {
+    throw DataError(fmt::format("registry {}: no tokenizer with hash '{}' (see `grove tokenizer list`)", db.path(),
+                                hash));
+  }
+  return *row;
+}
+
+}  // namespace grove::data
