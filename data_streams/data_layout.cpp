@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <random>
 
 #include "common/errors.h"
@@ -57,12 +56,6 @@ TempFolder::~TempFolder() {
   if (released_) return;
   std::error_code ignored;
   fs::remove_all(path_, ignored);
-}
-
-fs::path resolve_registry_path(const std::optional<std::string>& flag) {
-  if (flag && !flag->empty()) return *flag;
-  if (const char* env = std::getenv("GROVE_REGISTRY"); env != nullptr && *env != '\0') return env;
-  return "grove.db";
 }
 
 }  // namespace grove::data

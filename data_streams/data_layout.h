@@ -8,7 +8,6 @@
 #pragma once
 
 #include <filesystem>
-#include <optional>
 #include <string>
 #include <string_view>
 
@@ -55,8 +54,5 @@ class TempFolder {
   std::filesystem::path path_;
   bool released_ = false;
 };
-
-// The registry a command uses: `flag` when given, else $GROVE_REGISTRY, else ./grove.db.
-std::filesystem::path resolve_registry_path(const std::optional<std::string>& flag);
 
 }  // namespace grove::data

@@ -1,0 +1,206 @@
+// Reading corpora as a user points at them: specs parsed strictly, globs and folders expanded, symlink duplicates
+// read once, documents cut per source kind, compressed files read transparently, and every bad input a DataError or
+// ConfigError that names the file (and the line).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "common/errors.h"
+#include "common/strict_yaml.h"
+#include "data_streams/corpus_files.h"
+#include "data_streams/corpus_reader.h"
+#include "data_streams/corpus_spec.h"
+#include "tests/data_streams/test_corpora.h"
+#include "tests/support/temp_dir.h"
+
+namespace grove::data {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::TempDir;
+using testing::write_file;
+
+std::vector<std::string> read_all(const DistributionSpec& spec, CorpusStats* stats_out = nullptr) {
+  std::vector<std::string> docs;
+  const CorpusStats stats =
+      read_corpus(spec, list_corpus_files(spec), [&](std::string_view doc) { docs.emplace_back(doc); });
+  if (stats_out) *stats_out = stats;
+  return docs;
+}
+
+DistributionSpec spec_of(SourceKind source, std::vector<std::string> paths) {
+  DistributionSpec spec;
+  spec.name = "test";
+  spec.source = source;
+  spec.paths = std::move(paths);
+  return spec;
+}
+
+template <typename F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+TEST(CorpusSpec, ParsesAndResolvesRelativePathsAgainstTheSpecFolder) {
+  TempDir dir;
+  const auto file = write_file(dir / "specs/news.yaml",
+                               "name: news\nsource: jsonl\npaths: [data/*.jsonl]\nfield: body\nholdout: 0.1\n"
+                               "split_seed: 7\nmin_chars: 20\nexclude: [data/bad.jsonl]\n");
+  const DistributionSpec spec = load_distribution_spec(file);
+  EXPECT_EQ(spec.name, "news");
+  EXPECT_EQ(spec.source, SourceKind::kJsonl);
+  EXPECT_EQ(spec.field, "body");
+  EXPECT_DOUBLE_EQ(spec.holdout, 0.1);
+  EXPECT_EQ(spec.split_seed, 7u);
+  EXPECT_EQ(spec.min_chars, 20u);
+  ASSERT_EQ(spec.paths.size(), 1u);
+  EXPECT_EQ(spec.paths[0], (dir.path() / "specs/data/*.jsonl").string());
+  // The canonical YAML parses back to the same spec.
+  const auto again = parse_distribution_spec(load_yaml_string(to_yaml(spec), "stored"), "stored", "/");
+  EXPECT_EQ(to_yaml(again), to_yaml(spec));
+}
+
+TEST(CorpusSpec, UnknownKeyNamesFileLineAndClosestKey) {
+  TempDir dir;
+  const auto file = write_file(dir / "x.yaml", "name: x\nsource: text\npaths: [a]\nholdot: 0.1\n");
+  const std::string message = error_of([&] { load_distribution_spec(file); });
+  EXPECT_NE(message.find(file.string() + ":4"), std::string::npos) << message;
+  EXPECT_NE(message.find("holdout"), std::string::npos) << message;
+}
+
+TEST(CorpusSpec, BadValuesAreConfigErrorsNamingTheKey) {
+  const auto parse = [](const std::string& yaml) {
+    return error_of([&] { parse_distribution_spec(load_yaml_string(yaml, "s.yaml"), "s.yaml", "/"); });
+  };
+  EXPECT_NE(parse("name: x\nsource: csv\npaths: [a]\n").find("source 'csv'"), std::string::npos);
+  EXPECT_NE(parse("name: x\nsource: text\npaths: [a]\nholdout: 0.9\n").find("holdout"), std::string::npos);
+  EXPECT_NE(parse("name: X Y\nsource: text\npaths: [a]\n").find("name 'X Y'"), std::string::npos);
+  EXPECT_NE(parse("name: x\nsource: fortune\npaths: [a]\nfield: t\n").find("field applies to source jsonl"),
+            std::string::npos);
+  EXPECT_NE(parse("name: x\nsource: text\n").find("paths"), std::string::npos);
+}
+
+TEST(CorpusFiles, GlobsMatchPerSegmentAndDoubleStarAtAnyDepth) {
+  EXPECT_TRUE(glob_matches("/a/*.txt", "/a/b.txt"));
+  EXPECT_FALSE(glob_matches("/a/*.txt", "/a/c/b.txt"));
+  EXPECT_TRUE(glob_matches("/a/**/*.txt", "/a/b.txt"));
+  EXPECT_TRUE(glob_matches("/a/**/*.txt", "/a/c/d/b.txt"));
+  EXPECT_TRUE(glob_matches("/a/de/**", "/a/de/x"));
+  EXPECT_FALSE(glob_matches("/a/*", "/a/.hidden"));
+  EXPECT_TRUE(glob_matches("/a/[bc]?", "/a/cz"));
+}
+
+TEST(CorpusFiles, FoldersRecurseSymlinkDuplicatesAndDatFilesAreSkipped) {
+  TempDir dir;
+  write_file(dir / "f/art", "one\n%\ntwo\n");
+  write_file(dir / "f/art.dat", std::string("\0\0\0\x02", 4));
+  fs::create_symlink("art", dir / "f/art.u8");
+  write_file(dir / "f/sub/more", "three\n");
+  fs::create_symlink(dir / "f/sub/more", dir / "f/link-to-more");
+  const auto files = list_corpus_files(spec_of(SourceKind::kFortune, {(dir / "f").string()}));
+  ASSERT_EQ(files.size(), 2u);
+  EXPECT_EQ(files[0].path, dir / "f/art");
+  EXPECT_EQ(files[1].path, dir / "f/link-to-more");  // sorted by path; sub/more is the same real file
+  auto spec = spec_of(SourceKind::kFortune, {(dir / "f/*").string()});
+  spec.exclude = {(dir / "f/sub/**").string()};  // excludes by resolved path too
+  const auto kept = list_corpus_files(spec);
+  ASSERT_EQ(kept.size(), 1u);
+  EXPECT_EQ(kept[0].path, dir / "f/art");
+}
+
+TEST(CorpusFiles, MissingPathAndEmptyGlobNameThePath) {
+  TempDir dir;
+  const std::string missing = (dir / "nope.txt").string();
+  EXPECT_NE(error_of([&] { list_corpus_files(spec_of(SourceKind::kText, {missing})); }).find(missing + ": no such"),
+            std::string::npos);
+  const std::string glob = (dir / "*.txt").string();
+  EXPECT_NE(error_of([&] { list_corpus_files(spec_of(SourceKind::kText, {glob})); }).find(glob), std::string::npos);
+}
+
+TEST(CorpusReader, FortunesParagraphsFilesAndJsonl) {
+  TempDir dir;
+  write_file(dir / "f/a", "First\nfortune.\n%\n\n%\nSecond one.\n%\nB\bBo\bol\bld\n");
+  EXPECT_EQ(read_all(spec_of(SourceKind::kFortune, {(dir / "f").string()})),
+            (std::vector<std::string>{"First\nfortune.", "Second one.", "Bold"}));
+  write_file(dir / "t/p.txt", "Para one\nline two\n\n \n  Indented para\n\n\nlast");
+  auto paragraphs = spec_of(SourceKind::kText, {(dir / "t").string()});
+  paragraphs.doc_per = DocPer::kParagraph;
+  EXPECT_EQ(read_all(paragraphs), (std::vector<std::string>{"Para one\nline two", "  Indented para", "last"}));
+  EXPECT_EQ(read_all(spec_of(SourceKind::kText, {(dir / "t").string()})).size(), 1u);
+  write_file(dir / "j/d.jsonl", "{\"text\": \"alpha\\nbeta\", \"id\": 1}\n\n{\"text\": \"gamma\"}\n");
+  EXPECT_EQ(read_all(spec_of(SourceKind::kJsonl, {(dir / "j").string()})),
+            (std::vector<std::string>{"alpha\nbeta", "gamma"}));
+}
+
+TEST(CorpusReader, CompressedFilesReadLikePlainOnes) {
+  TempDir dir;
+  const auto docs = testing::synthetic_documents(50, 3);
+  const std::string text = testing::as_fortune_file(docs);
+  write_file(dir / "plain/f", text);
+  write_file(dir / "gz/f.gz", testing::gzip_bytes(text));
+  write_file(dir / "zst/f.zst", testing::zstd_bytes(text));
+  const auto plain = read_all(spec_of(SourceKind::kFortune, {(dir / "plain").string()}));
+  EXPECT_EQ(plain, docs);
+  EXPECT_EQ(read_all(spec_of(SourceKind::kFortune, {(dir / "gz").string()})), plain);
+  EXPECT_EQ(read_all(spec_of(SourceKind::kFortune, {(dir / "zst").string()})), plain);
+}
+
+TEST(CorpusReader, TruncatedCompressedFilesAreErrorsNamingTheFile) {
+  TempDir dir;
+  const std::string text = testing::as_fortune_file(testing::synthetic_documents(400, 4));
+  const std::string gz = testing::gzip_bytes(text);
+  const std::string zst = testing::zstd_bytes(text);
+  const auto gz_path = write_file(dir / "a/f.gz", gz.substr(0, gz.size() / 2));
+  const auto zst_path = write_file(dir / "b/f.zst", zst.substr(0, zst.size() / 2));
+  const std::string gz_error = error_of([&] { read_all(spec_of(SourceKind::kFortune, {(dir / "a").string()})); });
+  EXPECT_NE(gz_error.find(gz_path.string() + ": truncated gzip"), std::string::npos) << gz_error;
+  const std::string zst_error = error_of([&] { read_all(spec_of(SourceKind::kFortune, {(dir / "b").string()})); });
+  EXPECT_NE(zst_error.find(zst_path.string() + ": truncated zstd"), std::string::npos) << zst_error;
+}
+
+TEST(CorpusReader, MalformedJsonlNamesFileAndLine) {
+  TempDir dir;
+  const auto file = write_file(dir / "d.jsonl", "{\"text\": \"ok\"}\n{\"text\": \"broken\n{\"text\": 3}\n");
+  const std::string message = error_of([&] { read_all(spec_of(SourceKind::kJsonl, {file.string()})); });
+  EXPECT_NE(message.find(file.string() + ":2: malformed JSON"), std::string::npos) << message;
+  const auto typed = write_file(dir / "e.jsonl", "{\"text\": \"ok\"}\n{\"text\": 3}\n");
+  const std::string type_message = error_of([&] { read_all(spec_of(SourceKind::kJsonl, {typed.string()})); });
+  EXPECT_NE(type_message.find(typed.string() + ":2: field 'text' is number"), std::string::npos) << type_message;
+}
+
+TEST(CorpusReader, BinaryFileAndEmptyCorpusAreErrorsNamingThem) {
+  TempDir dir;
+  const auto binary = write_file(dir / "b/image.png", std::string("\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16));
+  const std::string message = error_of([&] { read_all(spec_of(SourceKind::kText, {(dir / "b").string()})); });
+  EXPECT_NE(message.find(binary.string() + ": looks like a binary file"), std::string::npos) << message;
+  write_file(dir / "e/empty.txt", "\n\n   \n");
+  const std::string empty = error_of([&] { read_all(spec_of(SourceKind::kText, {(dir / "e").string()})); });
+  EXPECT_NE(empty.find("empty corpus"), std::string::npos) << empty;
+  EXPECT_NE(empty.find((dir / "e").string()), std::string::npos) << empty;
+}
+
+TEST(CorpusReader, FiltersAndRepairsAreCounted) {
+  TempDir dir;
+  write_file(dir / "f/a", "ok document\n%\nx\n%\n" + std::string(200, 'y') + "\n%\nbad \xFF byte here, mostly fine\n%\n"
+                          "\xFF\xFE\xFD\n%\n");
+  auto spec = spec_of(SourceKind::kFortune, {(dir / "f").string()});
+  spec.min_chars = 2;
+  spec.max_chars = 100;
+  spec.max_invalid_fraction = 0.2;
+  CorpusStats stats;
+  const auto docs = read_all(spec, &stats);
+  EXPECT_EQ(docs, (std::vector<std::string>{"ok document", "bad \uFFFD byte here, mostly fine"}));
+  EXPECT_EQ(stats.skipped_too_short, 1u);
+  EXPECT_EQ(stats.skipped_too_long, 1u);
+  EXPECT_EQ(stats.skipped_invalid_utf8, 1u);
+  EXPECT_EQ(stats.repaired, 1u);
+  EXPECT_EQ(stats.docs, 2u);
+}
+
+}  // namespace
+}  // namespace grove::data

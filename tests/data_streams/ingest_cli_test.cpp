@@ -1,0 +1,239 @@
+// `grove ingest` and `grove tokenizer` as a user runs them, on small corpora made in a temporary folder: a second
+// identical ingest does nothing, tokenizing is deterministic, changed content needs --replace and keeps the old
+// version, and every kind of bad input exits 2 naming the file while registering nothing.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+
+#include "common/errors.h"
+#include "data_streams/data_layout.h"
+#include "data_streams/shard_reader.h"
+#include "data_streams/tokenize.h"
+#include "data_streams/tokenizer_registry.h"
+#include "registry/distributions.h"
+#include "registry/shards.h"
+#include "registry/tokenizers.h"
+#include "tests/data_streams/test_corpora.h"
+#include "tests/support/process.h"
+#include "tests/support/temp_dir.h"
+
+namespace grove::data {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::run_grove;
+using testing::TempDir;
+using testing::write_file;
+
+// What must not change when nothing should happen: every registry row we own, every data file with size and mtime.
+std::string snapshot(const fs::path& registry_path) {
+  std::string out;
+  auto db = registry::Database::open(registry_path, registry::OpenMode::kReadOnly);
+  for (const auto& d : registry::list_distributions(db, true)) {
+    out += fmt::format("dist {} v{} {} {} {} {} {}\n", d.name, d.version, d.fingerprint, d.n_docs.value_or(-1),
+                       d.n_tokens_train.value_or(-1), d.ingested_at, d.retired_at.value_or("-"));
+  }
+  for (const auto& s : registry::list_shards(db)) out += fmt::format("shard {} {} {} {}\n", s.path, s.xxh3, s.n_tokens, s.created_at);
+  for (const auto& t : registry::list_tokenizers(db)) out += fmt::format("tok {} {}\n", t.hash, t.created_at);
+  const fs::path data = registry_path.parent_path() / "grove-data";
+  if (fs::exists(data)) {
+    std::vector<std::string> files;
+    for (const auto& entry : fs::recursive_directory_iterator(data)) {
+      const auto time = entry.last_write_time().time_since_epoch().count();
+      files.push_back(fmt::format("{} {} {}", entry.path().string(),
+                                  entry.is_regular_file() ? entry.file_size() : 0, time));
+    }
+    std::sort(files.begin(), files.end());
+    for (const auto& f : files) out += f + "\n";
+  }
+  return out;
+}
+
+size_t distribution_count(const fs::path& registry_path) {
+  if (!fs::exists(registry_path)) return 0;
+  auto db = registry::Database::open(registry_path, registry::OpenMode::kReadOnly);
+  return registry::list_distributions(db, true).size();
+}
+
+struct Workspace {
+  TempDir dir{"grove-ingest"};
+  fs::path registry() const { return dir / "reg/grove.db"; }
+  testing::ProcessResult grove(std::vector<std::string> args) const {
+    fs::create_directories(dir / "reg");
+    args.push_back("--registry");
+    args.push_back(registry().string());
+    return run_grove(args);
+  }
+  // A fortune corpus of synthetic documents plus a real Debian fortune file (enough text for a tokenizer).
+  fs::path corpus(const std::string& name, size_t docs, uint64_t seed) const {
+    const fs::path folder = dir / name;
+    write_file(folder / "synthetic", testing::as_fortune_file(testing::synthetic_documents(docs, seed)));
+    fs::copy_file(testing::debian_fortune("computers"), folder / "computers", fs::copy_options::overwrite_existing);
+    return folder;
+  }
+};
+
+TEST(IngestCli, SecondIdenticalIngestReportsUnchangedAndTouchesNothing) {
+  Workspace ws;
+  const fs::path corpus = ws.corpus("c", 300, 1);
+  const auto first = ws.grove({"ingest", "notes", "--source", "fortune", "--path", corpus.string()});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_NE(first.out.find("notes version 1 (ingested)"), std::string::npos) << first.out;
+  const std::string before = snapshot(ws.registry());
+  const auto second = ws.grove({"ingest", "notes", "--source", "fortune", "--path", corpus.string()});
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_NE(second.out.find("notes version 1 (unchanged)"), std::string::npos) << second.out;
+  EXPECT_EQ(snapshot(ws.registry()), before);
+  EXPECT_TRUE(fs::is_empty(ws.registry().parent_path() / "grove-data/tmp"));
+}
+
+TEST(IngestCli, TokenizingIsDeterministicAndLaterIngestsTokenizeRightAway) {
+  Workspace a, b;
+  for (const Workspace* ws : {&a, &b}) {
+    const fs::path corpus = ws->corpus("c", 200, 2);
+    ASSERT_EQ(ws->grove({"ingest", "notes", "--source", "fortune", "--path", corpus.string()}).exit_code, 0);
+    const auto trained = ws->grove({"tokenizer", "train", "--on", "notes", "--vocab-size", "600", "--tokenize-all"});
+    ASSERT_EQ(trained.exit_code, 0) << trained.err;
+    EXPECT_NE(trained.out.find("notes:"), std::string::npos) << trained.out;
+  }
+  auto db_a = registry::Database::open(a.registry(), registry::OpenMode::kReadOnly);
+  auto db_b = registry::Database::open(b.registry(), registry::OpenMode::kReadOnly);
+  const auto dist_a = registry::find_current_distribution(db_a, "notes");
+  const auto dist_b = registry::find_current_distribution(db_b, "notes");
+  ASSERT_TRUE(dist_a && dist_b);
+  EXPECT_EQ(dist_a->fingerprint, dist_b->fingerprint);
+  EXPECT_GT(dist_a->n_tokens_train.value_or(0), 0);
+  const auto shards_a = registry::list_shards(db_a, dist_a->id);
+  const auto shards_b = registry::list_shards(db_b, dist_b->id);
+  ASSERT_EQ(shards_a.size(), 2u);
+  ASSERT_EQ(shards_b.size(), 2u);
+  const DataLayout layout_a(a.registry().parent_path()), layout_b(b.registry().parent_path());
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(shards_a[i].xxh3, shards_b[i].xxh3);
+    for (const char* ext : {".tokens", ".index"}) {
+      fs::path pa = layout_a.resolve(shards_a[i].path), pb = layout_b.resolve(shards_b[i].path);
+      pa.replace_extension(ext);
+      pb.replace_extension(ext);
+      EXPECT_EQ(testing::read_file(pa), testing::read_file(pb)) << pa;
+    }
+  }
+  // A distribution ingested after the tokenizer exists is tokenized right away.
+  const fs::path more = a.corpus("more", 150, 3);
+  const auto later = a.grove({"ingest", "more", "--source", "fortune", "--path", more.string()});
+  ASSERT_EQ(later.exit_code, 0) << later.err;
+  EXPECT_NE(later.out.find("tokens per byte"), std::string::npos) << later.out;
+  const auto list = a.grove({"tokenizer", "list", "--format", "json"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_NE(list.out.find("\"trained_on\""), std::string::npos) << list.out;
+}
+
+TEST(IngestCli, EnsureTokenizedIsIdempotentAndShardChecksumsAreVerified) {
+  Workspace ws;
+  const fs::path corpus = ws.corpus("c", 100, 4);
+  ASSERT_EQ(ws.grove({"ingest", "notes", "--source", "fortune", "--path", corpus.string()}).exit_code, 0);
+  ASSERT_EQ(ws.grove({"tokenizer", "train", "--on", "notes", "--vocab-size", "500", "--tokenize-all"}).exit_code, 0);
+  auto db = registry::Database::open(ws.registry());
+  const auto dist = registry::find_current_distribution(db, "notes");
+  const auto tokenizer = newest_tokenizer(db);
+  ASSERT_TRUE(dist && tokenizer);
+  const std::string before = snapshot(ws.registry());
+  const TokenizeReport again = ensure_tokenized(db, dist->id, tokenizer->id, 0, ProgressOptions::Mode::kSilent);
+  EXPECT_TRUE(again.already_done);
+  EXPECT_EQ(snapshot(ws.registry()), before);
+  const auto shard = registry::find_shard(db, dist->id, tokenizer->id, registry::Split::kTrain);
+  ASSERT_TRUE(shard);
+  fs::path tokens = DataLayout(ws.registry().parent_path()).resolve(shard->path);
+  tokens.replace_extension(".tokens");
+  std::string bytes = testing::read_file(tokens);
+  bytes[bytes.size() / 2] = static_cast<char>(bytes[bytes.size() / 2] ^ 0x11);
+  fs::permissions(tokens, fs::perms::owner_write, fs::perm_options::add);
+  write_file(tokens, bytes);
+  try {
+    ShardReader::open(DataLayout(ws.registry().parent_path()).resolve(shard->path));
+    FAIL() << "no error";
+  } catch (const DataError& e) {
+    EXPECT_EQ(e.exit_code(), ExitCode::kBadInput);
+    EXPECT_NE(std::string(e.what()).find(tokens.string() + ": checksum mismatch"), std::string::npos) << e.what();
+  }
+}
+
+TEST(IngestCli, ChangedContentNeedsReplaceWhichKeepsTheOldVersion) {
+  Workspace ws;
+  const fs::path corpus = ws.corpus("c", 100, 5);
+  ASSERT_EQ(ws.grove({"ingest", "notes", "--source", "fortune", "--path", corpus.string()}).exit_code, 0);
+  write_file(corpus / "extra", testing::as_fortune_file(testing::synthetic_documents(20, 6)));
+  const std::string before = snapshot(ws.registry());
+  const auto refused = ws.grove({"ingest", "notes", "--source", "fortune", "--path", corpus.string()});
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_NE(refused.err.find("--replace"), std::string::npos) << refused.err;
+  EXPECT_EQ(snapshot(ws.registry()), before);
+  const auto replaced = ws.grove({"ingest", "notes", "--source", "fortune", "--path", corpus.string(), "--replace"});
+  ASSERT_EQ(replaced.exit_code, 0) << replaced.err;
+  EXPECT_NE(replaced.out.find("notes version 2 (replaced)"), std::string::npos) << replaced.out;
+  auto db = registry::Database::open(ws.registry(), registry::OpenMode::kReadOnly);
+  const auto versions = registry::list_distributions(db, true);
+  ASSERT_EQ(versions.size(), 2u);
+  EXPECT_FALSE(versions[0].current());
+  EXPECT_TRUE(versions[1].current());
+  const DataLayout layout(ws.registry().parent_path());
+  EXPECT_TRUE(fs::exists(layout.resolve(versions[0].shard_dir) / "documents.txt"));  // old version's files stay
+  EXPECT_NE(versions[0].shard_dir, versions[1].shard_dir);
+}
+
+TEST(IngestCli, BadInputExitsTwoNamingTheFileAndRegistersNothing) {
+  Workspace ws;
+  const fs::path d = ws.dir.path();
+  const std::string text = testing::as_fortune_file(testing::synthetic_documents(500, 7));
+  const std::string gz = testing::gzip_bytes(text), zst = testing::zstd_bytes(text);
+  write_file(d / "gz/part.gz", gz.substr(0, gz.size() - 40));
+  write_file(d / "zst/part.zst", zst.substr(0, zst.size() - 40));
+  write_file(d / "bin/ok.txt", "fine text\n");
+  write_file(d / "bin/blob.bin", std::string("\x7f" "ELF\x02\x01\x01\0\0\0\0\0\0\0\0\0", 16));
+  write_file(d / "empty/a.txt", "\n \n");
+  write_file(d / "json/d.jsonl", "{\"text\": \"one\"}\n{\"text\": \"two\"}\n{\"text\" \"three\"}\n");
+  struct Case {
+    std::vector<std::string> args;
+    std::string expected;
+  };
+  const std::vector<Case> cases{
+      {{"--source", "text", "--path", (d / "missing").string()}, (d / "missing").string() + ": no such file"},
+      {{"--source", "text", "--path", (d / "empty").string()}, "empty corpus"},
+      {{"--source", "text", "--path", (d / "bin").string()}, (d / "bin/blob.bin").string() + ": looks like a binary"},
+      {{"--source", "fortune", "--path", (d / "gz").string()}, (d / "gz/part.gz").string() + ": truncated gzip"},
+      {{"--source", "fortune", "--path", (d / "zst").string()}, (d / "zst/part.zst").string() + ": truncated zstd"},
+      {{"--source", "jsonl", "--path", (d / "json").string()}, (d / "json/d.jsonl").string() + ":3: malformed JSON"},
+      {{"--source", "text", "--path", (d / "bin/ok.txt").string(), "--holdout", "0.9"}, "holdout 0.9"},
+  };
+  for (const auto& c : cases) {
+    std::vector<std::string> args{"ingest", "bad"};
+    args.insert(args.end(), c.args.begin(), c.args.end());
+    const auto result = ws.grove(args);
+    EXPECT_EQ(result.exit_code, 2) << c.expected << "\n" << result.err;
+    EXPECT_NE(result.err.find(c.expected), std::string::npos) << result.err;
+    EXPECT_EQ(distribution_count(ws.registry()), 0u) << c.expected;
+  }
+  const fs::path data = ws.registry().parent_path() / "grove-data";
+  EXPECT_FALSE(fs::exists(data / "distributions")) << "a failed ingest left files behind";
+  if (fs::exists(data / "tmp")) EXPECT_TRUE(fs::is_empty(data / "tmp"));
+}
+
+TEST(IngestCli, SpecFilesAreParsedStrictly) {
+  Workspace ws;
+  const fs::path corpus = ws.corpus("c", 50, 8);
+  const auto good = write_file(ws.dir / "specs/notes.yaml", "name: notes\nsource: fortune\npaths: [../c]\n");
+  const auto ok = ws.grove({"ingest", "--spec", good.string(), "--no-tokenize"});
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  const auto bad = write_file(ws.dir / "specs/typo.yaml", "name: typo\nsource: fortune\npaths: [../c]\nmin_char: 3\n");
+  const auto result = ws.grove({"ingest", "--spec", bad.string()});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find(bad.string() + ":4"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("min_chars"), std::string::npos) << result.err;
+  const auto help = run_grove({"ingest", "--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.out.find("--replace"), std::string::npos);
+  EXPECT_EQ(run_grove({"tokenizer", "train", "--help"}).exit_code, 0);
+}
+
+}  // namespace
+}  // namespace grove::data

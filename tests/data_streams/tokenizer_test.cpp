@@ -1,0 +1,109 @@
+// The SentencePiece tokenizer as Grove uses it: training is deterministic for a sample, every document decodes back
+// to itself byte for byte (whitespace, newlines, any script, even U+2581), documents start with BOS, and the
+// parallel batch encoder equals the sequential one.
+#include <gtest/gtest.h>
+
+#include "common/errors.h"
+#include "data_streams/compressed_file.h"
+#include "data_streams/document_splitters.h"
+#include "data_streams/tokenizer.h"
+#include "data_streams/tokenizer_training.h"
+#include "tests/data_streams/test_corpora.h"
+
+namespace grove::data {
+namespace {
+
+std::vector<std::string> fortune_documents() {
+  std::vector<std::string> docs;
+  for (const char* name : {"cookie", "computers"}) {
+    const std::string text = read_corpus_file(testing::debian_fortune(name));
+    split_fortunes(text, [&](std::string_view doc) { docs.emplace_back(doc); });
+  }
+  return docs;
+}
+
+class TokenizerTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    documents_ = new std::vector<std::string>(fortune_documents());
+    TokenizerSpec spec;
+    spec.kind = TokenizerKind::kUnigram;
+    spec.vocab_size = 1000;
+    std::vector<std::string_view> views(documents_->begin(), documents_->end());
+    model_ = new std::string(train_sentencepiece(views, spec));
+  }
+  static void TearDownTestSuite() {
+    delete documents_;
+    delete model_;
+  }
+  static std::vector<std::string>* documents_;
+  static std::string* model_;
+};
+std::vector<std::string>* TokenizerTest::documents_ = nullptr;
+std::string* TokenizerTest::model_ = nullptr;
+
+TEST_F(TokenizerTest, SpecialIdsAndBosFirst) {
+  const Tokenizer tokenizer = Tokenizer::from_model_bytes(*model_, "test");
+  EXPECT_EQ(tokenizer.vocab_size(), 1000u);
+  EXPECT_EQ(tokenizer.unk_id(), kUnkId);
+  EXPECT_EQ(tokenizer.bos_id(), kBosId);
+  EXPECT_EQ(tokenizer.eos_id(), kEosId);
+  EXPECT_EQ(tokenizer.pad_id(), kPadId);
+  const auto ids = tokenizer.encode("Hello world");
+  ASSERT_GE(ids.size(), 2u);
+  EXPECT_EQ(ids[0], kBosId);
+  EXPECT_EQ(std::count(ids.begin(), ids.end(), kBosId), 1);
+  EXPECT_EQ(tokenizer.hash().size(), 16u);
+}
+
+TEST_F(TokenizerTest, EveryTrainingDocumentAndHardCasesRoundTrip) {
+  const Tokenizer tokenizer = Tokenizer::from_model_bytes(*model_, "test");
+  for (const auto& doc : *documents_) ASSERT_EQ(tokenizer.decode(tokenizer.encode(doc)), doc);
+  const std::vector<std::string> hard{
+      "  leading spaces\tand tabs\n\n\ntrailing  ", "Grüße aus Köln", "Привет, мир", "日本語のテキスト 🙂",
+      "a literal \xE2\x96\x81 meta space\xE2\x96\x81", "\x01\x7f control", "\xEF\xBF\xBD replacement",
+      std::string(3000, 'x'), "\r\nwindows\r\n"};
+  for (const auto& doc : hard) EXPECT_EQ(tokenizer.decode(tokenizer.encode(doc)), doc) << doc;
+}
+
+TEST_F(TokenizerTest, ParallelEncodingEqualsSequential) {
+  const Tokenizer tokenizer = Tokenizer::from_model_bytes(*model_, "test");
+  std::vector<std::string_view> views(documents_->begin(), documents_->begin() + 500);
+  const auto parallel = tokenizer.encode_all(views, 4);
+  ASSERT_EQ(parallel.size(), views.size());
+  for (size_t i = 0; i < views.size(); ++i) EXPECT_EQ(parallel[i], tokenizer.encode(views[i])) << i;
+}
+
+TEST_F(TokenizerTest, TrainingIsDeterministicAndKindMatters) {
+  std::vector<std::string_view> views(documents_->begin(), documents_->end());
+  TokenizerSpec spec;
+  spec.kind = TokenizerKind::kUnigram;
+  spec.vocab_size = 1000;
+  EXPECT_EQ(train_sentencepiece(views, spec), *model_);
+  spec.kind = TokenizerKind::kBpe;
+  const std::string bpe = train_sentencepiece(views, spec);
+  EXPECT_NE(bpe, *model_);
+  const Tokenizer tokenizer = Tokenizer::from_model_bytes(bpe, "bpe");
+  for (size_t i = 0; i < documents_->size(); i += 7) {
+    ASSERT_EQ(tokenizer.decode(tokenizer.encode((*documents_)[i])), (*documents_)[i]);
+  }
+}
+
+TEST(Tokenizer, NotAModelIsADataErrorNamingIt) {
+  try {
+    Tokenizer::from_model_bytes("definitely not a protobuf", "/x/bad.model");
+    FAIL() << "no error";
+  } catch (const DataError& e) {
+    EXPECT_NE(std::string(e.what()).find("/x/bad.model"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Tokenizer, VocabularyTooLargeForTheSampleIsAConfigError) {
+  TokenizerSpec spec;
+  spec.vocab_size = 50000;
+  const std::vector<std::string_view> tiny{"just a few words", "and a few more"};
+  EXPECT_THROW(train_sentencepiece(tiny, spec), ConfigError);
+}
+
+}  // namespace
+}  // namespace grove::data
