@@ -1,1 +1,0 @@
-// Replaced when the demo and reports land (issue 7).

@@ -1,0 +1,36 @@
+#include "experiments/strategy_presets.h"
+
+namespace grove::experiments {
+
+const std::vector<StrategyPreset>& strategy_presets() {
+  static const std::vector<StrategyPreset> presets = [] {
+    std::vector<StrategyPreset> list;
+    list.push_back({"grove", "novelty", "newest", "all", "frozen", 0.0, 2.0, 0.0, false,
+                    "grow when the data is novel; old experts and shared weights frozen; gate and new experts train"});
+    list.push_back({"lifelong_moe", "always", "newest", "new_rows", "trainable", 1.0, 2.0, 0.0, false,
+                    "Lifelong-MoE: grow every phase; old experts and gate rows frozen; shared weights train with KD"});
+    list.push_back({"finetune", "never", "all", "all", "trainable", 0.0, 2.0, 0.0, false,
+                    "no growth; every parameter trains on the new distribution only"});
+    list.push_back({"replay", "never", "all", "all", "trainable", 0.0, 2.0, 0.25, false,
+                    "finetune with a quarter of each batch replayed from earlier distributions"});
+    list.push_back({"joint", "never", "all", "all", "trainable", 0.0, 2.0, 0.0, true,
+                    "retrain on the union of all distributions seen so far (upper bound, not continual)"});
+    return list;
+  }();
+  return presets;
+}
+
+std::optional<StrategyPreset> find_strategy_preset(const std::string& name) {
+  for (const auto& preset : strategy_presets()) {
+    if (preset.name == name) return preset;
+  }
+  return std::nullopt;
+}
+
+std::string strategy_names() {
+  std::string names;
+  for (const auto& preset : strategy_presets()) names += (names.empty() ? "" : ", ") + preset.name;
+  return names;
+}
+
+}  // namespace grove::experiments
