@@ -31,7 +31,10 @@ struct EnumText {
       if (name == text) return v;
     }
     std::string valid;
-    for (const auto& entry : names) valid += (valid.empty() ? "" : "|") + std::string(entry.second);
+    for (const auto& entry : names) {
+      if (!valid.empty()) valid += '|';
+      valid += entry.second;
+    }
     throw RegistryError(fmt::format("registry: unknown {} '{}' (expected {})", what, text, valid), ExitCode::kBadInput);
   }
 };
