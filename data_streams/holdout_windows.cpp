@@ -39,11 +39,7 @@ std::optional<TokenBatch> HoldoutWindows::batch(uint64_t index, int64_t rows) co
   const auto step = static_cast<uint64_t>(width_ - 1);
   const auto pad = static_cast<int64_t>(shard_->pad_id());
   const auto bos = static_cast<int64_t>(shard_->bos_id());
-  TokenBatch batch;
-  batch.rows = count;
-  batch.width = width_;
-  batch.tokens.assign(static_cast<size_t>(count * width_), pad);
-  batch.target_mask.assign(static_cast<size_t>(count * (width_ - 1)), 0);
+  TokenBatch batch = make_token_batch(count, width_, pad);
   for (int64_t r = 0; r < count; ++r) {
     const uint64_t start = (first + static_cast<uint64_t>(r)) * step;
     const uint64_t available = std::min<uint64_t>(static_cast<uint64_t>(width_), tokens_ - start);

@@ -137,6 +137,7 @@ IngestReport ingest_distribution(registry::Database& db, const DistributionSpec&
       }
     }
     if (!reuse) {
+      fs::create_directories(final_dir.parent_path());
       publish_folder(temp.path(), final_dir);
       temp.release();
     }

@@ -46,11 +46,7 @@ size_t MixtureSampler::component_of(uint64_t step, int64_t row) const {
 }
 
 TokenBatch MixtureSampler::batch(uint64_t step, int64_t rows) const {
-  TokenBatch batch;
-  batch.rows = rows;
-  batch.width = width_;
-  batch.tokens.resize(static_cast<size_t>(rows * width_));
-  batch.target_mask.resize(static_cast<size_t>(rows * (width_ - 1)));
+  TokenBatch batch = make_token_batch(rows, width_);
   for (int64_t r = 0; r < rows; ++r) {
     samplers_[component_of(step, r)].fill_window(step, r, batch.tokens.data() + r * width_,
                                                  batch.target_mask.data() + r * (width_ - 1));

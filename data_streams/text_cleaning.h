@@ -13,7 +13,8 @@ struct RepairedText {
   uint64_t replaced = 0;  // invalid UTF-8 sequences replaced by U+FFFD
 };
 
-// Valid UTF-8 is returned unchanged; each maximal invalid subsequence becomes U+FFFD (EF BF BD).
+// Valid UTF-8 is returned unchanged; each invalid byte, together with the continuation bytes right after it, becomes
+// one U+FFFD (EF BF BD).
 RepairedText repair_utf8(std::string_view bytes);
 
 // Removes backspace over-striking ("X\bX" bold, "_\bX" underline: the character before each backspace goes)

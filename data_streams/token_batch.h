@@ -18,6 +18,16 @@ struct TokenBatch {
   uint64_t bytes = 0;                // holdout batches: UTF-8 bytes of the documents that start in this batch
 };
 
+// An empty batch of `rows` windows of `width` tokens, every token `fill` and every target masked out.
+inline TokenBatch make_token_batch(int64_t rows, int64_t width, int64_t fill = 0) {
+  TokenBatch batch;
+  batch.rows = rows;
+  batch.width = width;
+  batch.tokens.assign(static_cast<size_t>(rows * width), fill);
+  batch.target_mask.assign(static_cast<size_t>(rows * (width - 1)), 0);
+  return batch;
+}
+
 // Produces batch number `index` (a pure function of the index for samplers, so a saved index resumes exactly), or
 // nothing when a finite source (the holdout) is exhausted.
 using BatchSource = std::function<std::optional<TokenBatch>(uint64_t index)>;

@@ -115,4 +115,15 @@ TokenizeReport ensure_tokenized(registry::Database& db, int64_t distribution_id,
   return report;
 }
 
+std::shared_ptr<const ShardReader> open_registered_shard(registry::Database& db, int64_t distribution_id,
+                                                         int64_t tokenizer_id, registry::Split split) {
+  const auto row = registry::find_shard(db, distribution_id, tokenizer_id, split);
+  if (!row) {
+    throw DataError(fmt::format("registry {}: distribution id {} has no {} shard for tokenizer id {} "
+                                "(ensure_tokenized creates it)",
+                                db.path(), distribution_id, registry::to_text(split), tokenizer_id));
+  }
+  return std::make_shared<const ShardReader>(ShardReader::open(DataLayout::for_registry(db).resolve(row->path)));
+}
+
 }  // namespace grove::data

@@ -5,12 +5,15 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 
 #include "common/progress.h"
 #include "data_streams/document_store.h"
+#include "data_streams/shard_reader.h"
 #include "data_streams/shard_writer.h"
 #include "data_streams/tokenizer.h"
 #include "registry/database.h"
+#include "registry/split.h"
 
 namespace grove::data {
 
@@ -38,5 +41,10 @@ struct TokenizeReport {
 // Throws DataError naming the file for a damaged document store or tokenizer model.
 TokenizeReport ensure_tokenized(registry::Database& db, int64_t distribution_id, int64_t tokenizer_id,
                                 unsigned threads = 0, ProgressOptions::Mode progress = ProgressOptions::Mode::kAuto);
+
+// The registered shard of a distribution row for a tokenizer row and split, opened and checksum-verified (what the
+// samplers take). Throws DataError when it is not registered (call ensure_tokenized first) or damaged.
+std::shared_ptr<const ShardReader> open_registered_shard(registry::Database& db, int64_t distribution_id,
+                                                         int64_t tokenizer_id, registry::Split split);
 
 }  // namespace grove::data

@@ -47,7 +47,9 @@ TEST(WindowSampler, BatchesArePureFunctionsOfSeedAndStep) {
     const uint64_t start = sampler.window_start(41, r);
     for (int64_t t = 0; t < 17; ++t) {
       EXPECT_EQ(a.tokens[r * 17 + t], static_cast<int64_t>(shard->token(start + t)));
-      if (t > 0) EXPECT_EQ(a.target_mask[r * 16 + t - 1], shard->token(start + t) != kBos ? 1 : 0);
+      if (t > 0) {
+        EXPECT_EQ(a.target_mask[r * 16 + t - 1], shard->token(start + t) != kBos ? 1 : 0);
+      }
     }
   }
 }
@@ -78,7 +80,9 @@ TEST(MixtureSampler, RowsFollowTheWeightsAndComeFromTheirShard) {
       ++total;
       for (int64_t t = 0; t < 9; ++t) {
         const int64_t token = batch.tokens[r * 9 + t];
-        if (token != kBos) EXPECT_EQ(token >= 4000, c == 0);
+        if (token != kBos) {
+          EXPECT_EQ(token >= 4000, c == 0);
+        }
       }
     }
   }
@@ -104,7 +108,9 @@ TEST(HoldoutWindows, EveryTargetIsCoveredExactlyOnceAndBytesAddUp) {
           const int64_t target = batch->tokens[r * width + t];
           unmasked += masked_in;
           if (target != kPad) stream.push_back(target);
-          if (masked_in) EXPECT_NE(target, kBos);
+          if (masked_in) {
+            EXPECT_NE(target, kBos);
+          }
         }
       }
     }

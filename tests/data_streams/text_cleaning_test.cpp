@@ -15,10 +15,11 @@ TEST(TextCleaning, ValidUtf8IsUnchanged) {
 }
 
 TEST(TextCleaning, EachInvalidSequenceBecomesOneReplacementCharacter) {
-  // A stray continuation byte, a truncated 3-byte sequence, an overlong encoding of '/', a surrogate.
+  // A stray continuation byte, a truncated 3-byte sequence, an overlong encoding of '/', a surrogate: each bad byte
+  // with the continuation bytes after it becomes one U+FFFD, and the text around it is kept.
   const auto repaired = repair_utf8("a\x80" "b\xE2\x82" "c\xC0\xAF" "d\xED\xA0\x80" "e");
-  EXPECT_EQ(repaired.text, "a\uFFFD" "b\uFFFD" "c\uFFFD\uFFFD" "d\uFFFD\uFFFD" "e");
-  EXPECT_EQ(repaired.replaced, 6u);
+  EXPECT_EQ(repaired.text, "a\uFFFD" "b\uFFFD" "c\uFFFD" "d\uFFFD" "e");
+  EXPECT_EQ(repaired.replaced, 4u);
   EXPECT_EQ(repair_utf8("x\xFF").replaced, 1u);
 }
 
