@@ -9,6 +9,7 @@
 #include "data_streams/tokenizer_registry.h"
 #include "registry/distributions.h"
 #include "registry/shards.h"
+#include "tests/data_streams/test_corpora.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 
@@ -31,6 +32,7 @@ std::vector<std::string> spec_args(const fs::path& registry) {
 }
 
 TEST(DemoCorpora, IngestTokenizeRoundTripEveryDocumentAndReingestIsUnchanged) {
+  GROVE_SKIP_WITHOUT_DEBIAN_CORPORA();
   testing::TempDir dir("grove-demo-data");
   const fs::path registry_path = dir / "grove.db";
   const auto first = testing::run_grove(spec_args(registry_path));

@@ -77,6 +77,7 @@ struct Workspace {
 };
 
 TEST(IngestCli, SecondIdenticalIngestReportsUnchangedAndTouchesNothing) {
+  GROVE_SKIP_WITHOUT_DEBIAN_CORPORA();
   Workspace ws;
   const fs::path corpus = ws.corpus("c", 300, 1);
   const auto first = ws.grove({"ingest", "notes", "--source", "fortune", "--path", corpus.string()});
@@ -91,6 +92,7 @@ TEST(IngestCli, SecondIdenticalIngestReportsUnchangedAndTouchesNothing) {
 }
 
 TEST(IngestCli, TokenizingIsDeterministicAndLaterIngestsTokenizeRightAway) {
+  GROVE_SKIP_WITHOUT_DEBIAN_CORPORA();
   Workspace a, b;
   for (const Workspace* ws : {&a, &b}) {
     const fs::path corpus = ws->corpus("c", 200, 2);
@@ -131,6 +133,7 @@ TEST(IngestCli, TokenizingIsDeterministicAndLaterIngestsTokenizeRightAway) {
 }
 
 TEST(IngestCli, EnsureTokenizedIsIdempotentAndShardChecksumsAreVerified) {
+  GROVE_SKIP_WITHOUT_DEBIAN_CORPORA();
   Workspace ws;
   const fs::path corpus = ws.corpus("c", 100, 4);
   ASSERT_EQ(ws.grove({"ingest", "notes", "--source", "fortune", "--path", corpus.string()}).exit_code, 0);
@@ -162,6 +165,7 @@ TEST(IngestCli, EnsureTokenizedIsIdempotentAndShardChecksumsAreVerified) {
 }
 
 TEST(IngestCli, ChangedContentNeedsReplaceWhichKeepsTheOldVersion) {
+  GROVE_SKIP_WITHOUT_DEBIAN_CORPORA();
   Workspace ws;
   const fs::path corpus = ws.corpus("c", 100, 5);
   ASSERT_EQ(ws.grove({"ingest", "notes", "--source", "fortune", "--path", corpus.string()}).exit_code, 0);
@@ -222,6 +226,7 @@ TEST(IngestCli, BadInputExitsTwoNamingTheFileAndRegistersNothing) {
 }
 
 TEST(IngestCli, SpecFilesAreParsedStrictly) {
+  GROVE_SKIP_WITHOUT_DEBIAN_CORPORA();
   Workspace ws;
   const fs::path corpus = ws.corpus("c", 50, 8);
   const auto good = write_file(ws.dir / "specs/notes.yaml", "name: notes\nsource: fortune\npaths: [../c]\n");

@@ -75,4 +75,10 @@ std::filesystem::path debian_fortune(const std::string& name) {
   return std::filesystem::path("/usr/share/games/fortunes") / name;
 }
 
+bool have_debian_corpora() {
+  return std::filesystem::exists(debian_fortune("cookie")) && std::filesystem::exists(debian_fortune("computers")) &&
+         std::filesystem::exists("/usr/share/games/fortunes/ru") &&
+         std::filesystem::exists("/usr/share/doc/python3.11/html/_sources");
+}
+
 }  // namespace grove::testing

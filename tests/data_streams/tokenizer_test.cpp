@@ -24,7 +24,9 @@ std::vector<std::string> fortune_documents() {
 
 class TokenizerTest : public ::testing::Test {
  protected:
+  void SetUp() override { GROVE_SKIP_WITHOUT_DEBIAN_CORPORA(); }
   static void SetUpTestSuite() {
+    if (!testing::have_debian_corpora()) return;
     documents_ = new std::vector<std::string>(fortune_documents());
     TokenizerSpec spec;
     spec.kind = TokenizerKind::kUnigram;
