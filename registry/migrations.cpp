@@ -5,6 +5,7 @@
 #include "common/log.h"
 #include "registry/database.h"
 #include "registry/schema_v1.h"
+#include "registry/schema_v2.h"
 
 namespace grove::registry {
 
@@ -13,6 +14,7 @@ const std::vector<Migration>& migrations() {
       {1, "schema v1: runs, tokenizers, distributions, shards, phases, experts, checkpoints, evals, routing, "
           "train_metrics, events",
        kSchemaV1},
+      {2, "schema v2: phases.params_total and phases.params_active (parameters per phase)", kSchemaV2},
   };
   return all;
 }

@@ -24,7 +24,7 @@ constexpr EnumText<GrowthDecision, 3> kDecisions{
 
 constexpr std::string_view kSelect =
     "SELECT id, run_id, idx, distribution_id, decision, decision_reason, experts_added, status, steps_done, "
-    "steps_total, started_at, finished_at FROM phases ";
+    "steps_total, started_at, finished_at, params_total, params_active FROM phases ";
 
 PhaseRow read_row(const Statement& s) {
   PhaseRow row;
@@ -40,6 +40,8 @@ PhaseRow read_row(const Statement& s) {
   row.steps_total = s.get_int64(9);
   row.started_at = s.get_optional_text(10);
   row.finished_at = s.get_optional_text(11);
+  row.params_total = s.get_optional_int64(12);
+  row.params_active = s.get_optional_int64(13);
   return row;
 }
 

@@ -42,6 +42,8 @@ struct PhaseRow : NewPhase {
   int64_t steps_done = 0;
   std::optional<std::string> started_at;   // first entry into training
   std::optional<std::string> finished_at;  // entry into done or failed
+  std::optional<int64_t> params_total;     // schema v2: all parameters at the end of the phase (phase_parameters.h)
+  std::optional<int64_t> params_active;    // schema v2: parameters one token uses
 };
 
 // Inserts a pending phase. A duplicate (run, idx) is bad input naming both.

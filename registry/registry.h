@@ -10,6 +10,7 @@
 #include "registry/forgetting_metrics.h"
 #include "registry/lineage.h"
 #include "registry/migrations.h"
+#include "registry/phase_parameters.h"
 #include "registry/phases.h"
 #include "registry/routing.h"
 #include "registry/runs.h"
