@@ -1,7 +1,10 @@
 #include "model/torch_compat.h"
 
 #include <ATen/autocast_mode.h>
+#include <c10/core/Event.h>
+#include <c10/core/impl/VirtualGuardImpl.h>
 
+#include <chrono>
 #include <cmath>
 
 namespace grove::compat {
@@ -126,6 +129,62 @@ bool has_fused_adamw(const torch::Device& device) {
   (void)device;
   return false;
 #endif
+}
+
+void synchronize(const torch::Device& device) {
+  if (device.is_cuda()) torch::cuda::synchronize(device.has_index() ? device.index() : -1);
+}
+
+struct DeviceTimer::State {
+  torch::Device device;
+  std::chrono::steady_clock::time_point started;
+#if TORCH_VERSION_MAJOR >= 2
+  std::unique_ptr<c10::Event> start_event, stop_event;
+#endif
+};
+
+DeviceTimer::DeviceTimer(const torch::Device& device) : state_(std::make_unique<State>(State{device, {}})) {
+#if TORCH_VERSION_MAJOR >= 2
+  if (device.is_cuda()) {
+    state_->start_event = std::make_unique<c10::Event>(c10::DeviceType::CUDA, c10::EventFlag::BACKEND_DEFAULT);
+    state_->stop_event = std::make_unique<c10::Event>(c10::DeviceType::CUDA, c10::EventFlag::BACKEND_DEFAULT);
+  }
+#endif
+}
+
+DeviceTimer::~DeviceTimer() = default;
+
+bool DeviceTimer::uses_device_events() const {
+#if TORCH_VERSION_MAJOR >= 2
+  return state_->start_event != nullptr;
+#else
+  return false;
+#endif
+}
+
+void DeviceTimer::start() {
+#if TORCH_VERSION_MAJOR >= 2
+  if (uses_device_events()) {
+    const c10::impl::VirtualGuardImpl guard(c10::DeviceType::CUDA);
+    state_->start_event->record(guard.getStream(state_->device));
+    return;
+  }
+#endif
+  synchronize(state_->device);
+  state_->started = std::chrono::steady_clock::now();
+}
+
+double DeviceTimer::stop_ms() {
+#if TORCH_VERSION_MAJOR >= 2
+  if (uses_device_events()) {
+    const c10::impl::VirtualGuardImpl guard(c10::DeviceType::CUDA);
+    state_->stop_event->record(guard.getStream(state_->device));
+    state_->stop_event->synchronize();
+    return state_->start_event->elapsedTime(*state_->stop_event);
+  }
+#endif
+  synchronize(state_->device);
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - state_->started).count();
 }
 
 }  // namespace grove::compat

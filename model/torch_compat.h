@@ -4,12 +4,14 @@
 //   - scaled dot-product attention (at::scaled_dot_product_attention in 2.x, an explicit causal softmax otherwise),
 //   - autocast (2.x takes a device type; 1.13 has per-backend functions),
 //   - optional / nullopt spellings,
-//   - fused AdamW availability.
+//   - fused AdamW availability,
+//   - device timing (CUDA events where c10::Event can time, a synchronised wall clock otherwise).
 #pragma once
 
 #include <torch/torch.h>
 #include <torch/version.h>
 
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -71,5 +73,28 @@ torch::ScalarType autocast_dtype(torch::DeviceType device_type);
 
 // True when ATen has the fused multi-tensor AdamW kernel (at::_fused_adamw_, LibTorch 2.x) for `device`.
 bool has_fused_adamw(const torch::Device& device);
+
+// Elapsed device time of the work enqueued between start() and stop_ms(): CUDA events on the current stream for CUDA
+// devices with LibTorch 2.x, a steady clock after a device synchronisation otherwise (CPU; CUDA with 1.13).
+class DeviceTimer {
+ public:
+  explicit DeviceTimer(const torch::Device& device);
+  ~DeviceTimer();
+  DeviceTimer(const DeviceTimer&) = delete;
+  DeviceTimer& operator=(const DeviceTimer&) = delete;
+
+  void start();
+  // Waits for the timed work to finish and returns its duration in milliseconds.
+  double stop_ms();
+  // True when this timer uses CUDA events.
+  bool uses_device_events() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+// Waits until every kernel queued on `device` has finished (no-op on the CPU).
+void synchronize(const torch::Device& device);
 
 }  // namespace grove::compat

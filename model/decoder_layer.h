@@ -1,0 +1,41 @@
+// One Mixtral-style decoder layer: x + attn(rms_norm(x)), then h + moe(rms_norm(h)).
+// Parameters: attn_norm [d], attn.{q,k,v,o}_proj, moe_norm [d], moe.groups.<g>.{w1,w3,w2,gate_weight,gate_bias}.
+#pragma once
+
+#include <torch/torch.h>
+
+#include "model/attention.h"
+#include "model/model_config.h"
+#include "model/moe_layer.h"
+
+namespace grove::model {
+
+struct DecoderOutput {
+  torch::Tensor hidden;             // [B, T, d]
+  torch::Tensor load_balance_loss;  // scalar
+  torch::Tensor z_loss;             // scalar
+  torch::Tensor counts;             // [E_total] int64
+};
+
+class DecoderLayerImpl : public torch::nn::Module {
+ public:
+  explicit DecoderLayerImpl(const ModelConfig& config);
+
+  DecoderOutput forward(const torch::Tensor& x, const RotaryTables& rotary, const MoeOptions& options);
+
+  AttentionImpl& attention() { return *attention_; }
+  const AttentionImpl& attention() const { return *attention_; }
+  MoeLayerImpl& moe() { return *moe_; }
+  const MoeLayerImpl& moe() const { return *moe_; }
+  const torch::Tensor& attn_norm() const { return attn_norm_; }
+  const torch::Tensor& moe_norm() const { return moe_norm_; }
+
+ private:
+  double norm_eps_;
+  torch::Tensor attn_norm_, moe_norm_;
+  Attention attention_{nullptr};
+  MoeLayer moe_{nullptr};
+};
+TORCH_MODULE(DecoderLayer);
+
+}  // namespace grove::model

@@ -1,0 +1,42 @@
+// Runs the routed experts of one MoE layer: permutes the (token, k) assignments by expert on the device, runs the
+// SwiGLU experts group by group and scatters the gate-weighted outputs back to their tokens.
+//   grouped: one grouped GEMM per weight per group (at::_grouped_mm on CUDA in bf16 through compat::grouped_mm).
+//            No host synchronisation: each group's rows are brought to row 0 of its operand by a device-computed
+//            rotation ((arange + start_g) mod M), and rows past the group's count are masked with `where` both ways.
+//   loop:    the per-expert loop on host-known counts (CPU, LibTorch 1.13, fp32 on CUDA); the reference path.
+// A group whose weights do not require grad costs no weight-gradient GEMM on either path.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <string_view>
+#include <vector>
+
+namespace grove::model {
+
+enum class ExpertBackend { kAuto, kGrouped, kLoop };
+
+std::string_view expert_backend_name(ExpertBackend backend);
+
+// The stacked weights of one group and the global slot of its first expert.
+struct GroupWeights {
+  torch::Tensor w1;  // [E_g, f, d]
+  torch::Tensor w3;  // [E_g, f, d]
+  torch::Tensor w2;  // [E_g, d, f]
+  int64_t first_slot = 0;
+};
+
+// The dtype the experts compute in for `x`: the autocast dtype when autocast is on for x's device, else x's dtype.
+torch::ScalarType expert_compute_dtype(const torch::Tensor& x);
+
+// kAuto becomes kGrouped where ATen's grouped GEMM runs natively for x's device and compute dtype (CUDA, bf16,
+// LibTorch >= 2.8) and every width is a multiple of 8 (its 16-byte stride rule), kLoop otherwise.
+ExpertBackend resolve_expert_backend(ExpertBackend requested, const torch::Tensor& x,
+                                     const std::vector<GroupWeights>& groups);
+
+// `x`: [N, d]; `expert_index`: [N, k] global slots; `gate`: [N, k]; `counts`: [E_total] int64 assignments per slot
+// (the router's). Returns [N, d] in x's dtype: sum over k of gate * SwiGLU_expert(x).
+torch::Tensor run_experts(const torch::Tensor& x, const torch::Tensor& expert_index, const torch::Tensor& gate,
+                          const torch::Tensor& counts, const std::vector<GroupWeights>& groups, ExpertBackend backend);
+
+}  // namespace grove::model
