@@ -207,9 +207,11 @@ bool Statement::step() {
       return true;
     }
     if (rc == SQLITE_DONE) return false;
-    // Before any row came back, and outside an explicit transaction, starting over is safe: the statement's own
-    // implicit transaction was rolled back. Inside a transaction the caller's Transaction decides.
-    const bool can_retry = !has_row_ && sqlite3_get_autocommit(db_->handle) != 0;
+    // Before any row came back, starting over is safe for a read (it changes nothing) and for any statement outside
+    // an explicit transaction (its implicit one was rolled back). Writes inside a transaction never wait here:
+    // Transaction takes the write lock up front (BEGIN IMMEDIATE).
+    const bool can_retry =
+        !has_row_ && (sqlite3_stmt_readonly(stmt_) != 0 || sqlite3_get_autocommit(db_->handle) != 0);
     if (is_busy(rc) && can_retry && std::chrono::steady_clock::now() < deadline) {
       sqlite3_reset(stmt_);
       std::this_thread::sleep_for(kBusyPause);
@@ -277,6 +279,19 @@ Transaction::~Transaction() {
 void Transaction::commit() {
   db_->execute("COMMIT");  // retried while busy; on failure the transaction stays open and is rolled back
   open_ = false;
+}
+
+ReadSnapshot::ReadSnapshot(Database& db) : db_(&db), owns_(!db.in_transaction()) {
+  if (owns_) db.execute("BEGIN DEFERRED");
+}
+
+ReadSnapshot::~ReadSnapshot() {
+  if (!owns_ || !db_->in_transaction()) return;
+  try {
+    db_->execute("ROLLBACK");  // nothing was written; this only ends the read
+  } catch (...) {
+    // Never throw from a destructor; closing the connection ends the read as well.
+  }
 }
 
 Savepoint::Savepoint(Database& db) : db_(&db) {

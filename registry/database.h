@@ -1,5 +1,6 @@
 // RAII handles over SQLite: Database (one connection), Statement (one prepared statement with bound parameters),
-// Transaction (BEGIN IMMEDIATE, rolled back unless committed) and Savepoint (nests; a Transaction when alone).
+// Transaction (BEGIN IMMEDIATE, rolled back unless committed), Savepoint (nests; a Transaction when alone) and
+// ReadSnapshot (several reads from one committed state).
 // Every value reaches SQLite as a bound parameter. Connections run in WAL mode with a busy timeout and a retry
 // loop around BEGIN/COMMIT and first steps, so one writer and many readers never surface "database is locked".
 //
@@ -131,6 +132,20 @@ class Transaction {
  private:
   Database* db_;
   bool open_ = true;
+};
+
+// One consistent view across several queries (a deferred read transaction), so a reader never mixes rows from
+// before and after a concurrent writer's commit. Inside an already open transaction it does nothing.
+class ReadSnapshot {
+ public:
+  explicit ReadSnapshot(Database& db);
+  ReadSnapshot(const ReadSnapshot&) = delete;
+  ReadSnapshot& operator=(const ReadSnapshot&) = delete;
+  ~ReadSnapshot();
+
+ private:
+  Database* db_;
+  bool owns_;
 };
 
 // A unit of work that nests: a SAVEPOINT inside an open transaction, otherwise its own BEGIN IMMEDIATE transaction.

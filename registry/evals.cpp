@@ -69,6 +69,7 @@ std::vector<EvalView> list_evals(Database& db, int64_t run_id) {
 }
 
 EvalMatrix eval_matrix(Database& db, int64_t run_id, std::string_view split) {
+  ReadSnapshot snapshot(db);  // phases and evals from the same commit
   const std::vector<PhaseRow> phases = list_phases(db, run_id);
   std::map<int64_t, size_t> row_of_phase;    // phase id -> i
   std::map<int64_t, size_t> column_of_dist;  // distribution id -> j (its first phase)
@@ -82,8 +83,9 @@ EvalMatrix eval_matrix(Database& db, int64_t run_id, std::string_view split) {
   std::vector<Cell> before(all);  // stage 'before' of phase j on its own distribution
   size_t rows = 0;                // phases up to the last one evaluated 'after'
   for (const EvalView& e : list_evals(db, run_id)) {
-    if (e.split != split || !e.bpb) continue;
-    const size_t i = row_of_phase.at(e.after_phase_id);
+    const auto row = row_of_phase.find(e.after_phase_id);
+    if (e.split != split || !e.bpb || row == row_of_phase.end()) continue;
+    const size_t i = row->second;
     const auto column = column_of_dist.find(e.distribution_id);
     if (column == column_of_dist.end()) continue;  // a distribution no phase of this run trains on
     const size_t j = column->second;

@@ -10,6 +10,7 @@
 namespace grove::registry {
 
 std::vector<ExpertRow> expert_ancestors(Database& db, int64_t run_id, int64_t layer, int64_t slot) {
+  ReadSnapshot snapshot(db);
   auto self = find_expert(db, run_id, layer, slot);
   if (!self) {
     throw RegistryError(
@@ -45,6 +46,7 @@ std::map<int64_t, std::vector<LineageNode>> expert_forest(Database& db, int64_t 
 }
 
 std::vector<PhaseLineage> lineage_by_phase(Database& db, int64_t run_id) {
+  ReadSnapshot snapshot(db);
   std::vector<PhaseLineage> result;
   std::map<int64_t, size_t> index_of;  // phase id -> position in result
   for (const PhaseRow& phase : list_phases(db, run_id)) {
