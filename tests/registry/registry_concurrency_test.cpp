@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <cstdio>
 #include <thread>
 
 #include "registry/registry.h"
@@ -28,12 +29,12 @@ TEST(RegistryConcurrency, FourReadersAndOneWriterNeverSeeALockedDatabase) {
   std::atomic<bool> writing{true};
   testing::ProcessResult writer;
   std::thread writer_thread([&] {
-    writer = testing::run_process(GROVE_REGISTRY_WRITER_PATH, {path, "live", "6"});
+    writer = testing::run_process(GROVE_REGISTRY_WRITER_PATH, {path, "live", "8"});
     writing = false;
   });
 
   const std::vector<std::string> queries = {"phases", "evals", "forgetting", "runs"};
-  std::atomic<int> succeeded{0};
+  std::vector<int> succeeded(queries.size(), 0);
   std::vector<std::string> failures(queries.size());
   std::vector<std::thread> readers;
   for (size_t r = 0; r < queries.size(); ++r) {
@@ -45,7 +46,7 @@ TEST(RegistryConcurrency, FourReadersAndOneWriterNeverSeeALockedDatabase) {
         if (result.exit_code != 0 || !parses || result.err.find("locked") != std::string::npos) {
           failures[r] += "exit " + std::to_string(result.exit_code) + ": " + result.err + "\n";
         } else {
-          ++succeeded;
+          ++succeeded[r];
         }
       }
     });
@@ -55,8 +56,12 @@ TEST(RegistryConcurrency, FourReadersAndOneWriterNeverSeeALockedDatabase) {
 
   EXPECT_EQ(writer.exit_code, 0) << writer.err;
   EXPECT_EQ(writer.err.find("locked"), std::string::npos) << writer.err;
-  for (size_t r = 0; r < queries.size(); ++r) EXPECT_TRUE(failures[r].empty()) << queries[r] << ":\n" << failures[r];
-  EXPECT_GE(succeeded.load(), 20) << "too few queries ran to show anything";
+  int total = 0;
+  for (size_t r = 0; r < queries.size(); ++r) {
+    EXPECT_TRUE(failures[r].empty()) << queries[r] << ":\n" << failures[r];
+    EXPECT_GE(succeeded[r], 2) << queries[r] << ": too few queries overlapped the writer to show anything";
+    total += succeeded[r];
+  }
   int phases = 0;
   EXPECT_EQ(std::sscanf(writer.out.c_str(), "phases %d", &phases), 1) << writer.out;
   EXPECT_GE(phases, 5) << writer.out;
@@ -64,9 +69,9 @@ TEST(RegistryConcurrency, FourReadersAndOneWriterNeverSeeALockedDatabase) {
   auto db = registry::Database::open(path, registry::OpenMode::kReadOnly);
   const auto run = registry::require_run(db, "live");
   EXPECT_EQ(static_cast<int>(registry::list_phases(db, run.id).size()), phases);
-  RecordProperty("queries", succeeded.load());
+  RecordProperty("queries", total);
   RecordProperty("phases_written", phases);
-  std::printf("concurrency: %d queries succeeded while the writer recorded %d phases\n", succeeded.load(), phases);
+  std::printf("concurrency: %d queries succeeded while the writer recorded %d phases\n", total, phases);
 }
 
 }  // namespace
