@@ -1,6 +1,7 @@
 // `grove ingest` and `grove tokenizer` as a user runs them, on small corpora made in a temporary folder: a second
 // identical ingest does nothing, tokenizing is deterministic, changed content needs --replace and keeps the old
 // version, and every kind of bad input exits 2 naming the file while registering nothing.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -35,7 +36,9 @@ std::string snapshot(const fs::path& registry_path) {
     out += fmt::format("dist {} v{} {} {} {} {} {}\n", d.name, d.version, d.fingerprint, d.n_docs.value_or(-1),
                        d.n_tokens_train.value_or(-1), d.ingested_at, d.retired_at.value_or("-"));
   }
-  for (const auto& s : registry::list_shards(db)) out += fmt::format("shard {} {} {} {}\n", s.path, s.xxh3, s.n_tokens, s.created_at);
+  for (const auto& s : registry::list_shards(db)) {
+    out += fmt::format("shard {} {} {} {}\n", s.path, s.xxh3, s.n_tokens, s.created_at);
+  }
   for (const auto& t : registry::list_tokenizers(db)) out += fmt::format("tok {} {}\n", t.hash, t.created_at);
   const fs::path data = registry_path.parent_path() / "grove-data";
   if (fs::exists(data)) {
@@ -222,7 +225,9 @@ TEST(IngestCli, BadInputExitsTwoNamingTheFileAndRegistersNothing) {
   }
   const fs::path data = ws.registry().parent_path() / "grove-data";
   EXPECT_FALSE(fs::exists(data / "distributions")) << "a failed ingest left files behind";
-  if (fs::exists(data / "tmp")) EXPECT_TRUE(fs::is_empty(data / "tmp"));
+  if (fs::exists(data / "tmp")) {
+    EXPECT_TRUE(fs::is_empty(data / "tmp"));
+  }
 }
 
 TEST(IngestCli, SpecFilesAreParsedStrictly) {
