@@ -1,7 +1,6 @@
 #include "data_streams/tokenizer.h"
 
 #include <fmt/format.h>
-#include <sentencepiece_processor.h>
 
 #include <fstream>
 #include <sstream>
@@ -9,6 +8,7 @@
 #include "common/errors.h"
 #include "common/hashing.h"
 #include "data_streams/parallel_for.h"
+#include "data_streams/sentencepiece_library.h"
 
 namespace grove::data {
 namespace {
@@ -20,16 +20,17 @@ constexpr std::string_view kMetaSpace = "\xE2\x96\x81";
 }  // namespace
 
 struct Tokenizer::Impl {
-  sentencepiece::SentencePieceProcessor processor;
+  Impl(std::string bytes, const std::string& model_name)
+      : model_bytes(std::move(bytes)), processor(model_bytes, model_name), name(model_name) {}
   std::string model_bytes;
+  SentencePieceModel processor;
   std::string name;
   std::string hash;
   TokenId meta_space_bytes[3] = {0, 0, 0};
 
   void encode_text(std::string_view text, std::vector<TokenId>& out) const {
     std::vector<int> ids;
-    const auto status = processor.Encode(text, &ids);
-    if (!status.ok()) throw DataError(fmt::format("tokenizer {}: encode failed: {}", name, status.ToString()));
+    processor.encode(text, ids);
     for (int id : ids) out.push_back(static_cast<TokenId>(id));
   }
 };
@@ -40,24 +41,18 @@ Tokenizer& Tokenizer::operator=(Tokenizer&&) noexcept = default;
 Tokenizer::~Tokenizer() = default;
 
 Tokenizer Tokenizer::from_model_bytes(std::string model_bytes, const std::string& name) {
-  auto impl = std::make_unique<Impl>();
-  const auto status = impl->processor.LoadFromSerializedProto(model_bytes);
-  if (!status.ok()) {
-    throw DataError(fmt::format("{}: not a SentencePiece model: {}", name, status.ToString()));
-  }
+  auto impl = std::make_unique<Impl>(std::move(model_bytes), name);
   if (impl->processor.bos_id() < 0 || impl->processor.pad_id() < 0 || impl->processor.eos_id() < 0) {
     throw DataError(fmt::format("{}: the model lacks BOS, EOS or PAD ids (train it with `grove tokenizer train`)", name));
   }
   for (int i = 0; i < 3; ++i) {
-    const int id = impl->processor.PieceToId(
+    const int id = impl->processor.piece_to_id(
         fmt::format("<0x{:02X}>", static_cast<unsigned>(static_cast<unsigned char>(kMetaSpace[static_cast<size_t>(i)]))));
-    if (id < 0 || !impl->processor.IsByte(id)) {
+    if (id < 0 || !impl->processor.is_byte(id)) {
       throw DataError(fmt::format("{}: the model has no byte-fallback pieces (train it with byte_fallback)", name));
     }
     impl->meta_space_bytes[i] = static_cast<TokenId>(id);
   }
-  impl->model_bytes = std::move(model_bytes);
-  impl->name = name;
   impl->hash = hash_hex(xxh3_64(impl->model_bytes));
   return Tokenizer(std::move(impl));
 }
@@ -100,13 +95,10 @@ std::string Tokenizer::decode(std::span<const TokenId> ids) const {
     if (id == bos_id() || id == eos_id() || id == pad_id()) continue;
     pieces.push_back(static_cast<int>(id));
   }
-  std::string text;
-  const auto status = impl_->processor.Decode(pieces, &text);
-  if (!status.ok()) throw DataError(fmt::format("tokenizer {}: decode failed: {}", impl_->name, status.ToString()));
-  return text;
+  return impl_->processor.decode(pieces);
 }
 
-uint32_t Tokenizer::vocab_size() const { return static_cast<uint32_t>(impl_->processor.GetPieceSize()); }
+uint32_t Tokenizer::vocab_size() const { return static_cast<uint32_t>(impl_->processor.piece_size()); }
 TokenId Tokenizer::bos_id() const { return static_cast<TokenId>(impl_->processor.bos_id()); }
 TokenId Tokenizer::eos_id() const { return static_cast<TokenId>(impl_->processor.eos_id()); }
 TokenId Tokenizer::pad_id() const { return static_cast<TokenId>(impl_->processor.pad_id()); }

@@ -1,7 +1,6 @@
 #include "data_streams/tokenizer_training.h"
 
 #include <fmt/format.h>
-#include <sentencepiece_trainer.h>
 
 #include <algorithm>
 #include <numeric>
@@ -9,6 +8,7 @@
 
 #include "common/errors.h"
 #include "common/hashing.h"
+#include "data_streams/sentencepiece_library.h"
 
 namespace grove::data {
 namespace {
@@ -17,39 +17,30 @@ constexpr size_t kMaxSentenceBytes = 8192;
 // Fixed so the model does not depend on the machine's core count.
 constexpr int kTrainingThreads = 4;
 
-// Feeds SentencePiece the non-blank lines of the sampled documents, long lines cut at UTF-8 boundaries.
-class LineIterator : public sentencepiece::SentenceIterator {
- public:
-  explicit LineIterator(const std::vector<std::string_view>& documents) {
-    for (std::string_view doc : documents) {
-      size_t start = 0;
-      while (start < doc.size()) {
-        size_t end = doc.find('\n', start);
-        if (end == std::string_view::npos) end = doc.size();
-        add_line(doc.substr(start, end - start));
-        start = end + 1;
-      }
-    }
-  }
-  bool done() const override { return next_ >= lines_.size(); }
-  void Next() override { ++next_; }
-  const std::string& value() const override { return lines_[next_]; }
-  sentencepiece::util::Status status() const override { return sentencepiece::util::Status(); }
-
- private:
-  void add_line(std::string_view line) {
+// The non-blank lines of the sampled documents, long lines cut at UTF-8 boundaries: what SentencePiece trains on.
+std::vector<std::string> training_lines(const std::vector<std::string_view>& documents) {
+  std::vector<std::string> lines;
+  auto add_line = [&](std::string_view line) {
     if (line.find_first_not_of(" \t\r") == std::string_view::npos) return;
     while (line.size() > kMaxSentenceBytes) {
       size_t cut = kMaxSentenceBytes;
       while (cut > 0 && (static_cast<unsigned char>(line[cut]) & 0xC0) == 0x80) --cut;
-      lines_.emplace_back(line.substr(0, cut));
+      lines.emplace_back(line.substr(0, cut));
       line.remove_prefix(cut);
     }
-    if (!line.empty()) lines_.emplace_back(line);
+    if (!line.empty()) lines.emplace_back(line);
+  };
+  for (std::string_view doc : documents) {
+    size_t start = 0;
+    while (start < doc.size()) {
+      size_t end = doc.find('\n', start);
+      if (end == std::string_view::npos) end = doc.size();
+      add_line(doc.substr(start, end - start));
+      start = end + 1;
+    }
   }
-  std::vector<std::string> lines_;
-  size_t next_ = 0;
-};
+  return lines;
+}
 
 }  // namespace
 
@@ -85,8 +76,7 @@ std::vector<std::string_view> sample_documents(const DocumentStore& store, uint6
 }
 
 std::string train_sentencepiece(const std::vector<std::string_view>& documents, const TokenizerSpec& spec) {
-  LineIterator lines(documents);
-  const std::unordered_map<std::string, std::string> options{
+  const std::vector<std::pair<std::string, std::string>> options{
       {"model_type", std::string(registry::to_text(spec.kind))},
       {"vocab_size", std::to_string(spec.vocab_size)},
       {"byte_fallback", "true"},
@@ -108,11 +98,12 @@ std::string train_sentencepiece(const std::vector<std::string_view>& documents, 
       {"model_prefix", ""},
   };
   std::string model;
-  const auto status = sentencepiece::SentencePieceTrainer::Train(options, &lines, &model);
-  if (!status.ok()) {
+  try {
+    model = train_sentencepiece_model(options, training_lines(documents));
+  } catch (const ConfigError& e) {
     throw ConfigError(fmt::format("tokenizer: SentencePiece could not train a {} model of {} pieces on a {}-document "
                                   "sample: {}",
-                                  registry::to_text(spec.kind), spec.vocab_size, documents.size(), status.ToString()));
+                                  registry::to_text(spec.kind), spec.vocab_size, documents.size(), e.what()));
   }
   return model;
 }
