@@ -3,12 +3,22 @@
 
 namespace grove::cli {
 
+Command run_command();          // run_command.cpp
+Command tick_command();         // tick_command.cpp
+Command watch_command();        // tick_command.cpp
+Command eval_command();         // eval_command.cpp
+Command dump_config_command();  // dump_config_command.cpp
 Command ingest_command();     // ingest_command.cpp
 Command tokenizer_command();  // tokenizer_command.cpp
 
 std::vector<Command> command_table() {
   // Subcommands are added here as their issues land; none is listed before it does something real.
   return {
+      run_command(),
+      tick_command(),
+      watch_command(),
+      eval_command(),
+      dump_config_command(),
       registry_command(),
       ingest_command(),
       tokenizer_command(),

@@ -4,6 +4,8 @@
 #include <poll.h>
 #include <spawn.h>
 #include <sys/wait.h>
+#include <csignal>
+#include <cstdio>
 #include <unistd.h>
 
 #include <cerrno>
@@ -117,6 +119,70 @@ std::string source_dir() { return GROVE_SOURCE_DIR; }
 
 ProcessResult run_grove(const std::vector<std::string>& args, const ProcessOptions& options) {
   return run_process(grove_binary(), args, options);
+}
+
+}  // namespace grove::testing
+
+namespace grove::testing {
+
+BackgroundProcess::BackgroundProcess(const std::string& program, const std::vector<std::string>& args,
+                                     const std::string& output_prefix)
+    : out_path_(output_prefix + ".out"), err_path_(output_prefix + ".err") {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  std::vector<std::string> argv_strings{program};
+  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& s : argv_strings) argv.push_back(s.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  const int rc = posix_spawn(&pid, program.c_str(), &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) throw std::runtime_error("posix_spawn " + program + ": " + std::strerror(rc));
+  pid_ = pid;
+}
+
+BackgroundProcess::~BackgroundProcess() {
+  if (pid_ > 0 && !reaped_) {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, &status_, 0);
+  }
+}
+
+void BackgroundProcess::signal(int signal_number) const { ::kill(pid_, signal_number); }
+
+bool BackgroundProcess::running() {
+  if (reaped_) return false;
+  const pid_t got = ::waitpid(pid_, &status_, WNOHANG);
+  if (got == pid_) reaped_ = true;
+  return !reaped_;
+}
+
+ProcessResult BackgroundProcess::wait() {
+  if (!reaped_) {
+    while (::waitpid(pid_, &status_, 0) < 0 && errno == EINTR) {
+    }
+    reaped_ = true;
+  }
+  ProcessResult result;
+  if (WIFEXITED(status_)) result.exit_code = WEXITSTATUS(status_);
+  else if (WIFSIGNALED(status_)) result.exit_code = 128 + WTERMSIG(status_);
+  auto slurp = [](const std::string& path) {
+    std::string text;
+    if (FILE* file = std::fopen(path.c_str(), "rb")) {
+      char buffer[65536];
+      size_t n = 0;
+      while ((n = std::fread(buffer, 1, sizeof(buffer), file)) > 0) text.append(buffer, n);
+      std::fclose(file);
+    }
+    return text;
+  };
+  result.out = slurp(out_path_);
+  result.err = slurp(err_path_);
+  return result;
 }
 
 }  // namespace grove::testing

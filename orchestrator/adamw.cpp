@@ -1,0 +1,143 @@
+#include "orchestrator/adamw.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "common/errors.h"
+#include "model/torch_compat.h"
+
+namespace grove::orch {
+
+AdamW::AdamW(std::vector<std::pair<std::string, torch::Tensor>> named_parameters, AdamWOptions options)
+    : options_(options) {
+  bool all_cuda = !named_parameters.empty();
+  for (auto& [name, param] : named_parameters) {
+    Entry entry;
+    entry.name = name;
+    entry.param = param;
+    entry.exp_avg = torch::zeros_like(param, torch::MemoryFormat::Preserve);
+    entry.exp_avg_sq = torch::zeros_like(param, torch::MemoryFormat::Preserve);
+    entry.step = torch::zeros({1}, param.options().dtype(torch::kFloat));
+    entry.decay = param.dim() >= 2;
+    all_cuda = all_cuda && param.is_cuda() && param.scalar_type() == torch::kFloat;
+    entries_.push_back(std::move(entry));
+  }
+  fused_ = all_cuda && compat::has_fused_adamw(entries_.front().param.device());
+}
+
+void AdamW::zero_grad() {
+  for (auto& entry : entries_) {
+    auto& grad = entry.param.mutable_grad();
+    if (grad.defined()) grad = torch::Tensor();
+  }
+}
+
+void AdamW::step(double lr) {
+  torch::NoGradGuard no_grad;
+  if (fused_) {
+    step_fused(lr);
+  } else {
+    step_loop(lr);
+  }
+}
+
+void AdamW::step_loop(double lr) {
+  for (auto& entry : entries_) {
+    const torch::Tensor& grad = entry.param.grad();
+    if (!grad.defined()) continue;
+    entry.host_step += 1;
+    entry.step.fill_(static_cast<double>(entry.host_step));
+    const double t = static_cast<double>(entry.host_step);
+    const double bias1 = 1.0 - std::pow(options_.beta1, t);
+    const double bias2 = 1.0 - std::pow(options_.beta2, t);
+    entry.exp_avg.mul_(options_.beta1).add_(grad, 1.0 - options_.beta1);
+    entry.exp_avg_sq.mul_(options_.beta2).addcmul_(grad, grad, 1.0 - options_.beta2);
+    if (entry.decay && options_.weight_decay > 0) entry.param.mul_(1.0 - lr * options_.weight_decay);
+    const auto denom = (entry.exp_avg_sq.sqrt() / std::sqrt(bias2)).add_(options_.eps);
+    entry.param.addcdiv_(entry.exp_avg, denom, -lr / bias1);
+  }
+}
+
+void AdamW::step_fused(double lr) {
+#if TORCH_VERSION_MAJOR >= 2
+  for (const bool decay : {true, false}) {
+    std::vector<torch::Tensor> params, grads, exp_avgs, exp_avg_sqs, steps;
+    for (auto& entry : entries_) {
+      if (entry.decay != decay || !entry.param.grad().defined()) continue;
+      entry.host_step += 1;
+      params.push_back(entry.param);
+      grads.push_back(entry.param.grad());
+      exp_avgs.push_back(entry.exp_avg);
+      exp_avg_sqs.push_back(entry.exp_avg_sq);
+      steps.push_back(entry.step);
+    }
+    if (params.empty()) continue;
+    at::_fused_adamw_(params, grads, exp_avgs, exp_avg_sqs, /*max_exp_avg_sqs=*/{}, steps, lr, options_.beta1,
+                      options_.beta2, decay ? options_.weight_decay : 0.0, options_.eps, /*amsgrad=*/false,
+                      /*maximize=*/false);
+  }
+#else
+  step_loop(lr);
+#endif
+}
+
+std::map<std::string, torch::Tensor> AdamW::state_tensors() const {
+  std::map<std::string, torch::Tensor> tensors;
+  for (const auto& entry : entries_) {
+    tensors["optim." + entry.name + ".exp_avg"] = entry.exp_avg;
+    tensors["optim." + entry.name + ".exp_avg_sq"] = entry.exp_avg_sq;
+    tensors["optim." + entry.name + ".step"] = entry.step;
+  }
+  return tensors;
+}
+
+void AdamW::load_state_tensors(const std::map<std::string, torch::Tensor>& tensors, const std::string& source) {
+  torch::NoGradGuard no_grad;
+  auto fetch = [&](const std::string& key, const torch::Tensor& like) -> const torch::Tensor& {
+    const auto found = tensors.find(key);
+    if (found == tensors.end()) {
+      throw CheckpointError(fmt::format("{}: optimizer state '{}' is missing", source, key));
+    }
+    if (found->second.sizes() != like.sizes()) {
+      throw CheckpointError(fmt::format("{}: optimizer state '{}' has shape {}, expected {}", source, key,
+                                        c10::str(found->second.sizes()), c10::str(like.sizes())));
+    }
+    return found->second;
+  };
+  for (auto& entry : entries_) {
+    entry.exp_avg.copy_(fetch("optim." + entry.name + ".exp_avg", entry.exp_avg));
+    entry.exp_avg_sq.copy_(fetch("optim." + entry.name + ".exp_avg_sq", entry.exp_avg_sq));
+    entry.step.copy_(fetch("optim." + entry.name + ".step", entry.step));
+    entry.host_step = static_cast<int64_t>(std::llround(entry.step.to(torch::kCPU).item<float>()));
+  }
+}
+
+int64_t AdamW::state_bytes() const {
+  int64_t bytes = 0;
+  for (const auto& entry : entries_) {
+    bytes += entry.exp_avg.numel() * entry.exp_avg.element_size();
+    bytes += entry.exp_avg_sq.numel() * entry.exp_avg_sq.element_size();
+    bytes += entry.step.numel() * entry.step.element_size();
+  }
+  return bytes;
+}
+
+torch::Tensor clip_gradient_norm(const std::vector<torch::Tensor>& parameters, double max_norm) {
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> norms;
+  for (const auto& p : parameters) {
+    if (p.grad().defined()) norms.push_back(p.grad().detach().to(torch::kFloat).norm());
+  }
+  if (norms.empty()) return torch::zeros({}, torch::kFloat);
+  const auto total = torch::stack(norms).norm();
+  if (max_norm > 0) {
+    const auto scale = (max_norm / (total + 1e-6)).clamp_max(1.0);
+    for (const auto& p : parameters) {
+      if (p.grad().defined()) p.grad().mul_(scale.to(p.grad().scalar_type()));
+    }
+  }
+  return total;
+}
+
+}  // namespace grove::orch

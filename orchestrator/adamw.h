@@ -1,0 +1,62 @@
+// AdamW over exactly the trainable parameters (decoupled weight decay, bias correction, as torch.optim.AdamW).
+// State is keyed by parameter name, so a checkpoint stores it as named tensors, frozen parameters never get state,
+// and optimizer memory is proportional to the trainable parameters. On CUDA with LibTorch 2.x the update runs as
+// ATen's fused multi-tensor kernel (two launches per step); elsewhere as a per-tensor loop with the same arithmetic.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace grove::orch {
+
+struct AdamWOptions {
+  double beta1 = 0.9;
+  double beta2 = 0.95;
+  double eps = 1e-8;
+  double weight_decay = 0.01;  // applied to matrices (dim >= 2); norms and biases are not decayed
+};
+
+class AdamW {
+ public:
+  AdamW(std::vector<std::pair<std::string, torch::Tensor>> named_parameters, AdamWOptions options);
+
+  // One update with learning rate `lr`. Parameters whose gradient is undefined are skipped (their step count too).
+  void step(double lr);
+  void zero_grad();
+
+  // "optim.<name>.exp_avg", "optim.<name>.exp_avg_sq", "optim.<name>.step" for every parameter.
+  std::map<std::string, torch::Tensor> state_tensors() const;
+  // Restores state saved by state_tensors(); CheckpointError naming the first missing or mis-shaped tensor.
+  void load_state_tensors(const std::map<std::string, torch::Tensor>& tensors, const std::string& source);
+
+  int64_t state_bytes() const;
+  size_t size() const { return entries_.size(); }
+  bool fused() const { return fused_; }
+
+ private:
+  struct Entry {
+    std::string name;
+    torch::Tensor param;
+    torch::Tensor exp_avg;
+    torch::Tensor exp_avg_sq;
+    torch::Tensor step;  // float32 [1] on the parameter's device (the fused kernel's format)
+    int64_t host_step = 0;
+    bool decay = true;
+  };
+  void step_loop(double lr);
+  void step_fused(double lr);
+
+  std::vector<Entry> entries_;
+  AdamWOptions options_;
+  bool fused_ = false;
+};
+
+// Scales the gradients of `parameters` so their global L2 norm is at most `max_norm` (no-op when max_norm <= 0)
+// and returns the norm before clipping as a device scalar (no host synchronisation).
+torch::Tensor clip_gradient_norm(const std::vector<torch::Tensor>& parameters, double max_norm);
+
+}  // namespace grove::orch

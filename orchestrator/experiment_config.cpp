@@ -1,0 +1,126 @@
+#include "orchestrator/experiment_config.h"
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "common/errors.h"
+#include "common/strict_yaml.h"
+#include "orchestrator/config_sections.h"
+
+namespace grove::orch {
+namespace fs = std::filesystem;
+namespace {
+
+// Applies one "--set a.b[2].c=value" to the document tree; the value is parsed as YAML (numbers, lists, ...).
+void apply_set(YAML::Node& root, const std::string& assignment) {
+  const auto eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    throw ConfigError(fmt::format("--set '{}': expected KEY.PATH=VALUE, e.g. training.steps=500", assignment));
+  }
+  const std::string path = assignment.substr(0, eq);
+  YAML::Node value = load_yaml_string(assignment.substr(eq + 1), "--set " + path);
+  std::vector<std::string> parts;
+  std::stringstream stream(path);
+  for (std::string part; std::getline(stream, part, '.');) parts.push_back(part);
+
+  // yaml-cpp nodes are handles: walking with operator[] on non-const nodes creates missing maps.
+  std::vector<YAML::Node> chain{root};
+  for (size_t i = 0; i < parts.size(); ++i) {
+    std::string key = parts[i];
+    std::optional<size_t> index;
+    if (const auto bracket = key.find('['); bracket != std::string::npos && key.back() == ']') {
+      index = std::stoul(key.substr(bracket + 1, key.size() - bracket - 2));
+      key = key.substr(0, bracket);
+    }
+    YAML::Node current = chain.back();
+    const bool last = (i + 1 == parts.size());
+    if (index) {
+      YAML::Node list = current[key];
+      if (!list.IsSequence() || *index >= list.size()) {
+        throw ConfigError(fmt::format("--set {}: '{}' has no element {}", path, key, *index));
+      }
+      if (last) {
+        list[*index] = value;
+      } else {
+        chain.push_back(list[*index]);
+      }
+    } else if (last) {
+      current[key] = value;
+    } else {
+      chain.push_back(current[key]);
+    }
+  }
+}
+
+fs::path resolve_path(const std::string& text, const fs::path& base_dir) {
+  fs::path path(text);
+  return path.is_absolute() ? path : (base_dir / path).lexically_normal();
+}
+
+}  // namespace
+
+std::string ExperimentConfig::run_name(const experiments::StrategyPreset& strategy) const {
+  return strategies.size() == 1 ? name : name + "-" + strategy.name;
+}
+
+ExperimentConfig parse_experiment(const std::string& yaml_text, const std::string& source, const fs::path& base_dir,
+                                  const ConfigOverrides& overrides) {
+  YAML::Node root = load_yaml_string(yaml_text, source);
+  if (!root.IsMap()) throw ConfigError(fmt::format("{}: an experiment file must be a mapping of sections", source));
+  for (const auto& assignment : overrides.set) apply_set(root, assignment);
+
+  ExperimentConfig config;
+  config.source = source;
+  StrictMap top(root, source, "");
+  config.name = top.required<std::string>("name");
+  config.seed = top.get<uint64_t>("seed", config.seed);
+  config.registry = resolve_path(top.get<std::string>("registry", "grove.db"), base_dir);
+  config.work_dir = resolve_path(top.get<std::string>("work_dir", "grove-work"), base_dir);
+  if (overrides.registry) config.registry = fs::absolute(*overrides.registry);
+  if (overrides.work_dir) config.work_dir = fs::absolute(*overrides.work_dir);
+
+  std::vector<std::string> strategy_names = top.list<std::string>("strategy");
+  for (const auto& extra : top.list<std::string>("strategies")) strategy_names.push_back(extra);
+  if (!overrides.strategies.empty()) strategy_names = overrides.strategies;
+  if (strategy_names.empty()) strategy_names.push_back("grove");
+  StrictMap strategy_overrides = top.map("strategy_overrides");
+  for (const auto& strategy_name : strategy_names) {
+    auto preset = experiments::find_strategy_preset(strategy_name);
+    if (!preset) {
+      throw ConfigError(fmt::format("{}: strategy '{}' is not known; expected one of {}", top.where("strategy"),
+                                    strategy_name, experiments::strategy_names()));
+    }
+    apply_strategy_overrides(strategy_overrides, *preset);
+    config.strategies.push_back(*preset);
+  }
+  strategy_overrides.finish();
+
+  StrictMap tokenizer = top.map("tokenizer");
+  parse_tokenizer_section(tokenizer, config.tokenizer);
+  config.model = top.raw("model");
+  StrictMap training = top.map("training");
+  parse_training_section(training, config.training);
+  StrictMap evaluation = top.map("evaluation");
+  parse_evaluation_section(evaluation, config.evaluation);
+  StrictMap growth = top.map("growth");
+  parse_growth_section(growth, config.growth);
+
+  for (StrictMap& item : top.list_of_maps("distributions")) {
+    config.distributions.push_back(parse_distribution_entry(item, base_dir));
+  }
+  top.finish();
+  return config;
+}
+
+ExperimentConfig load_experiment(const fs::path& path, const ConfigOverrides& overrides) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError(fmt::format("{}: cannot open the experiment file", path.string()));
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return parse_experiment(buffer.str(), path.string(), fs::absolute(path).parent_path(), overrides);
+}
+
+}  // namespace grove::orch

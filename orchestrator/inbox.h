@@ -1,0 +1,30 @@
+// The inbox a scheduled job watches: each new distribution is a folder `<inbox>/<item>/` holding a
+// `distribution.yaml` spec (and, usually, its corpus files; relative paths in the spec resolve against the
+// folder). An item is ready once `distribution.yaml` exists — producers write it last, atomically (write a
+// temporary name, then rename). Items are taken in name order (prefix them with a date to fix the order).
+// A processed item moves to `<inbox>/.processed/<item>`, one that failed to ingest to `<inbox>/.failed/<item>`
+// with the error in `error.txt`, so nothing is taken twice and nothing is lost.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace grove::orch {
+
+struct InboxItem {
+  std::string name;
+  std::filesystem::path folder;
+  std::filesystem::path spec_file;
+};
+
+inline constexpr const char* kInboxSpecFile = "distribution.yaml";
+
+// Ready items, by name. A missing inbox folder is a ConfigError naming it.
+std::vector<InboxItem> ready_inbox_items(const std::filesystem::path& inbox);
+
+// Moves an item aside after processing (".processed") or failure (".failed", with `error` written to error.txt).
+void archive_inbox_item(const std::filesystem::path& inbox, const InboxItem& item, bool succeeded,
+                        const std::string& error = {});
+
+}  // namespace grove::orch

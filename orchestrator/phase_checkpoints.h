@@ -1,0 +1,47 @@
+// Checkpoints of a phase on disk and in the registry: where they go (<run_dir>/phase-<idx>/step-<n> and
+// .../final), writing one with the optimizer and TrainingState (plus the router-noise generator state on CPU),
+// restoring the newest, and pruning old periodic ones (phase-end checkpoints are always kept: the next phase
+// starts from them and the KD teacher is loaded from them).
+#pragma once
+
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+
+#include "model/moe_transformer.h"
+#include "orchestrator/adamw.h"
+#include "orchestrator/run_context.h"
+#include "orchestrator/trainer.h"
+#include "orchestrator/training_state.h"
+
+namespace grove::orch {
+
+struct PhaseTrainingObjects {
+  std::shared_ptr<model::MoeTransformer> model;
+  std::unique_ptr<AdamW> optimizer;
+  TrainingState state;
+  at::Generator noise_generator;  // CPU generator for router noise (CUDA uses the device default)
+};
+
+// Writes a checkpoint of `objects` for `phase` and records its row; prunes periodic/interrupt checkpoints of the
+// phase beyond `keep` (newest kept). kPhaseEnd writes <phase>/final without optimizer state.
+registry::CheckpointRow save_phase_checkpoint(RunContext& ctx, const registry::PhaseRow& phase,
+                                              PhaseTrainingObjects& objects, CheckpointReason reason);
+
+// The newest checkpoint row of a phase (any kind), if any.
+std::optional<registry::CheckpointRow> newest_phase_checkpoint(RunContext& ctx, const registry::PhaseRow& phase);
+// The phase-end checkpoint of a phase; RegistryError when the phase has none (it is not done).
+registry::CheckpointRow phase_end_checkpoint(RunContext& ctx, const registry::PhaseRow& phase);
+
+// Loads a model from a checkpoint row onto the run's device (verifying checksums).
+std::shared_ptr<model::MoeTransformer> load_model(RunContext& ctx, const registry::CheckpointRow& row);
+
+// Loads a checkpoint into existing objects (same layout): model values, optimizer state, TrainingState, generator.
+void restore_phase_checkpoint(RunContext& ctx, const registry::CheckpointRow& row, PhaseTrainingObjects& objects);
+
+// Builds the optimizer over the model's trainable parameters with the run's training settings.
+std::unique_ptr<AdamW> make_optimizer(const RunContext& ctx, model::MoeTransformer& model);
+
+}  // namespace grove::orch

@@ -1,0 +1,188 @@
+#include "orchestrator/phase_runner.h"
+
+#include <fmt/format.h>
+
+#include "common/log.h"
+#include "data_streams/mixture_sampler.h"
+#include "data_streams/window_sampler.h"
+#include "orchestrator/phase_checkpoints.h"
+#include "orchestrator/phase_evaluation.h"
+#include "orchestrator/phase_observers.h"
+#include "orchestrator/phase_setup.h"
+#include "orchestrator/seeds.h"
+#include "orchestrator/stop_signal.h"
+#include "orchestrator/trainer.h"
+#include "registry/phase_parameters.h"
+
+namespace grove::orch {
+namespace {
+
+void record_event(RunContext& ctx, const registry::PhaseRow& phase, log::Level level, const std::string& kind,
+                  const std::string& message) {
+  registry::NewEvent event;
+  event.run_id = ctx.run.id;
+  event.phase_id = phase.id;
+  event.level = level;
+  event.kind = kind;
+  event.message = message;
+  registry::record_event(ctx.registry(), event);
+}
+
+int64_t phase_steps(const RunContext& ctx, const registry::PhaseRow& phase) {
+  return phase.idx == 0 && ctx.config.training.base_steps ? *ctx.config.training.base_steps
+                                                          : ctx.config.training.steps;
+}
+
+// The batches a phase trains on: its own distribution, a replay mixture, or the union of everything seen (joint).
+data::BatchSource phase_batches(RunContext& ctx, const registry::PhaseRow& phase, uint64_t seed) {
+  const int64_t width = ctx.config.training.seq_len + 1;
+  const int64_t rows = ctx.config.training.batch_size;
+  std::vector<registry::PhaseRow> earlier;
+  for (const auto& p : registry::list_phases(ctx.registry(), ctx.run.id)) {
+    if (p.idx < phase.idx && p.distribution_id != phase.distribution_id) earlier.push_back(p);
+  }
+  const auto current = ctx.shard(phase.distribution_id, registry::Split::kTrain);
+  if ((ctx.strategy.joint || ctx.strategy.replay_share > 0) && !earlier.empty()) {
+    std::vector<data::MixtureComponent> components;
+    const double n_earlier = static_cast<double>(earlier.size());
+    const double own = ctx.strategy.joint ? 1.0 / (n_earlier + 1.0) : 1.0 - ctx.strategy.replay_share;
+    const double each = ctx.strategy.joint ? own : ctx.strategy.replay_share / n_earlier;
+    components.push_back({current, own});
+    for (const auto& p : earlier) components.push_back({ctx.shard(p.distribution_id, registry::Split::kTrain), each});
+    auto sampler = std::make_shared<data::MixtureSampler>(components, width, seed);
+    return [sampler, rows](uint64_t index) -> std::optional<data::TokenBatch> { return sampler->batch(index, rows); };
+  }
+  auto sampler = std::make_shared<data::WindowSampler>(current, width, seed);
+  return [sampler, rows](uint64_t index) -> std::optional<data::TokenBatch> { return sampler->batch(index, rows); };
+}
+
+TrainerSettings trainer_settings(const RunContext& ctx, int64_t total_steps) {
+  TrainerSettings settings;
+  settings.batch_size = ctx.config.training.batch_size;
+  settings.seq_len = ctx.config.training.seq_len;
+  settings.schedule.peak = ctx.config.training.lr;
+  settings.schedule.warmup_steps = std::min(ctx.config.training.warmup_steps, total_steps);
+  settings.schedule.total_steps = total_steps;
+  settings.schedule.min_ratio = ctx.config.training.min_lr_ratio;
+  settings.grad_clip = ctx.config.training.grad_clip;
+  settings.log_every = ctx.config.training.log_every;
+  settings.checkpoint_every = ctx.config.training.checkpoint_every;
+  settings.kd_weight = ctx.strategy.kd_weight;
+  settings.kd_temperature = ctx.strategy.kd_temperature;
+  settings.inject_nan_at_steps = ctx.inject_nan_at_steps;
+  return settings;
+}
+
+registry::PhaseRow reload(RunContext& ctx, const registry::PhaseRow& phase) {
+  return *registry::find_phase_by_id(ctx.registry(), phase.id);
+}
+
+// Evaluates the phase-end model on every timeline distribution and closes the phase.
+void finish_phase(RunContext& ctx, const registry::PhaseRow& phase, model::MoeTransformer& model) {
+  const auto timeline = ctx.timeline_distributions();
+  log::info("phase {}: evaluating on {} distributions", phase.idx, timeline.size());
+  evaluate_and_record(ctx, model, phase, registry::EvalStage::kAfter, timeline, /*record_routing=*/true);
+  registry::transition_phase(ctx.registry(), phase.id, registry::PhaseStatus::kDone);
+  record_event(ctx, phase, log::Level::kInfo, "phase_done",
+               fmt::format("phase {} done: {} parameters, {} active per token", phase.idx, model.parameter_count(),
+                           model.active_parameters_per_token()));
+}
+
+}  // namespace
+
+PhaseOutcome run_phase(RunContext& ctx, const registry::PhaseRow& phase_in) {
+  auto& db = ctx.registry();
+  registry::PhaseRow phase = phase_in;
+  const auto distribution = registry::find_distribution(db, phase.distribution_id);
+  const std::string label = fmt::format("{} phase {} ({})", ctx.run.name, phase.idx, distribution->name);
+
+  if (phase.status == registry::PhaseStatus::kDone) return {};
+  if (phase.status == registry::PhaseStatus::kFailed) {
+    return {PhaseResult::kFailed, ExitCode::kRuntime,
+            fmt::format("{} failed earlier; see `grove registry phases --run {}` and its events", label, ctx.run.name)};
+  }
+  if (phase.status == registry::PhaseStatus::kEvaluating) {
+    log::info("{}: resuming evaluation", label);
+    auto model = load_model(ctx, phase_end_checkpoint(ctx, phase));
+    finish_phase(ctx, phase, *model);
+    return {};
+  }
+
+  PhaseTrainingObjects objects{nullptr, nullptr, TrainingState{},
+                               at::detail::createCPUGenerator(derive_seed(ctx.config.seed, phase.idx, "noise"))};
+  const int64_t total_steps = phase_steps(ctx, phase);
+  if (phase.status == registry::PhaseStatus::kPending) {
+    log::info("{}: starting ({} steps, strategy {})", label, total_steps, ctx.strategy.name);
+    // One transaction from the first 'before' eval to the step-0 checkpoint row and the move to training: a crash
+    // in between leaves the phase pending with nothing recorded, and the next attempt starts it cleanly.
+    registry::Transaction start(db);
+    objects.model = prepare_phase_model(ctx, phase);
+    objects.optimizer = make_optimizer(ctx, *objects.model);
+    objects.state.total_steps = total_steps;
+    objects.state.sampler_seed = derive_seed(ctx.config.seed, phase.idx, "sampler");
+    save_phase_checkpoint(ctx, phase, objects, CheckpointReason::kPeriodic);  // step 0: resume point before step 1
+    registry::transition_phase(db, phase.id, registry::PhaseStatus::kTraining);
+    record_event(ctx, phase, log::Level::kInfo, "phase_started", label);
+    start.commit();
+  } else {
+    const auto checkpoint = newest_phase_checkpoint(ctx, phase);
+    if (!checkpoint) {
+      throw RegistryError(fmt::format("{} is '{}' but has no checkpoint to resume from", label,
+                                      registry::to_text(phase.status)));
+    }
+    objects.model = load_model(ctx, *checkpoint);
+    objects.model->apply_trainable_policy(phase_trainable_policy(ctx, phase.idx));
+    objects.optimizer = make_optimizer(ctx, *objects.model);
+    restore_phase_checkpoint(ctx, *checkpoint, objects);
+    if (phase.status == registry::PhaseStatus::kInterrupted) {
+      registry::transition_phase(db, phase.id, registry::PhaseStatus::kTraining);
+    }
+    log::info("{}: resuming at step {} of {} from {}", label, objects.state.step, objects.state.total_steps,
+              checkpoint->path);
+    record_event(ctx, phase, log::Level::kInfo, "resumed",
+                 fmt::format("resumed at step {} from {}", objects.state.step, checkpoint->path));
+  }
+  phase = reload(ctx, phase);
+  if (ctx.plan.device.is_cuda()) torch::cuda::manual_seed_all(derive_seed(ctx.config.seed, phase.idx, "cuda-noise"));
+
+  auto teacher = load_teacher(ctx, phase);
+  TrainerHooks hooks;
+  hooks.save_checkpoint = [&](CheckpointReason reason) { save_phase_checkpoint(ctx, phase, objects, reason); };
+  hooks.restore_last_checkpoint = [&] {
+    const auto checkpoint = newest_phase_checkpoint(ctx, phase);
+    restore_phase_checkpoint(ctx, *checkpoint, objects);
+  };
+  Trainer trainer(objects.model, teacher, *objects.optimizer,
+                  phase_batches(ctx, phase, objects.state.sampler_seed), trainer_settings(ctx, objects.state.total_steps),
+                  ctx.plan, objects.state, hooks, objects.noise_generator);
+  RegistryObserver registry_observer(ctx, phase.id);
+  ProgressObserver progress_observer(label, objects.state.step, objects.state.total_steps);
+  trainer.add_observer(&registry_observer);
+  trainer.add_observer(&progress_observer);
+
+  const TrainOutcome outcome = trainer.run();
+  if (outcome == TrainOutcome::kInterrupted) {
+    registry::transition_phase(db, phase.id, registry::PhaseStatus::kInterrupted);
+    record_event(ctx, phase, log::Level::kWarn, "interrupted",
+                 fmt::format("stopped by a signal at step {}; checkpoint written", objects.state.step));
+    return {PhaseResult::kInterrupted, stop_exit_code(),
+            fmt::format("{} interrupted at step {} of {}; run the same command again to resume", label,
+                        objects.state.step, objects.state.total_steps)};
+  }
+  if (outcome == TrainOutcome::kFailed) {
+    registry::transition_phase(db, phase.id, registry::PhaseStatus::kFailed);
+    const std::string message =
+        fmt::format("{} failed: the loss became non-finite {} times in a row despite restoring the last checkpoint "
+                    "and halving the learning rate (now ×{}); lower training.lr or check the data",
+                    label, objects.state.nan_recoveries, objects.state.lr_scale);
+    record_event(ctx, phase, log::Level::kError, "failed", message);
+    return {PhaseResult::kFailed, ExitCode::kRuntime, message};
+  }
+
+  save_phase_checkpoint(ctx, phase, objects, CheckpointReason::kPhaseEnd);
+  registry::transition_phase(db, phase.id, registry::PhaseStatus::kEvaluating);
+  finish_phase(ctx, reload(ctx, phase), *objects.model);
+  return {};
+}
+
+}  // namespace grove::orch

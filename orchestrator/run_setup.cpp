@@ -1,0 +1,253 @@
+#include "orchestrator/run_setup.h"
+
+#include <fmt/format.h>
+
+#include <set>
+#include <sstream>
+
+#include "common/errors.h"
+#include "common/log.h"
+#include "common/strict_yaml.h"
+#include "common/version.h"
+#include "data_streams/corpus_files.h"
+#include "data_streams/ingest.h"
+#include "data_streams/tokenize.h"
+#include "data_streams/tokenizer_registry.h"
+#include "data_streams/tokenizer_training.h"
+
+namespace grove::orch {
+namespace fs = std::filesystem;
+namespace {
+
+YAML::Node yaml_of(const std::string& text, const std::string& name) { return load_yaml_string(text, name); }
+
+// The first line where two texts differ, for "the stored config differs" messages.
+std::string first_difference(const std::string& stored, const std::string& wanted) {
+  std::istringstream a(stored), b(wanted);
+  std::string line_a, line_b;
+  for (int line = 1;; ++line) {
+    const bool more_a = static_cast<bool>(std::getline(a, line_a));
+    const bool more_b = static_cast<bool>(std::getline(b, line_b));
+    if (!more_a && !more_b) return "(no difference)";
+    if (!more_a || !more_b || line_a != line_b) {
+      return fmt::format("line {}: stored '{}', now '{}'", line, more_a ? line_a : "<end>", more_b ? line_b : "<end>");
+    }
+  }
+}
+
+data::TokenizerSpec tokenizer_spec(const ExperimentConfig& config) {
+  data::TokenizerSpec spec;
+  spec.kind = config.tokenizer.kind == "bpe" ? registry::TokenizerKind::kBpe : registry::TokenizerKind::kUnigram;
+  spec.vocab_size = static_cast<uint32_t>(config.tokenizer.vocab_size);
+  spec.train_on = config.tokenizer.train_on;
+  if (spec.train_on.empty()) spec.train_on.push_back(config.distributions.front().name);
+  spec.sample_bytes_per_distribution = static_cast<uint64_t>(config.tokenizer.sample_mb * 1e6);
+  spec.seed = config.seed;
+  return spec;
+}
+
+}  // namespace
+
+ExperimentConfig config_for_strategy(const ExperimentConfig& config, const experiments::StrategyPreset& strategy) {
+  ExperimentConfig one = config;
+  one.name = config.run_name(strategy);
+  one.strategies = {strategy};
+  return one;
+}
+
+ValidatedExperiment validate_and_resolve(const ExperimentConfig& config, bool check_corpus_paths) {
+  ValidatedExperiment validated;
+  StrictMap model_map(config.model, config.source, "model");
+  validated.vocab_from_tokenizer = !model_map.has("vocab_size");
+  validated.model = model::parse_model_config(model_map);
+  if (!config.model["seed"]) validated.model.seed = config.seed;
+  if (validated.vocab_from_tokenizer) validated.model.vocab_size = config.tokenizer.vocab_size;
+  validated.model.validate();
+  if (config.training.seq_len > validated.model.max_seq_len) {
+    throw ConfigError(fmt::format("{}: training.seq_len {} exceeds model.max_seq_len {}", config.source,
+                                  config.training.seq_len, validated.model.max_seq_len));
+  }
+  if (!validated.vocab_from_tokenizer && validated.model.vocab_size != config.tokenizer.vocab_size) {
+    throw ConfigError(fmt::format("{}: model.vocab_size {} differs from tokenizer.vocab_size {}; leave "
+                                  "model.vocab_size out to take the tokenizer's",
+                                  config.source, validated.model.vocab_size, config.tokenizer.vocab_size));
+  }
+  if (config.distributions.empty()) {
+    throw ConfigError(fmt::format("{}: 'distributions' must list at least one distribution (the base phase's)",
+                                  config.source));
+  }
+  std::set<std::string> names;
+  for (const auto& entry : config.distributions) {
+    auto spec = data::parse_distribution_spec(entry.spec, entry.spec_origin, fs::path("/"), "distributions");
+    data::validate_distribution_spec(spec, entry.spec_origin);
+    if (check_corpus_paths) data::list_corpus_files(spec);  // every path exists and something is left: DataError naming it otherwise
+    if (!names.insert(spec.name).second) {
+      throw ConfigError(fmt::format("{}: distribution '{}' appears twice in the timeline", config.source, spec.name));
+    }
+    validated.specs.push_back(std::move(spec));
+  }
+  for (const auto& name : config.tokenizer.train_on) {
+    if (names.count(name) == 0) {
+      throw ConfigError(fmt::format("{}: tokenizer.train_on names '{}', which is not one of the distributions",
+                                    config.source, name));
+    }
+  }
+  data::validate_tokenizer_spec(tokenizer_spec(config));
+  return validated;
+}
+
+std::string resolved_yaml(const ExperimentConfig& config, const ValidatedExperiment& validated) {
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  out << YAML::Key << "name" << YAML::Value << config.name;
+  out << YAML::Key << "seed" << YAML::Value << config.seed;
+  out << YAML::Key << "registry" << YAML::Value << config.registry.string();
+  out << YAML::Key << "work_dir" << YAML::Value << config.work_dir.string();
+  out << YAML::Key << "strategies" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+  for (const auto& strategy : config.strategies) out << strategy.name;
+  out << YAML::EndSeq;
+  if (config.strategies.size() == 1) {
+    const auto& s = config.strategies.front();
+    out << YAML::Key << "strategy_overrides" << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "growth" << YAML::Value << s.growth << YAML::Key << "experts" << YAML::Value << s.experts
+        << YAML::Key << "gate" << YAML::Value << s.gate << YAML::Key << "shared" << YAML::Value << s.shared
+        << YAML::Key << "kd_weight" << YAML::Value << s.kd_weight << YAML::Key << "kd_temperature" << YAML::Value
+        << s.kd_temperature << YAML::Key << "replay_share" << YAML::Value << s.replay_share;
+    out << YAML::EndMap;
+  }
+  out << YAML::Key << "tokenizer" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "kind" << YAML::Value << config.tokenizer.kind;
+  out << YAML::Key << "vocab_size" << YAML::Value << config.tokenizer.vocab_size;
+  out << YAML::Key << "train_on" << YAML::Value << YAML::Flow << tokenizer_spec(config).train_on;
+  out << YAML::Key << "sample_mb" << YAML::Value << config.tokenizer.sample_mb;
+  out << YAML::EndMap;
+  out << YAML::Key << "model" << YAML::Value << yaml_of(model::model_config_to_yaml(validated.model), "model");
+  const auto& t = config.training;
+  out << YAML::Key << "training" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "steps" << YAML::Value << t.steps;
+  if (t.base_steps) out << YAML::Key << "base_steps" << YAML::Value << *t.base_steps;
+  out << YAML::Key << "batch_size" << YAML::Value << t.batch_size << YAML::Key << "seq_len" << YAML::Value
+      << t.seq_len << YAML::Key << "lr" << YAML::Value << t.lr << YAML::Key << "warmup_steps" << YAML::Value
+      << t.warmup_steps << YAML::Key << "min_lr_ratio" << YAML::Value << t.min_lr_ratio << YAML::Key
+      << "weight_decay" << YAML::Value << t.weight_decay << YAML::Key << "beta1" << YAML::Value << t.beta1
+      << YAML::Key << "beta2" << YAML::Value << t.beta2 << YAML::Key << "grad_clip" << YAML::Value << t.grad_clip
+      << YAML::Key << "checkpoint_every" << YAML::Value << t.checkpoint_every << YAML::Key << "keep_checkpoints"
+      << YAML::Value << t.keep_checkpoints << YAML::Key << "log_every" << YAML::Value << t.log_every << YAML::Key
+      << "device" << YAML::Value << t.device << YAML::Key << "precision" << YAML::Value << t.precision << YAML::Key
+      << "threads" << YAML::Value << t.threads;
+  out << YAML::EndMap;
+  out << YAML::Key << "evaluation" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "max_tokens" << YAML::Value << config.evaluation.max_tokens << YAML::Key << "batch_size"
+      << YAML::Value << config.evaluation.batch_size;
+  out << YAML::EndMap;
+  const auto& g = config.growth;
+  out << YAML::Key << "growth" << YAML::Value << YAML::BeginMap;
+  if (!g.policy.empty()) out << YAML::Key << "policy" << YAML::Value << g.policy;
+  out << YAML::Key << "experts_per_layer" << YAML::Value << g.experts_per_layer << YAML::Key << "init" << YAML::Value
+      << g.init << YAML::Key << "noise_std" << YAML::Value << g.noise_std << YAML::Key << "novelty_ratio"
+      << YAML::Value << g.novelty_ratio << YAML::Key << "prepass_tokens" << YAML::Value << g.prepass_tokens;
+  out << YAML::EndMap;
+  out << YAML::Key << "distributions" << YAML::Value << YAML::BeginSeq;
+  for (const auto& spec : validated.specs) out << yaml_of(data::to_yaml(spec), spec.name);
+  out << YAML::EndSeq;
+  out << YAML::EndMap;
+  return std::string(out.c_str()) + "\n";
+}
+
+RunContext open_run(registry::Database& db, const ExperimentConfig& config, const ValidatedExperiment& validated,
+                    const experiments::StrategyPreset& strategy, const DevicePlan& plan) {
+  RunContext ctx;
+  ctx.db = &db;
+  ctx.config = config_for_strategy(config, strategy);
+  ctx.strategy = strategy;
+  ctx.plan = plan;
+  ctx.model_config = validated.model;
+
+  // Distributions: ingest (a no-op when unchanged) in timeline order.
+  std::vector<int64_t> distribution_ids;
+  for (const auto& spec : validated.specs) {
+    data::IngestOptions options;
+    options.tokenize = false;
+    const auto report = data::ingest_distribution(db, spec, options);
+    if (report.outcome != data::IngestOutcome::kUnchanged) log::info("{}", report.summary());
+    distribution_ids.push_back(report.distribution_id);
+  }
+
+  // Tokenizer: the run's own when it exists, else trained (or found by hash) from the config.
+  const auto existing = registry::find_run(db, ctx.config.name);
+  if (existing && existing->tokenizer_id) {
+    ctx.tokenizer = *registry::find_tokenizer(db, *existing->tokenizer_id);
+  } else {
+    const auto trained = data::train_tokenizer(db, tokenizer_spec(config));
+    ctx.tokenizer = *registry::find_tokenizer(db, trained.id);
+  }
+  if (validated.vocab_from_tokenizer) ctx.model_config.vocab_size = *ctx.tokenizer.vocab_size;
+  for (const int64_t id : distribution_ids) data::ensure_tokenized(db, id, ctx.tokenizer.id);
+
+  ValidatedExperiment stored = validated;
+  stored.model = ctx.model_config;
+  const std::string config_yaml = resolved_yaml(ctx.config, stored);
+  if (existing) {
+    if (existing->config_yaml != config_yaml) {
+      throw ConfigError(fmt::format(
+          "run '{}' already exists in {} with a different configuration ({}); give this experiment another name, "
+          "or use another registry",
+          ctx.config.name, db.path(), first_difference(existing->config_yaml, config_yaml)));
+    }
+    ctx.run = *existing;
+  } else {
+    registry::NewRun run;
+    run.name = ctx.config.name;
+    run.strategy = strategy.name;
+    run.config_yaml = config_yaml;
+    run.seed = static_cast<int64_t>(config.seed);
+    run.tokenizer_id = ctx.tokenizer.id;
+    run.work_dir = config.work_dir.string();
+    const int64_t id = registry::create_run(db, run);
+    ctx.run = *registry::find_run_by_id(db, id);
+    log::info("run '{}' created (strategy {}, {} distributions)", run.name, strategy.name, distribution_ids.size());
+  }
+  ctx.run_dir = config.work_dir / ctx.config.name;
+
+  // Phases: one per timeline distribution; existing ones must match.
+  for (size_t i = 0; i < distribution_ids.size(); ++i) {
+    const auto idx = static_cast<int64_t>(i);
+    const auto phase = registry::find_phase(db, ctx.run.id, idx);
+    if (phase) {
+      const auto had = registry::find_distribution(db, phase->distribution_id);
+      if (had->name != validated.specs[i].name) {
+        throw ConfigError(fmt::format("run '{}': phase {} trained '{}', but the experiment now puts '{}' there",
+                                      ctx.run.name, idx, had->name, validated.specs[i].name));
+      }
+      continue;
+    }
+    registry::NewPhase row;
+    row.run_id = ctx.run.id;
+    row.idx = idx;
+    row.distribution_id = distribution_ids[i];
+    row.steps_total = idx == 0 && config.training.base_steps ? *config.training.base_steps : config.training.steps;
+    registry::create_phase(db, row);
+  }
+  return ctx;
+}
+
+RunContext open_existing_run(registry::Database& db, const registry::RunRow& run, const DevicePlan* plan) {
+  ConfigOverrides overrides;
+  const auto config = parse_experiment(run.config_yaml, fmt::format("run '{}' (stored config)", run.name),
+                                       fs::path("/"), overrides);
+  const auto validated = validate_and_resolve(config, /*check_corpus_paths=*/false);
+  RunContext ctx;
+  ctx.db = &db;
+  ctx.config = config;
+  ctx.strategy = config.strategies.front();
+  ctx.model_config = validated.model;
+  ctx.plan = plan ? *plan : resolve_device_plan(config.training.device, config.training.precision,
+                                                config.training.threads);
+  ctx.run = run;
+  if (!run.tokenizer_id) throw RegistryError(fmt::format("run '{}' has no tokenizer recorded", run.name));
+  ctx.tokenizer = *registry::find_tokenizer(db, *run.tokenizer_id);
+  ctx.run_dir = config.work_dir / run.name;
+  return ctx;
+}
+
+}  // namespace grove::orch

@@ -1,0 +1,107 @@
+#include "orchestrator/scheduler.h"
+
+#include <fmt/format.h>
+
+#include "common/errors.h"
+#include "common/log.h"
+#include "common/strict_yaml.h"
+#include "data_streams/ingest.h"
+#include "data_streams/tokenize.h"
+#include "orchestrator/inbox.h"
+#include "orchestrator/run_driver.h"
+#include "orchestrator/run_setup.h"
+
+namespace grove::orch {
+namespace {
+
+std::vector<registry::RunRow> active_runs(registry::Database& db, const std::optional<std::string>& only) {
+  std::vector<registry::RunRow> runs;
+  if (only) {
+    runs.push_back(registry::require_run(db, *only));
+    return runs;
+  }
+  for (auto& run : registry::list_runs(db)) {
+    if (run.status != registry::RunStatus::kFailed) runs.push_back(run);
+  }
+  return runs;
+}
+
+// Ingests one inbox item and appends it to each run's timeline (when the run does not have it yet).
+void take_inbox_item(registry::Database& db, const InboxItem& item, const std::vector<registry::RunRow>& runs) {
+  const auto spec = data::load_distribution_spec(item.spec_file);
+  data::validate_distribution_spec(spec, item.spec_file.string());
+  data::IngestOptions options;
+  options.tokenize = false;
+  const auto report = data::ingest_distribution(db, spec, options);
+  log::info("inbox {}: {}", item.name, report.summary());
+  for (const auto& run : runs) {
+    if (!run.tokenizer_id) continue;
+    data::ensure_tokenized(db, report.distribution_id, *run.tokenizer_id);
+    const auto phases = registry::list_phases(db, run.id);
+    bool present = false;
+    for (const auto& phase : phases) {
+      const auto distribution = registry::find_distribution(db, phase.distribution_id);
+      present = present || (distribution && distribution->name == spec.name);
+    }
+    if (present) continue;
+    const auto config = parse_experiment(run.config_yaml, "stored config", "/");
+    registry::NewPhase phase;
+    phase.run_id = run.id;
+    phase.idx = static_cast<int64_t>(phases.size());
+    phase.distribution_id = report.distribution_id;
+    phase.steps_total = config.training.steps;
+    registry::create_phase(db, phase);
+    log::info("run '{}': phase {} will train '{}'", run.name, phase.idx, spec.name);
+  }
+}
+
+}  // namespace
+
+TickResult tick_once(const TickOptions& options) {
+  TickResult result;
+  auto db = registry::Database::open(options.registry, registry::OpenMode::kReadWrite);
+  auto runs = active_runs(db, options.run);
+
+  if (options.inbox) {
+    for (const auto& item : ready_inbox_items(*options.inbox)) {
+      try {
+        take_inbox_item(db, item, runs);
+        archive_inbox_item(*options.inbox, item, /*succeeded=*/true);
+        result.ingested += 1;
+      } catch (const Error& e) {
+        if (e.exit_code() != ExitCode::kBadInput) throw;
+        log::error("inbox {}: {} (moved to .failed)", item.name, e.what());
+        archive_inbox_item(*options.inbox, item, /*succeeded=*/false, e.what());
+        result.failed_items += 1;
+      }
+    }
+  }
+
+  for (const auto& stale : runs) {
+    const auto run = *registry::find_run_by_id(db, stale.id);
+    if (!registry::newest_unfinished_phase(db, run.id)) continue;
+    RunContext ctx = open_existing_run(db, run);
+    apply_device_plan(ctx.plan);
+    const auto advanced = advance_run(ctx, options.max_phases);
+    result.phases_run += advanced.phases_run;
+    if (advanced.last.result != PhaseResult::kDone) {
+      result.exit_code = static_cast<int>(advanced.last.exit_code);
+      result.summary = advanced.last.message;
+      return result;
+    }
+    break;  // one run's phase per tick
+  }
+  if (result.phases_run == 0 && result.ingested == 0) {
+    result.summary = result.failed_items > 0 ? fmt::format("{} inbox item(s) failed to ingest; nothing else to do",
+                                                           result.failed_items)
+                                             : "nothing to do: no ready inbox items and no unfinished phases";
+  } else {
+    result.summary = fmt::format("ingested {} inbox item(s), ran {} phase(s){}", result.ingested, result.phases_run,
+                                 result.failed_items > 0 ? fmt::format(", {} item(s) failed", result.failed_items)
+                                                         : std::string());
+  }
+  if (result.failed_items > 0 && result.exit_code == 0) result.exit_code = static_cast<int>(ExitCode::kBadInput);
+  return result;
+}
+
+}  // namespace grove::orch

@@ -1,0 +1,184 @@
+#include "orchestrator/trainer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include "common/log.h"
+#include "data_streams/batch_iterator.h"
+#include "model/torch_compat.h"
+#include "orchestrator/kd_loss.h"
+#include "orchestrator/stop_signal.h"
+
+namespace grove::orch {
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
+
+Trainer::Trainer(std::shared_ptr<model::MoeTransformer> model, std::shared_ptr<model::MoeTransformer> teacher,
+                 AdamW& optimizer, data::BatchSource batches, TrainerSettings settings, DevicePlan plan,
+                 TrainingState& state, TrainerHooks hooks, at::Generator noise_generator)
+    : model_(std::move(model)),
+      teacher_(std::move(teacher)),
+      optimizer_(optimizer),
+      batches_(std::move(batches)),
+      settings_(std::move(settings)),
+      plan_(plan),
+      state_(state),
+      hooks_(std::move(hooks)),
+      noise_generator_(std::move(noise_generator)),
+      trainable_(model_->trainable_parameters()) {}
+
+Trainer::StepLosses Trainer::forward_backward(const torch::Tensor& inputs, const torch::Tensor& targets,
+                                              const torch::Tensor& mask) {
+  StepLosses losses;
+  {
+    compat::AutocastGuard autocast(plan_.device.type(), torch::kBFloat16, plan_.bf16_autocast);
+    model::ForwardOptions options;
+    options.noise_generator = noise_generator_;
+    const auto out = model_->forward(inputs, options);
+    const auto vocab = out.logits.size(-1);
+    const auto logits = out.logits.reshape({-1, vocab});
+    const auto nll = torch::nn::functional::cross_entropy(
+        logits.to(torch::kFloat), targets.reshape({-1}),
+        torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
+    const auto weights = mask.reshape({-1}).to(torch::kFloat);
+    losses.lm = (nll * weights).sum() / weights.sum().clamp_min(1.0);
+    losses.aux = out.aux_loss.to(torch::kFloat);
+    losses.total = losses.lm + losses.aux;
+    if (teacher_ && settings_.kd_weight > 0) {
+      torch::Tensor teacher_logits;
+      {
+        torch::NoGradGuard no_grad;
+        teacher_logits = teacher_->forward(inputs).logits.reshape({-1, vocab});
+      }
+      losses.kd = distillation_loss(logits, teacher_logits, settings_.kd_temperature, weights);
+      losses.total = losses.total + settings_.kd_weight * losses.kd;
+    } else {
+      losses.kd = torch::zeros({}, losses.lm.options());
+    }
+  }
+  for (const int64_t bad_step : settings_.inject_nan_at_steps) {
+    if (bad_step == state_.step) {
+      losses.total = losses.total * std::numeric_limits<float>::quiet_NaN();
+      losses.lm = losses.lm * std::numeric_limits<float>::quiet_NaN();
+      settings_.inject_nan_at_steps.erase(
+          std::find(settings_.inject_nan_at_steps.begin(), settings_.inject_nan_at_steps.end(), bad_step));
+      break;
+    }
+  }
+  losses.total.backward();
+  return losses;
+}
+
+bool Trainer::handle_non_finite(const char* why) {
+  state_.nan_recoveries += 1;
+  if (state_.nan_recoveries >= settings_.max_nan_recoveries) {
+    log::error("training: {} at step {} for the {}th time in a row; giving up on this phase", why, state_.step,
+               state_.nan_recoveries);
+    return false;
+  }
+  const int64_t recoveries = state_.nan_recoveries;
+  const double new_scale = state_.lr_scale * 0.5;
+  hooks_.restore_last_checkpoint();  // resets the state to the checkpoint's
+  state_.nan_recoveries = recoveries;
+  state_.lr_scale = new_scale;
+  optimizer_.zero_grad();
+  for (auto* observer : observers_) observer->on_recovery(state_.step, state_.lr_scale, why);
+  log::warn("training: {}; restored the checkpoint at step {} and halved the learning rate (scale {})", why,
+            state_.step, state_.lr_scale);
+  return true;
+}
+
+TrainOutcome Trainer::run() {
+  model_->train();
+  if (teacher_) teacher_->eval();
+  const auto device = plan_.device;
+  auto interval_start = std::chrono::steady_clock::now();
+  int64_t interval_tokens = 0;
+
+  auto make_iterator = [&] {
+    return std::make_unique<data::BatchIterator>(batches_, static_cast<uint64_t>(state_.step), /*queue_depth=*/4);
+  };
+  auto iterator = make_iterator();
+  torch::Tensor lm_sum = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat).device(device));
+  torch::Tensor aux_sum = torch::zeros_like(lm_sum), kd_sum = torch::zeros_like(lm_sum);
+  torch::Tensor grad_norm;
+  int64_t interval_steps = 0;
+
+  while (state_.step < state_.total_steps) {
+    if (stop_requested()) {
+      hooks_.save_checkpoint(CheckpointReason::kInterrupt);
+      for (auto* observer : observers_) observer->on_finish(TrainOutcome::kInterrupted, state_.step);
+      return TrainOutcome::kInterrupted;
+    }
+    auto batch = iterator->next();
+    if (!batch) throw std::logic_error("trainer: the training sampler ran out of batches");
+    const auto tokens = batch->tokens.to(device, /*non_blocking=*/true);
+    const auto inputs = tokens.slice(1, 0, tokens.size(1) - 1);
+    const auto targets = tokens.slice(1, 1, tokens.size(1));
+    const auto mask = batch->mask.to(device, /*non_blocking=*/true);
+
+    const double lr = settings_.schedule.at(state_.step) * state_.lr_scale;
+    const StepLosses losses = forward_backward(inputs, targets, mask);
+    grad_norm = clip_gradient_norm(trainable_, settings_.grad_clip);
+    optimizer_.step(lr);
+    optimizer_.zero_grad();
+
+    {
+      torch::NoGradGuard no_grad;
+      lm_sum += losses.lm.detach();
+      aux_sum += losses.aux.detach();
+      kd_sum += losses.kd.detach();
+    }
+    state_.step += 1;
+    state_.sampler_cursor = state_.step;
+    const int64_t step_tokens = inputs.numel();
+    state_.tokens_seen += step_tokens;
+    interval_tokens += step_tokens;
+    interval_steps += 1;
+
+    const bool last = state_.step == state_.total_steps;
+    if (state_.step % settings_.log_every == 0 || last) {
+      StepMetrics metrics;
+      metrics.step = state_.step;
+      metrics.total_steps = state_.total_steps;
+      metrics.loss = lm_sum.item<double>() / static_cast<double>(interval_steps);
+      metrics.aux_loss = aux_sum.item<double>() / static_cast<double>(interval_steps);
+      metrics.kd_loss = kd_sum.item<double>() / static_cast<double>(interval_steps);
+      metrics.grad_norm = grad_norm.item<double>();
+      metrics.lr = lr;
+      metrics.tokens_per_s = static_cast<double>(interval_tokens) / std::max(1e-9, seconds_since(interval_start));
+      metrics.tokens_seen = state_.tokens_seen;
+      lm_sum.zero_();
+      aux_sum.zero_();
+      kd_sum.zero_();
+      interval_steps = 0;
+      interval_tokens = 0;
+      interval_start = std::chrono::steady_clock::now();
+      if (!std::isfinite(metrics.loss) || !std::isfinite(metrics.grad_norm)) {
+        if (!handle_non_finite("the loss became non-finite")) {
+          for (auto* observer : observers_) observer->on_finish(TrainOutcome::kFailed, state_.step);
+          return TrainOutcome::kFailed;
+        }
+        iterator = make_iterator();
+        continue;
+      }
+      state_.last_loss = metrics.loss;
+      for (auto* observer : observers_) observer->on_log(metrics);
+    }
+    if (!last && state_.step % settings_.checkpoint_every == 0) {
+      hooks_.save_checkpoint(CheckpointReason::kPeriodic);
+      state_.nan_recoveries = 0;  // a clean checkpoint ends a run of recoveries
+      for (auto* observer : observers_) observer->on_checkpoint(state_.step);
+    }
+  }
+  for (auto* observer : observers_) observer->on_finish(TrainOutcome::kCompleted, state_.step);
+  return TrainOutcome::kCompleted;
+}
+
+}  // namespace grove::orch

@@ -1,0 +1,114 @@
+// Experiment files: strict parsing, overrides in their written order, validation before anything is written, and
+// a resolved config that parses back to itself.
+#include <gtest/gtest.h>
+
+#include "common/errors.h"
+#include "orchestrator/experiment_config.h"
+#include "orchestrator/run_setup.h"
+#include "tests/support/process.h"
+#include "tests/support/temp_dir.h"
+
+namespace grove::orch {
+namespace {
+
+const char* kMinimal = R"(name: exp
+seed: 3
+strategies: [grove, finetune]
+model: {d_model: 32, n_layers: 1, n_heads: 2, n_kv_heads: 2, d_expert: 32, n_experts: 2, top_k: 1, max_seq_len: 32}
+tokenizer: {vocab_size: 320}
+training: {steps: 5, seq_len: 16, batch_size: 2}
+distributions:
+  - name: en
+    source: fortune
+    paths: [/usr/share/games/fortunes/science]
+)";
+
+std::string message_of(const std::function<void()>& action) {
+  try {
+    action();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(ExperimentConfig, DefaultsFileAndFlagsApplyInOrder) {
+  ConfigOverrides overrides;
+  overrides.set = {"training.steps=9", "growth.experts_per_layer=3"};
+  overrides.strategies = {"lifelong_moe"};
+  const auto config = parse_experiment(kMinimal, "exp.yaml", "/base", overrides);
+  EXPECT_EQ(config.name, "exp");
+  EXPECT_EQ(config.training.steps, 9) << "flag beats file";
+  EXPECT_EQ(config.training.seq_len, 16) << "file beats default";
+  EXPECT_EQ(config.training.batch_size, 2);
+  EXPECT_DOUBLE_EQ(config.training.lr, 1e-3) << "default";
+  EXPECT_EQ(config.growth.experts_per_layer, 3);
+  ASSERT_EQ(config.strategies.size(), 1u);
+  EXPECT_EQ(config.strategies[0].name, "lifelong_moe");
+  EXPECT_EQ(config.registry, std::filesystem::path("/base/grove.db")) << "relative to the file's folder";
+  EXPECT_EQ(config.run_name(config.strategies[0]), "exp");
+}
+
+TEST(ExperimentConfig, UnknownKeyWrongTypeAndUnknownStrategyAreNamed) {
+  std::string text = kMinimal;
+  text += "evaluation: {max_tokns: 5}\n";
+  auto message = message_of([&] { parse_experiment(text, "exp.yaml", "/"); });
+  EXPECT_NE(message.find("exp.yaml:11:"), std::string::npos) << message;
+  EXPECT_NE(message.find("evaluation.max_tokns"), std::string::npos) << message;
+  EXPECT_NE(message.find("did you mean 'max_tokens'"), std::string::npos) << message;
+
+  message = message_of([&] {
+    ConfigOverrides overrides;
+    overrides.set = {"training.lr=fast"};
+    parse_experiment(kMinimal, "exp.yaml", "/", overrides);
+  });
+  EXPECT_NE(message.find("training.lr"), std::string::npos) << message;
+  EXPECT_NE(message.find("expected a number, got 'fast'"), std::string::npos) << message;
+
+  message = message_of([&] {
+    ConfigOverrides overrides;
+    overrides.strategies = {"yolo"};
+    parse_experiment(kMinimal, "exp.yaml", "/", overrides);
+  });
+  EXPECT_NE(message.find("strategy 'yolo' is not known"), std::string::npos) << message;
+}
+
+TEST(ExperimentConfig, ValidationNamesModelKeysAndMissingCorpora) {
+  ConfigOverrides overrides;
+  overrides.set = {"model.top_k=5"};
+  auto config = parse_experiment(kMinimal, "exp.yaml", "/", overrides);
+  auto message = message_of([&] { validate_and_resolve(config); });
+  EXPECT_NE(message.find("top_k"), std::string::npos) << message;
+
+  overrides.set = {"distributions[0].paths=[/nonexistent/corpus.txt]"};
+  config = parse_experiment(kMinimal, "exp.yaml", "/", overrides);
+  message = message_of([&] { validate_and_resolve(config); });
+  EXPECT_NE(message.find("/nonexistent/corpus.txt"), std::string::npos) << message;
+}
+
+TEST(ExperimentConfig, ResolvedYamlParsesBackToTheSameResolvedYaml) {
+  const auto config = parse_experiment(kMinimal, "exp.yaml", "/base");
+  const auto validated = validate_and_resolve(config);
+  const std::string resolved = resolved_yaml(config, validated);
+  EXPECT_NE(resolved.find("steps: 5"), std::string::npos) << resolved;
+  EXPECT_NE(resolved.find("warmup_steps: 20"), std::string::npos) << "defaults are written out:\n" << resolved;
+  const auto again = parse_experiment(resolved, "resolved", "/elsewhere");
+  EXPECT_EQ(resolved_yaml(again, validate_and_resolve(again)), resolved);
+}
+
+TEST(DumpConfigCommand, PrintsTheResolvedConfigOrExitsTwoNamingTheKey) {
+  testing::TempDir dir;
+  const auto good = testing::write_file(dir / "exp.yaml", kMinimal);
+  auto result = testing::run_grove({"dump-config", good.string(), "--set", "training.steps=77"});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("steps: 77"), std::string::npos) << result.out;
+
+  const auto bad = testing::write_file(dir / "bad.yaml", std::string(kMinimal) + "trainng: {steps: 1}\n");
+  result = testing::run_grove({"dump-config", bad.string()});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find("unknown key 'trainng'"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("did you mean 'training'"), std::string::npos) << result.err;
+}
+
+}  // namespace
+}  // namespace grove::orch

@@ -1,0 +1,177 @@
+// A whole run on real corpora with a tiny model: what the registry holds afterwards, what froze, and how a bad
+// experiment file is refused before anything is written.
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "tests/orchestrator/run_fixture.h"
+
+namespace grove {
+namespace {
+
+using testing::RunFixture;
+using testing::tensor_bytes;
+using testing::tensor_names;
+
+class RunIntegration : public RunFixture {};
+
+TEST_F(RunIntegration, ThreePhaseRunRecordsPhasesLineageCheckpointsEvalsAndRouting) {
+  const auto experiment = write_experiment();
+  const auto result = grove({"run", experiment.string()});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+
+  auto db = open_registry();
+  const auto run = registry::require_run(db, "tiny");
+  EXPECT_EQ(run.status, registry::RunStatus::kDone);
+  EXPECT_EQ(run.strategy, "grove");
+  EXPECT_NE(run.config_yaml.find("steps: 12"), std::string::npos) << "the resolved config is stored";
+
+  const auto phases = registry::list_phases(db, run.id);
+  ASSERT_EQ(phases.size(), 3u);
+  for (const auto& phase : phases) {
+    EXPECT_EQ(phase.status, registry::PhaseStatus::kDone) << phase.idx;
+    EXPECT_EQ(phase.steps_done, phase.steps_total) << phase.idx;
+  }
+  EXPECT_EQ(phases[0].decision, registry::GrowthDecision::kBase);
+  EXPECT_EQ(phases[1].decision, registry::GrowthDecision::kGrow);
+  EXPECT_EQ(phases[2].decision, registry::GrowthDecision::kGrow);
+  EXPECT_NE(phases[1].decision_reason->find("always"), std::string::npos);
+
+  // Experts: 2 layers x (4 base + 2 + 2 grown), lineage of copies, groups frozen as they age.
+  const auto experts = registry::list_experts(db, run.id);
+  ASSERT_EQ(experts.size(), 16u);
+  for (const auto& expert : experts) {
+    if (expert.group_idx == 0) {
+      EXPECT_EQ(expert.init, registry::ExpertInit::kBase);
+      EXPECT_FALSE(expert.parent_expert_id.has_value());
+      EXPECT_EQ(expert.frozen_at_phase_id, phases[1].id) << "base experts freeze when phase 1 grows";
+    } else {
+      EXPECT_EQ(expert.init, registry::ExpertInit::kCopy);
+      ASSERT_TRUE(expert.parent_expert_id.has_value());
+      const auto parent = registry::find_expert_by_id(db, *expert.parent_expert_id);
+      EXPECT_EQ(parent->layer, expert.layer);
+      EXPECT_LT(parent->group_idx, expert.group_idx);
+      EXPECT_EQ(expert.born_phase_id, phases[expert.group_idx].id);
+    }
+    if (expert.group_idx == 1) {
+      EXPECT_EQ(expert.frozen_at_phase_id, phases[2].id);
+    }
+    if (expert.group_idx == 2) {
+      EXPECT_FALSE(expert.frozen_at_phase_id.has_value());
+    }
+  }
+  const auto ancestry = registry::expert_ancestors(db, run.id, 1, 6);  // layer 1, slot 6: born in phase 2
+  EXPECT_GE(ancestry.size(), 2u) << "a phase-2 expert descends from an earlier one";
+
+  // Checkpoints: a phase-end checkpoint per phase, recorded with its checksum.
+  for (const auto& phase : phases) {
+    int finals = 0;
+    for (const auto& row : registry::list_checkpoints(db, run.id, phase.id)) {
+      EXPECT_EQ(row.xxh3.size(), 16u);
+      EXPECT_TRUE(std::filesystem::exists(row.path)) << row.path;
+      finals += row.kind == registry::CheckpointKind::kPhaseEnd ? 1 : 0;
+    }
+    EXPECT_EQ(finals, 1) << phase.idx;
+  }
+
+  // The full evaluation matrix, the untrained row and no missing cell.
+  const auto matrix = registry::eval_matrix(db, run.id);
+  ASSERT_EQ(matrix.after.size(), 3u);
+  for (size_t j = 0; j < 3; ++j) {
+    ASSERT_TRUE(matrix.init[j].has_value()) << j;
+    for (size_t i = 0; i < 3; ++i) {
+      ASSERT_TRUE(matrix.after[i][j].has_value()) << i << "," << j;
+      EXPECT_GT(*matrix.after[i][j], 0.0);
+    }
+    EXPECT_LT(*matrix.after[j][j], *matrix.init[j]) << "training on a distribution lowers its bits per byte";
+  }
+
+  // Routing: every phase, every distribution, every layer, every expert that existed then; fractions sum to k.
+  const auto routing = registry::list_routing(db, run.id);
+  EXPECT_EQ(routing.size(), 3u * 2u * (4u + 6u + 8u));
+  double layer_sum = 0;
+  for (const auto& row : routing) {
+    if (row.after_phase_id == phases[2].id && row.layer == 0 && row.distribution_id == phases[0].distribution_id) {
+      layer_sum += row.token_fraction;
+    }
+  }
+  EXPECT_NEAR(layer_sum, 2.0, 1e-6) << "top-2: a layer's fractions sum to 2";
+  EXPECT_FALSE(registry::list_train_metrics(db, phases[1].id).empty());
+}
+
+TEST_F(RunIntegration, FrozenTensorsAreBitIdenticalBetweenConsecutivePhases) {
+  const auto experiment = write_experiment();
+  ASSERT_EQ(grove({"run", experiment.string()}).exit_code, 0);
+  auto db = open_registry();
+  const auto p0 = final_checkpoint(db, "tiny", 0);
+  const auto p1 = final_checkpoint(db, "tiny", 1);
+  const auto p2 = final_checkpoint(db, "tiny", 2);
+  int frozen_checked = 0, trained_checked = 0;
+  for (const auto& name : tensor_names(p0)) {
+    const bool expert = name.find(".moe.groups.") != std::string::npos;
+    const bool gate = name.find("gate_") != std::string::npos;
+    if (!expert || !gate) {  // grove: shared weights and base experts freeze from phase 1 on
+      EXPECT_EQ(tensor_bytes(p1, name), tensor_bytes(p2, name)) << name << " changed between phases 1 and 2";
+      if (!expert) {
+        EXPECT_EQ(tensor_bytes(p0, name), tensor_bytes(p1, name)) << name << " changed in phase 1";
+      }
+      ++frozen_checked;
+    }
+  }
+  for (const auto& name : tensor_names(p1)) {
+    if (name.find(".moe.groups.1.w") != std::string::npos) {
+      EXPECT_EQ(tensor_bytes(p1, name), tensor_bytes(p2, name)) << name << ": group 1 froze in phase 2";
+      ++frozen_checked;
+    }
+  }
+  // What trains did move: the newest group's experts (against the earliest kept checkpoint of phase 2), and the
+  // gate rows of every group (grove trains the whole gate).
+  const auto run = registry::require_run(db, "tiny");
+  const auto phase2 = registry::find_phase(db, run.id, 2);
+  std::filesystem::path earliest;
+  int64_t earliest_step = 1 << 30;
+  for (const auto& row : registry::list_checkpoints(db, run.id, phase2->id)) {
+    if (row.kind != registry::CheckpointKind::kPhaseEnd && row.step < earliest_step) {
+      earliest_step = row.step;
+      earliest = row.path;
+    }
+  }
+  ASSERT_FALSE(earliest.empty());
+  for (const auto& name : tensor_names(p2)) {
+    if (name.find(".moe.groups.2.w") != std::string::npos) {
+      EXPECT_NE(tensor_bytes(earliest, name), tensor_bytes(p2, name)) << name << " did not train";
+      ++trained_checked;
+    }
+    if (name.find(".moe.groups.0.gate_weight") != std::string::npos) {
+      EXPECT_NE(tensor_bytes(p1, name), tensor_bytes(p2, name)) << name << ": the gate trains under grove";
+    }
+  }
+  EXPECT_GT(frozen_checked, 10);
+  EXPECT_EQ(trained_checked, 2 * 3);
+}
+
+TEST_F(RunIntegration, BadExperimentFilesExitTwoNamingTheProblemAndWriteNothing) {
+  struct Case {
+    std::string extra;
+    std::string expected;
+  };
+  const std::vector<Case> cases = {
+      {"evaluaton: {max_tokens: 10}\n", "unknown key 'evaluaton'"},
+      {"", "expected an integer, got 'many'"},
+      {"", "/no/such/corpus.txt"},
+  };
+  for (size_t i = 0; i < cases.size(); ++i) {
+    auto experiment = write_experiment("bad.yaml", cases[i].extra);
+    std::vector<std::string> args = {"run", experiment.string()};
+    if (i == 1) args.insert(args.end(), {"--set", "training.steps=many"});
+    if (i == 2) args.insert(args.end(), {"--set", "distributions[1].paths=[/no/such/corpus.txt]"});
+    const auto result = grove(args);
+    EXPECT_EQ(result.exit_code, 2) << i << ": " << result.err;
+    EXPECT_NE(result.err.find(cases[i].expected), std::string::npos) << i << ": " << result.err;
+    EXPECT_FALSE(std::filesystem::exists(registry_path())) << "case " << i << " created the registry";
+    EXPECT_FALSE(std::filesystem::exists(dir_ / "work")) << "case " << i << " created the work folder";
+  }
+}
+
+}  // namespace
+}  // namespace grove
