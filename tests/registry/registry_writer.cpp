@@ -1,11 +1,13 @@
 // A registry writer for the concurrency test: appends phases with their state transitions, training metrics and
-// evaluations to an existing run, one transaction per step, as fast as it can for the given number of seconds.
-// Usage: grove_registry_writer REGISTRY RUN SECONDS. Prints "phases N" and exits 0; any error exits 1.
+// evaluations to an existing run, one transaction per step, as fast as it can until STOP_FILE exists (or at most
+// SECONDS). Usage: grove_registry_writer REGISTRY RUN SECONDS STOP_FILE. Prints "phases N stopped" (or
+// "phases N deadline") and exits 0; any error exits 1.
 #include <fmt/format.h>
 
 #include <chrono>
 #include <cstdio>
 #include <exception>
+#include <filesystem>
 #include <string>
 
 #include "registry/registry.h"
@@ -13,8 +15,8 @@
 using namespace grove::registry;
 
 int main(int argc, char** argv) {
-  if (argc != 4) {
-    fmt::print(stderr, "usage: {} REGISTRY RUN SECONDS\n", argv[0]);
+  if (argc != 5) {
+    fmt::print(stderr, "usage: {} REGISTRY RUN SECONDS STOP_FILE\n", argv[0]);
     return 2;
   }
   try {
@@ -25,7 +27,9 @@ int main(int argc, char** argv) {
     for (const auto& d : list_distributions(db)) distributions.push_back(d.id);
     int64_t idx = static_cast<int64_t>(list_phases(db, run.id).size());
     int64_t written = 0;
-    while (std::chrono::steady_clock::now() < deadline) {
+    const std::filesystem::path stop_file = argv[4];
+    bool stopped = false;
+    while (std::chrono::steady_clock::now() < deadline && !(stopped = std::filesystem::exists(stop_file))) {
       const int64_t distribution = distributions[static_cast<size_t>(idx) % distributions.size()];
       int64_t phase = 0;
       {
@@ -55,7 +59,7 @@ int main(int argc, char** argv) {
       ++idx;
       ++written;
     }
-    fmt::print("phases {}\n", written);
+    fmt::print("phases {} {}\n", written, stopped ? "stopped" : "deadline");
     return 0;
   } catch (const std::exception& e) {
     fmt::print(stderr, "grove_registry_writer: {}\n", e.what());
