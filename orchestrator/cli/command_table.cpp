@@ -10,6 +10,7 @@ Command eval_command();         // eval_command.cpp
 Command dump_config_command();  // dump_config_command.cpp
 Command ingest_command();     // ingest_command.cpp
 Command tokenizer_command();  // tokenizer_command.cpp
+Command export_command();     // export_command.cpp
 
 std::vector<Command> command_table() {
   // Subcommands are added here as their issues land; none is listed before it does something real.
@@ -22,6 +23,7 @@ std::vector<Command> command_table() {
       registry_command(),
       ingest_command(),
       tokenizer_command(),
+      export_command(),
   };
 }
 

@@ -21,5 +21,18 @@ TEST(TorchCompat, CudaGroupedMmAgreesWithLoopInBf16) {
   EXPECT_LT(relative_error(grouped_mm(a, b, offsets), grouped_mm_loop(a, b, host_offsets)), 1e-2);
 }
 
+TEST(TorchCompat, CudaDeviceTimerTimesKernels) {
+  if (!cuda_available()) GTEST_SKIP() << "no CUDA device";
+  const torch::Device device(torch::kCUDA);
+  DeviceTimer timer(device);
+  EXPECT_EQ(timer.uses_device_events(), kTorchMajor >= 2);
+  const auto a = torch::randn({4096, 4096}, torch::TensorOptions().device(device));
+  timer.start();
+  for (int i = 0; i < 10; ++i) torch::matmul(a, a);
+  const double ms = timer.stop_ms();
+  EXPECT_GT(ms, 0.0);
+  EXPECT_LT(ms, 10000.0);
+}
+
 }  // namespace
 }  // namespace grove::compat

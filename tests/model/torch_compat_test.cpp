@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 namespace grove::compat {
 namespace {
 
@@ -96,6 +99,18 @@ TEST(TorchCompat, OptionalSpellingsWork) {
 TEST(TorchCompat, FusedAdamwOnlyOnCudaWithLibTorch2) {
   EXPECT_FALSE(has_fused_adamw(torch::Device(torch::kCPU)));
   EXPECT_EQ(has_fused_adamw(torch::Device(torch::kCUDA)), kTorchMajor >= 2);
+}
+
+TEST(TorchCompat, DeviceTimerMeasuresCpuWork) {
+  DeviceTimer timer(torch::Device(torch::kCPU));
+  EXPECT_FALSE(timer.uses_device_events());
+  timer.start();
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  const double elapsed = timer.stop_ms();
+  EXPECT_GE(elapsed, 29.0);
+  EXPECT_LT(elapsed, 3000.0);
+  timer.start();
+  EXPECT_LT(timer.stop_ms(), elapsed) << "a second interval starts afresh";
 }
 
 }  // namespace

@@ -1,0 +1,199 @@
+// The MoE layer against a plain per-token reference (loop over tokens, pick the top-k logits, softmax over them,
+// weighted sum of SwiGLU experts), forward and gradients, for several (experts, k, group layout) cases and both
+// dispatch paths; and the router's losses and counts against hand computations.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <numeric>
+#include <sstream>
+
+#include "model/moe_layer.h"
+#include "model/router.h"
+#include "model/seeded_init.h"
+#include "tests/model/model_test_util.h"
+
+namespace grove::model {
+namespace {
+using testing::relative_error;
+
+struct Layout {
+  std::vector<int64_t> groups;
+  int64_t top_k;
+  bool router_bias;
+};
+
+MoeLayer make_layer(const Layout& layout, int64_t d, int64_t f, uint64_t seed) {
+  MoeLayer layer(layout.top_k, 0.0);
+  uint64_t salt = seed;
+  for (const int64_t size : layout.groups) {
+    ExpertGroup group(size, d, f, layout.router_bias);
+    for (auto& item : group->named_parameters()) fill_normal_(item.value(), item.key() == "gate_weight" ? 1.0 : 0.3, ++salt);
+    layer->add_group(group);
+  }
+  for (auto& parameter : layer->parameters()) parameter.set_requires_grad(true);
+  return layer;
+}
+
+// The per-token definition of the layer, built from plain tensor ops so autograd gives reference gradients.
+torch::Tensor reference(const torch::Tensor& x, MoeLayerImpl& layer, int64_t top_k) {
+  std::vector<torch::Tensor> rows;
+  for (int64_t n = 0; n < x.size(0); ++n) {
+    const torch::Tensor token = x[n];
+    std::vector<torch::Tensor> logits;
+    std::vector<std::pair<size_t, int64_t>> where;
+    for (size_t g = 0; g < layer.n_groups(); ++g) {
+      const ExpertGroupImpl& group = layer.group(g);
+      for (int64_t j = 0; j < group.n_experts(); ++j) {
+        torch::Tensor logit = torch::dot(group.gate_weight()[j], token);
+        if (group.has_gate_bias()) logit = logit + group.gate_bias()[j];
+        logits.push_back(logit);
+        where.emplace_back(g, j);
+      }
+    }
+    std::vector<size_t> order(logits.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::sort(order.begin(), order.end(),
+              [&](size_t a, size_t b) { return logits[a].item<double>() > logits[b].item<double>(); });
+    std::vector<torch::Tensor> chosen;
+    for (int64_t i = 0; i < top_k; ++i) chosen.push_back(logits[order[static_cast<size_t>(i)]]);
+    const torch::Tensor gates = torch::softmax(torch::stack(chosen), 0);
+    torch::Tensor out = torch::zeros_like(token);
+    for (int64_t i = 0; i < top_k; ++i) {
+      const auto [g, j] = where[order[static_cast<size_t>(i)]];
+      const ExpertGroupImpl& group = layer.group(g);
+      const torch::Tensor hidden = torch::silu(torch::mv(group.w1()[j], token)) * torch::mv(group.w3()[j], token);
+      out = out + gates[i] * torch::mv(group.w2()[j], hidden);
+    }
+    rows.push_back(out);
+  }
+  return torch::stack(rows);
+}
+
+std::vector<torch::Tensor> gradients(const torch::Tensor& out, const torch::Tensor& weights, const torch::Tensor& x,
+                                     MoeLayerImpl& layer) {
+  std::vector<torch::Tensor> inputs{x};
+  for (const auto& parameter : layer.parameters()) inputs.push_back(parameter);
+  auto grads = torch::autograd::grad({(out * weights).sum()}, inputs, {}, /*retain_graph=*/false,
+                                     /*create_graph=*/false, /*allow_unused=*/true);
+  for (size_t i = 0; i < grads.size(); ++i) {
+    if (!grads[i].defined()) grads[i] = torch::zeros_like(inputs[i]);  // a group no token reached
+  }
+  return grads;
+}
+
+class MoeReference : public ::testing::TestWithParam<std::tuple<Layout, ExpertBackend>> {};
+
+TEST_P(MoeReference, OutputAndGradientsEqualThePerTokenReference) {
+  const auto& [layout, backend] = GetParam();
+  const int64_t d = 16, f = 24, n = 37;
+  MoeLayer layer = make_layer(layout, d, f, 100);
+  const torch::Tensor x = seeded_normal({n, d}, 1.0, 5).requires_grad_(true);
+  const torch::Tensor weights = seeded_normal({n, d}, 1.0, 6);
+
+  MoeOptions options;
+  options.backend = backend;
+  const MoeOutput output = layer->forward(x, options);
+  const torch::Tensor expected = reference(x, *layer, layout.top_k);
+  EXPECT_LT(relative_error(output.y, expected), 1e-5);
+
+  const auto got = gradients(output.y, weights, x, *layer);
+  const auto want = gradients(expected, weights, x, *layer);
+  ASSERT_EQ(got.size(), want.size());
+  const auto names = layer->named_parameters().keys();
+  for (size_t i = 0; i < got.size(); ++i) {
+    const std::string what = i == 0 ? "x" : names[i - 1];
+    if (want[i].abs().sum().item<double>() == 0.0) {
+      EXPECT_EQ(got[i].abs().sum().item<double>(), 0.0) << what;  // e.g. an expert no token chose
+    } else {
+      EXPECT_LT(relative_error(got[i], want[i]), 1e-5) << what;
+    }
+  }
+  // Every (token, k) assignment is counted once, at its expert's slot.
+  EXPECT_EQ(output.counts.sum().item<int64_t>(), n * layout.top_k);
+  EXPECT_EQ(output.counts.size(0), layer->n_experts());
+}
+
+std::string layout_name(const ::testing::TestParamInfo<std::tuple<Layout, ExpertBackend>>& param_info) {
+  const Layout& layout = std::get<0>(param_info.param);
+  std::ostringstream name;
+  for (const int64_t size : layout.groups) name << 'g' << size;
+  name << "_k" << layout.top_k << (layout.router_bias ? "_bias_" : "_") << expert_backend_name(std::get<1>(param_info.param));
+  return name.str();
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Layouts, MoeReference,
+    ::testing::Combine(::testing::Values(Layout{{4}, 1, false}, Layout{{2, 2}, 2, false}, Layout{{3, 1, 2}, 2, true},
+                                         Layout{{4, 4}, 3, false}, Layout{{1, 1, 1, 1, 1}, 5, true}),
+                       ::testing::Values(ExpertBackend::kLoop, ExpertBackend::kGrouped)),
+    layout_name);
+
+TEST(MoeLayer, FrozenGroupsGetNoWeightGradients) {
+  for (const ExpertBackend backend : {ExpertBackend::kLoop, ExpertBackend::kGrouped}) {
+    MoeLayer layer = make_layer({{3, 3}, 2, false}, 16, 24, 200);
+    layer->group(0).set_experts_trainable(false);
+    layer->group(0).set_gate_trainable(false);
+    const torch::Tensor x = seeded_normal({29, 16}, 1.0, 9).requires_grad_(true);
+    MoeOptions options;
+    options.backend = backend;
+    const MoeOutput output = layer->forward(x, options);
+    ASSERT_GT(output.counts.slice(0, 0, 3).sum().item<int64_t>(), 0) << "the frozen group must receive tokens";
+    output.y.pow(2).sum().backward();
+    const ExpertGroupImpl& frozen = layer->group(0);
+    for (const torch::Tensor& tensor : {frozen.w1(), frozen.w3(), frozen.w2(), frozen.gate_weight()}) {
+      EXPECT_FALSE(tensor.grad().defined()) << expert_backend_name(backend);
+    }
+    EXPECT_TRUE(layer->group(1).w1().grad().defined());
+    EXPECT_TRUE(layer->group(1).gate_weight().grad().defined());
+    EXPECT_TRUE(x.grad().defined()) << "gradients still flow through frozen experts to the input";
+  }
+}
+
+TEST(Router, GateIsMixtralsRenormalisedTopKAndLossesMatchHandComputation) {
+  const int64_t n = 50, d = 8, e = 6, k = 2;
+  const torch::Tensor x = seeded_normal({n, d}, 1.0, 1);
+  const torch::Tensor w_a = seeded_normal({4, d}, 1.0, 2);
+  const torch::Tensor w_b = seeded_normal({2, d}, 1.0, 3);
+  const RouterDecision decision = route_tokens(x, {w_a, w_b}, {torch::Tensor(), torch::Tensor()}, {k, 0.0, false, {}});
+
+  const torch::Tensor logits = torch::cat({torch::matmul(x, w_a.t()), torch::matmul(x, w_b.t())}, 1);
+  // Mixtral: softmax over all experts, keep the top-k, renormalise.
+  const auto [top_probs, top_index] = torch::softmax(logits, 1).topk(k, 1);
+  EXPECT_TRUE(torch::equal(decision.expert_index, top_index));
+  EXPECT_LT(relative_error(decision.gate, top_probs / top_probs.sum(1, true)), 1e-6);
+
+  const torch::Tensor counts = torch::bincount(top_index.reshape({-1}), {}, e);
+  EXPECT_TRUE(torch::equal(decision.counts, counts));
+  const torch::Tensor fraction = counts.to(torch::kDouble) / static_cast<double>(n * k);
+  const torch::Tensor mean_prob = torch::softmax(logits.to(torch::kDouble), 1).mean(0);
+  const double balance = (fraction * mean_prob).sum().item<double>() * e;
+  EXPECT_NEAR(decision.load_balance_loss.item<double>(), balance, 1e-6);
+  const double z = logits.to(torch::kDouble).exp().sum(1).log().pow(2).mean().item<double>();
+  EXPECT_NEAR(decision.z_loss.item<double>(), z, 1e-5 * z);
+}
+
+TEST(Router, UniformRoutingHasBalanceLossOne) {
+  // Zero gate rows: every expert has probability 1/E; topk picks by index, and with k = E every expert is chosen.
+  const torch::Tensor x = seeded_normal({12, 4}, 1.0, 1);
+  const RouterDecision decision = route_tokens(x, {torch::zeros({3, 4})}, {torch::Tensor()}, {3, 0.0, false, {}});
+  EXPECT_NEAR(decision.load_balance_loss.item<double>(), 1.0, 1e-6);
+  EXPECT_NEAR(decision.z_loss.item<double>(), std::pow(std::log(3.0), 2), 1e-6);
+}
+
+TEST(Router, NoiseOnlyInTrainingAndReproducibleFromTheGenerator) {
+  const torch::Tensor x = seeded_normal({200, 8}, 1.0, 1);
+  const torch::Tensor w = seeded_normal({8, 8}, 0.2, 2);
+  const std::vector<torch::Tensor> weights{w}, biases{torch::Tensor()};
+  const RouterDecision clean = route_tokens(x, weights, biases, {2, 0.0, false, {}});
+  const RouterDecision eval = route_tokens(x, weights, biases, {2, 1.0, false, cpu_generator(1)});
+  EXPECT_TRUE(torch::equal(clean.expert_index, eval.expert_index)) << "no noise outside training";
+  const RouterDecision a = route_tokens(x, weights, biases, {2, 1.0, true, cpu_generator(1)});
+  const RouterDecision b = route_tokens(x, weights, biases, {2, 1.0, true, cpu_generator(1)});
+  const RouterDecision c = route_tokens(x, weights, biases, {2, 1.0, true, cpu_generator(2)});
+  EXPECT_TRUE(torch::equal(a.expert_index, b.expert_index));
+  EXPECT_FALSE(torch::equal(a.expert_index, clean.expert_index));
+  EXPECT_FALSE(torch::equal(a.expert_index, c.expert_index));
+}
+
+}  // namespace
+}  // namespace grove::model
