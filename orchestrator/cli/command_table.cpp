@@ -11,6 +11,7 @@ Command dump_config_command();  // dump_config_command.cpp
 Command ingest_command();     // ingest_command.cpp
 Command tokenizer_command();  // tokenizer_command.cpp
 Command export_command();     // export_command.cpp
+Command report_command();     // report_command.cpp
 
 std::vector<Command> command_table() {
   // Subcommands are added here as their issues land; none is listed before it does something real.
@@ -24,6 +25,7 @@ std::vector<Command> command_table() {
       ingest_command(),
       tokenizer_command(),
       export_command(),
+      report_command(),
   };
 }
 

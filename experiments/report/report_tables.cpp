@@ -1,0 +1,254 @@
+#include "experiments/report/report_tables.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+
+#include "experiments/report/comparison_figures.h"
+#include "experiments/report/number_format.h"
+#include "experiments/report/run_figures.h"
+
+namespace grove::experiments::report {
+namespace reg = grove::registry;
+namespace {
+
+std::string bpb(const std::optional<double>& v) { return format_fixed(v, 3); }
+
+std::vector<bool> numeric_from(size_t first_numeric, size_t columns) {
+  std::vector<bool> numeric(columns, false);
+  for (size_t c = first_numeric; c < columns; ++c) numeric[c] = true;
+  return numeric;
+}
+
+std::string slot_of(const RunData& run, std::optional<int64_t> expert_id) {
+  if (!expert_id) return "";
+  for (const auto& e : run.experts) {
+    if (e.id == *expert_id) return std::to_string(e.slot);
+  }
+  return fmt::format("#{}", *expert_id);
+}
+
+}  // namespace
+
+const std::vector<MetricDefinition>& metric_definitions() {
+  static const std::vector<MetricDefinition> all = {
+      {"acc", "ACC", "mean over 0 ≤ j ≤ T of R[T][j]",
+       "The final model's average bits per byte over every distribution seen; lower is better."},
+      {"bwt", "BWT", "mean over 0 ≤ j < T of R[j][j] − R[T][j]",
+       "Backward transfer (GEM, Lopez-Paz & Ranzato 2017): negative means forgetting, positive means later phases "
+       "improved earlier distributions."},
+      {"fwt", "FWT", "mean over 1 ≤ j ≤ T of R_init[j] − R[j−1][j]",
+       "Forward transfer: how much earlier phases lowered a distribution's bits per byte before training on it; "
+       "positive is good."},
+      {"forgetting", "forgetting", "mean over 0 ≤ j < T of R[T][j] − R[j][j]",
+       "Avalanche's forgetting: how much worse each distribution is at the end than right after its own phase; "
+       "positive means forgetting."},
+      {"max_forgetting", "max-forgetting", "mean over 0 ≤ j < T of R[T][j] − min over l < T of R[l][j]",
+       "Chaudhry et al. 2018: how much worse than the best it ever was before the last phase; at least the "
+       "forgetting; positive means forgetting."},
+      {"new_bpb", "new-distribution bpb", "mean over 1 ≤ j ≤ T of R[j][j]",
+       "Bits per byte on each newly arrived distribution right after its phase: how well the run learns what "
+       "arrives; lower is better."},
+  };
+  return all;
+}
+
+TextTable metrics_table(const RunData& run) {
+  TextTable table;
+  table.header = {"metric", "value"};
+  for (const auto& d : run.matrix.distributions) table.header.push_back(d);
+  table.header.push_back("terms used");
+  table.header.push_back("terms missing");
+  table.numeric = numeric_from(1, table.header.size());
+  const auto& m = run.metrics;
+  const std::pair<const char*, const reg::Metric*> named[] = {
+      {"acc", &m.acc}, {"bwt", &m.bwt}, {"fwt", &m.fwt}, {"forgetting", &m.forgetting},
+      {"max_forgetting", &m.max_forgetting}};
+  for (const auto& [key, metric] : named) {
+    const bool signed_metric = std::string_view(key) != "acc";
+    auto text = [&](const std::optional<double>& v) { return signed_metric ? format_signed(v, 3) : bpb(v); };
+    const auto definition = std::find_if(metric_definitions().begin(), metric_definitions().end(),
+                                         [&](const MetricDefinition& d) { return d.key == key; });
+    std::vector<std::string> row{definition->name, text(metric->value)};
+    for (const auto& term : metric->terms) row.push_back(term ? text(term) : "");
+    row.push_back(std::to_string(metric->used));
+    row.push_back(std::to_string(metric->missing));
+    table.rows.push_back(std::move(row));
+    table.row_links.push_back(key);
+  }
+  // An empty term is either outside the metric's range ("–") or in range with a missing cell ("n/a").
+  const size_t n = run.matrix.distributions.size();
+  const size_t t = n == 0 ? 0 : n - 1;
+  for (size_t r = 0; r < table.rows.size(); ++r) {
+    const std::string& key = table.row_links[r];
+    for (size_t j = 0; j < n; ++j) {
+      std::string& cell = table.rows[r][2 + j];
+      if (!cell.empty()) continue;
+      const bool in_range = key == "acc" ? true : key == "fwt" ? (j >= 1 && j <= t) : j < t;
+      cell = in_range ? kMissing : "–";
+    }
+  }
+  const NewDistributionBpb fresh = new_distribution_bpb(run.matrix);
+  std::vector<std::string> row{"new-distribution bpb", bpb(fresh.mean)};
+  int used = 0, missing = 0;
+  for (size_t j = 0; j < n; ++j) {
+    row.push_back(j == 0 ? "–" : bpb(fresh.terms[j]));
+    if (j > 0) (fresh.terms[j] ? used : missing) += 1;
+  }
+  row.push_back(std::to_string(used));
+  row.push_back(std::to_string(missing));
+  table.rows.push_back(std::move(row));
+  table.row_links.push_back("new_bpb");
+  return table;
+}
+
+TextTable matrix_table(const RunData& run) {
+  TextTable table;
+  table.header = {"model"};
+  for (const auto& d : run.matrix.distributions) table.header.push_back(d);
+  table.numeric = numeric_from(1, table.header.size());
+  std::vector<std::string> init{"untrained"};
+  for (const auto& c : run.matrix.init) init.push_back(bpb(c));
+  table.rows.push_back(std::move(init));
+  for (size_t i = 0; i < run.matrix.after.size(); ++i) {
+    std::vector<std::string> row{matrix_row_label(run, i)};
+    for (const auto& c : run.matrix.after[i]) row.push_back(bpb(c));
+    table.rows.push_back(std::move(row));
+  }
+  return table;
+}
+
+TextTable decisions_table(const RunData& run) {
+  TextTable table;
+  table.header = {"phase", "distribution", "status", "steps", "decision", "experts added", "reason"};
+  table.numeric = {true, false, false, true, false, true, false};
+  for (const auto& p : run.phases) {
+    table.rows.push_back({std::to_string(p.row.idx), p.distribution, std::string(reg::to_text(p.row.status)),
+                          fmt::format("{}/{}", p.row.steps_done, p.row.steps_total),
+                          p.row.decision ? std::string(reg::to_text(*p.row.decision)) : kMissing,
+                          std::to_string(p.row.experts_added), p.row.decision_reason.value_or("")});
+  }
+  return table;
+}
+
+TextTable parameters_table(const RunData& run) {
+  TextTable table;
+  table.header = {"phase", "total parameters", "active per token", "active share", "experts per layer"};
+  table.numeric = {false, true, true, true, true};
+  std::map<int64_t, int64_t> layers;  // layer -> count, to know the number of layers
+  for (const auto& e : run.experts) layers[e.layer] += 1;
+  for (size_t p = 0; p < run.phases.size(); ++p) {
+    const auto& row = run.phases[p].row;
+    int64_t alive = 0;
+    for (const auto& e : run.experts) {
+      const auto born = run.phase_position(e.born_phase_id);
+      if (born && *born <= p && !layers.empty() && e.layer == layers.begin()->first) ++alive;
+    }
+    std::string share = kMissing;
+    if (row.params_total && row.params_active && *row.params_total > 0) {
+      share = fmt::format("{:.1f}%", 100.0 * static_cast<double>(*row.params_active) /
+                                         static_cast<double>(*row.params_total));
+    }
+    table.rows.push_back({run.phase_label(p), row.params_total ? format_integer(*row.params_total) : kMissing,
+                          row.params_active ? format_integer(*row.params_active) : kMissing, share,
+                          layers.empty() ? kMissing : std::to_string(alive)});
+  }
+  return table;
+}
+
+TextTable lineage_table(const RunData& run) {
+  TextTable table;
+  table.header = {"layer", "expert", "group", "born in", "init", "parent", "frozen at", "parameters"};
+  table.numeric = {true, true, true, false, false, true, false, true};
+  for (const auto& e : run.experts) {
+    table.rows.push_back({std::to_string(e.layer), std::to_string(e.slot), std::to_string(e.group_idx),
+                          run.phase_label_of(e.born_phase_id), std::string(reg::to_text(e.init)),
+                          slot_of(run, e.parent_expert_id), run.phase_label_of(e.frozen_at_phase_id),
+                          e.n_params ? format_integer(*e.n_params) : ""});
+  }
+  return table;
+}
+
+TextTable routing_table(const RunData& run) {
+  TextTable table;
+  table.header = {"layer", "distribution", "top experts (share of tokens)", "share on its own phase's experts"};
+  table.numeric = {true, false, false, true};
+  if (!run.routing_phase) return table;
+  std::map<int64_t, const reg::ExpertRow*> expert_by_id;
+  for (const auto& e : run.experts) expert_by_id[e.id] = &e;
+  std::map<std::pair<int64_t, int64_t>, std::vector<const reg::RoutingRow*>> cells;  // (layer, distribution)
+  for (const auto& r : run.routing) cells[{r.layer, r.distribution_id}].push_back(&r);
+  for (auto& [key, rows] : cells) {
+    std::stable_sort(rows.begin(), rows.end(), [](const auto* a, const auto* b) {
+      return a->token_fraction > b->token_fraction;
+    });
+    std::string top;
+    for (size_t k = 0; k < rows.size() && k < 3; ++k) {
+      const auto e = expert_by_id.find(rows[k]->expert_id);
+      top += fmt::format("{}expert {} {:.0f}%", k ? ", " : "",
+                         e == expert_by_id.end() ? rows[k]->expert_id : e->second->slot,
+                         rows[k]->token_fraction * 100);
+    }
+    // The phase that introduced this distribution, and the share of its assignments on that phase's experts.
+    std::optional<int64_t> own_phase;
+    for (const auto& p : run.phases) {
+      if (p.row.distribution_id == key.second) {
+        own_phase = p.row.id;
+        break;
+      }
+    }
+    double own = 0, all = 0;
+    for (const auto* r : rows) {
+      all += r->token_fraction;
+      const auto e = expert_by_id.find(r->expert_id);
+      if (own_phase && e != expert_by_id.end() && e->second->born_phase_id == *own_phase) own += r->token_fraction;
+    }
+    table.rows.push_back({std::to_string(key.first), run.distribution_names.at(key.second), top,
+                          own_phase && all > 0 ? fmt::format("{:.1f}%", 100 * own / all) : kMissing});
+  }
+  return table;
+}
+
+TextTable training_table(const RunData& run) {
+  TextTable table;
+  table.header = {"phase", "steps recorded", "first loss", "last loss", "last KD loss", "last aux loss"};
+  table.numeric = {false, true, true, true, true, true};
+  for (size_t p = 0; p < run.phases.size(); ++p) {
+    const auto& rows = run.phases[p].training;
+    auto first_of = [&](auto field) -> std::optional<double> {
+      for (const auto& r : rows) {
+        if (r.*field) return r.*field;
+      }
+      return std::nullopt;
+    };
+    auto last_of = [&](auto field) -> std::optional<double> {
+      for (auto it = rows.rbegin(); it != rows.rend(); ++it) {
+        if ((*it).*field) return (*it).*field;
+      }
+      return std::nullopt;
+    };
+    using Row = reg::TrainMetricRow;
+    table.rows.push_back({run.phase_label(p), std::to_string(rows.size()), format_fixed(first_of(&Row::loss), 4),
+                          format_fixed(last_of(&Row::loss), 4), format_fixed(last_of(&Row::kd_loss), 4),
+                          format_fixed(last_of(&Row::aux_loss), 4)});
+  }
+  return table;
+}
+
+TextTable comparison_table(const std::vector<RunData>& runs) {
+  TextTable table;
+  table.header = {"run", "strategy", "status", "phases", "ACC", "BWT", "FWT", "forgetting", "max-forgetting",
+                  "new-distribution bpb"};
+  table.numeric = numeric_from(3, table.header.size());
+  for (const auto& run : runs) {
+    const auto& m = run.metrics;
+    table.rows.push_back({run.run.name, run.run.strategy, std::string(reg::to_text(run.run.status)),
+                          std::to_string(run.phases.size()), bpb(m.acc.value), format_signed(m.bwt.value, 3),
+                          format_signed(m.fwt.value, 3), format_signed(m.forgetting.value, 3),
+                          format_signed(m.max_forgetting.value, 3), bpb(new_distribution_bpb(run.matrix).mean)});
+  }
+  return table;
+}
+
+}  // namespace grove::experiments::report
