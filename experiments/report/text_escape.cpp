@@ -117,20 +117,4 @@ std::string ellipsize(std::string_view text, size_t max_chars) {
   return clean.substr(0, i) + "\xE2\x80\xA6";  // …
 }
 
-std::string slug(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    const bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-    if (alnum) {
-      out += c;
-    } else if (c >= 'A' && c <= 'Z') {
-      out += static_cast<char>(c - 'A' + 'a');
-    } else if (!out.empty() && out.back() != '-') {
-      out += '-';
-    }
-  }
-  while (!out.empty() && out.back() == '-') out.pop_back();
-  return out;
-}
-
 }  // namespace grove::experiments::report

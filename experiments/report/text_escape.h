@@ -28,7 +28,4 @@ std::string ellipsize(std::string_view text, size_t max_chars);
 // Number of code points (an estimate of rendered width for layout).
 size_t code_points(std::string_view text);
 
-// A lower-case ASCII slug for HTML ids and anchors: letters and digits kept, everything else folded to '-'.
-std::string slug(std::string_view text);
-
 }  // namespace grove::experiments::report
