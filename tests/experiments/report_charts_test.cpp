@@ -1,0 +1,174 @@
+// The chart toolkit's promises: names are escaped everywhere, the colour scales are the published ones and keep
+// written values readable, ticks cover the data, missing values are drawn as hatched "n/a" (never as a zero
+// colour or a zero-height bar), and a chart with no values says so instead of drawing nothing.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <regex>
+
+#include "experiments/report/bar_chart.h"
+#include "experiments/report/color_scale.h"
+#include "experiments/report/heatmap.h"
+#include "experiments/report/line_chart.h"
+#include "experiments/report/number_format.h"
+#include "experiments/report/text_escape.h"
+
+namespace grove::experiments::report {
+namespace {
+
+size_t count_of(const std::string& text, const std::string& needle) {
+  size_t count = 0;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++count;
+  return count;
+}
+
+TEST(ReportText, EscapingKeepsNamesIntactAndMarkupInert) {
+  EXPECT_EQ(escape_xml("a<b>&\"c'"), "a&lt;b&gt;&amp;&quot;c&#39;");
+  EXPECT_EQ(escape_xml_line("two\nlines"), "two lines");
+  EXPECT_EQ(escape_xml("ru «фортунки» 日本"), "ru «фортунки» 日本");
+  // Invalid UTF-8 and control characters become U+FFFD, so the page stays valid.
+  EXPECT_EQ(sanitize_utf8(std::string("a\xff" "b\x01" "c")), "a\xEF\xBF\xBD" "b\xEF\xBF\xBD" "c");
+  EXPECT_EQ(sanitize_utf8("\xC0\xAF"), "\xEF\xBF\xBD\xEF\xBF\xBD");  // an overlong '/'
+  EXPECT_EQ(escape_markdown("a|b*c_d\ne<f>"), "a\\|b\\*c\\_d<br>e&lt;f&gt;");
+  EXPECT_EQ(ellipsize("фортунки-длинное-имя", 8), "фортунк…");
+  EXPECT_EQ(ellipsize("short", 8), "short");
+}
+
+TEST(ReportNumbers, FormatsNeverTurnMissingIntoZero) {
+  EXPECT_EQ(format_fixed(std::optional<double>(), 3), "n/a");
+  EXPECT_EQ(format_fixed(-0.0001, 3), "0.000");
+  EXPECT_EQ(format_signed(0.12, 3), "+0.120");
+  EXPECT_EQ(format_signed(-0.3, 3), "-0.300");
+  EXPECT_EQ(format_count(12345678), "12.3M");
+  EXPECT_EQ(format_count(1234), "1,234");
+  EXPECT_EQ(format_integer(-1234567), "-1,234,567");
+}
+
+TEST(ReportNumbers, NiceTicksCoverTheRangeWithRoundSteps) {
+  for (auto [lo, hi] : {std::pair{2.04, 8.4}, {0.0, 1.0}, {-0.31, 1.35}, {5.0, 5.0}, {1e6, 3.4e6}}) {
+    const auto ticks = nice_ticks(lo, hi, 5);
+    ASSERT_GE(ticks.size(), 2u) << lo;
+    EXPECT_LE(ticks.front(), lo);
+    EXPECT_GE(ticks.back(), hi);
+    EXPECT_LE(ticks.size(), 12u);
+    const double step = ticks[1] - ticks[0];
+    const double mantissa = step / std::pow(10.0, std::floor(std::log10(step)));
+    EXPECT_TRUE(std::fabs(mantissa - 1) < 1e-9 || std::fabs(mantissa - 2) < 1e-9 || std::fabs(mantissa - 2.5) < 1e-9 ||
+                std::fabs(mantissa - 5) < 1e-9)
+        << step;
+  }
+}
+
+TEST(ReportColors, ScalesInterpolateTheirPublishedControlPoints) {
+  const ColorScale viridis(ScaleKind::kViridis, 0.0, 1.0);
+  EXPECT_EQ(to_hex(viridis.at(0.0)), "#440154");
+  EXPECT_EQ(to_hex(viridis.at(1.0)), "#fde725");
+  EXPECT_EQ(to_hex(viridis.at(0.5)), "#21918c");
+  EXPECT_EQ(to_hex(viridis.at(7.0)), "#fde725") << "clamped";
+  EXPECT_EQ(to_hex(ColorScale(ScaleKind::kViridis, 0.0, 1.0, true).at(0.0)), "#fde725");
+  const ColorScale diverging(ScaleKind::kDiverging, -2.0, 2.0);
+  EXPECT_EQ(to_hex(diverging.at(0.0)), "#f7f7f7");
+  const Rgb cold = diverging.at(-2.0), warm = diverging.at(2.0);
+  EXPECT_GT(cold.b, cold.r);
+  EXPECT_GT(warm.r, warm.b);
+  // Sequential scales get lighter monotonically, so order survives greyscale and colour-vision deficiency.
+  for (auto kind : {ScaleKind::kViridis, ScaleKind::kCividis}) {
+    const ColorScale scale(kind, 0.0, 1.0);
+    for (int i = 1; i <= 20; ++i) {
+      EXPECT_GT(relative_luminance(scale.at_fraction(i / 20.0)), relative_luminance(scale.at_fraction((i - 1) / 20.0)));
+    }
+  }
+  EXPECT_EQ(text_color_on(parse_hex("#440154")), "#fff");
+  EXPECT_EQ(text_color_on(parse_hex("#fde725")), "#000");
+}
+
+HeatmapSpec two_by_two() {
+  HeatmapSpec spec;
+  spec.id = "hm";
+  spec.label = "test";
+  spec.row_labels = {"after <0>", "after 1"};
+  spec.col_labels = {"en & \"de\"", "ru"};
+  spec.values = {{2.0, std::nullopt}, {0.0, 4.0}};
+  return spec;
+}
+
+TEST(ReportHeatmap, MissingCellsAreHatchedNaAndZeroIsAColour) {
+  const std::string svg = render_heatmap(two_by_two());
+  EXPECT_NE(svg.find("<pattern id=\"hm-hatch\""), std::string::npos);
+  EXPECT_EQ(count_of(svg, "fill=\"url(#hm-hatch)\""), 2u);  // the one missing cell and the legend's n/a swatch
+  EXPECT_NE(svg.find(">n/a</text>"), std::string::npos);
+  EXPECT_NE(svg.find("ru: n/a"), std::string::npos) << "the missing cell's tooltip";
+  // 0.0 is a value: it is written and coloured like any other.
+  EXPECT_NE(svg.find(">0.000</text>"), std::string::npos);
+  EXPECT_NE(svg.find("after 1 — en &amp; &quot;de&quot;: 0.000"), std::string::npos);
+  EXPECT_EQ(svg.find("<0>"), std::string::npos) << "labels are escaped";
+  EXPECT_NE(svg.find("after &lt;0&gt;"), std::string::npos);
+}
+
+TEST(ReportHeatmap, ColumnGroupsMustCoverTheColumns) {
+  HeatmapSpec spec = two_by_two();
+  spec.column_groups = {{"phase 0", 1}};
+  EXPECT_THROW(render_heatmap(spec), std::invalid_argument);
+  spec.column_groups = {{"phase 0", 1}, {"phase 1", 1}};
+  const std::string svg = render_heatmap(spec);
+  EXPECT_NE(svg.find(">phase 0</text>"), std::string::npos);
+  EXPECT_NE(svg.find(">phase 1</text>"), std::string::npos);
+}
+
+TEST(ReportLineChart, AMissingPointBreaksTheLineAndIsMarkedOnTheAxis) {
+  LineChartSpec spec;
+  spec.id = "lc";
+  spec.categories = {{0, "phase 0"}, {1, "phase 1"}, {2, "phase 2"}, {3, "phase 3"}};
+  spec.series = {{"en", {{0, 2.0, ""}, {1, 2.1, ""}, {2, std::nullopt, ""}, {3, 2.3, ""}}, 0}};
+  const std::string svg = render_line_chart(spec);
+  EXPECT_EQ(count_of(svg, "<polyline"), 1u) << "points 0-1 joined; point 3 stands alone";
+  EXPECT_NE(svg.find("en — phase 2: n/a"), std::string::npos);
+  EXPECT_NE(svg.find("missing value (n/a)"), std::string::npos) << "legend";
+  EXPECT_NE(svg.find("en — phase 3: 2.300"), std::string::npos);
+}
+
+TEST(ReportLineChart, ALongTrainingCurveStaysSmallAndKeepsItsSpike) {
+  LineChartSpec spec;
+  spec.id = "long";
+  spec.markers = false;
+  LineSeries series{"phase 0", {}, 0};
+  for (int step = 0; step < 50000; ++step) series.points.push_back({double(step), step == 31337 ? 10.0 : 2.0, ""});
+  spec.series = {series};
+  const std::string svg = render_line_chart(spec);
+  const size_t start = svg.find("points=\"");
+  ASSERT_NE(start, std::string::npos);
+  const std::string points = svg.substr(start, svg.find('"', start + 8) - start);
+  EXPECT_LT(count_of(points, ","), 4000u) << "decimated to a few points per pixel column";
+  EXPECT_LT(svg.size(), 100000u);
+  // The spike (the only 10.0) sits at the height of the top tick, 10: some point must be there.
+  const std::regex top_tick(R"re(<text x="[0-9.]+" y="([0-9.]+)"[^>]*>10</text>)re");
+  std::smatch match;
+  ASSERT_TRUE(std::regex_search(svg, match, top_tick)) << "a tick at 10";
+  EXPECT_NE((points + " ").find("," + match[1].str() + " "), std::string::npos) << "the spike survived decimation";
+}
+
+TEST(ReportLineChart, NoValuesAtAllSaysSo) {
+  LineChartSpec spec;
+  spec.id = "empty";
+  spec.no_data_message = "no training metrics were recorded for this run";
+  const std::string svg = render_line_chart(spec);
+  EXPECT_NE(svg.find(">no training metrics were recorded for this run</text>"), std::string::npos);
+  EXPECT_NE(svg.find("url(#empty-hatch)"), std::string::npos);
+}
+
+TEST(ReportBarChart, NegativeBarsHangBelowZeroAndMissingOnesAreStubs) {
+  BarChartSpec spec;
+  spec.id = "bc";
+  spec.groups = {"en", "de"};
+  spec.series = {"grove", "finetune"};
+  spec.values = {{-0.2, 0.05}, {1.3, std::nullopt}};
+  const std::string svg = render_bar_chart(spec);
+  EXPECT_NE(svg.find("grove — en: -0.200"), std::string::npos);
+  EXPECT_NE(svg.find("finetune — de: n/a"), std::string::npos);
+  EXPECT_EQ(count_of(svg, "fill=\"url(#bc-hatch)\""), 2u) << "the stub and its legend swatch";
+  spec.values = {{1.0}, {2.0}};
+  EXPECT_THROW(render_bar_chart(spec), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace grove::experiments::report
