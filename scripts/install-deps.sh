@@ -7,7 +7,8 @@ packages=(
   # toolchain
   g++ cmake ninja-build make pkg-config ccache git
   # libraries
-  libtorch-dev libgloo-dev libsqlite3-dev libyaml-cpp-dev libfmt-dev libcli11-dev nlohmann-json3-dev
+  # LibTorch uses the system BLAS: without OpenBLAS it gets the reference BLAS (10-30x slower matmuls)
+  libtorch-dev libopenblas0-openmp libgloo-dev libsqlite3-dev libyaml-cpp-dev libfmt-dev libcli11-dev nlohmann-json3-dev
   libsentencepiece-dev libxxhash-dev libzstd-dev zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev
   # tools used by tests and users
   sqlite3 python3 chromium
