@@ -3,6 +3,7 @@
 
 namespace grove::cli {
 
+Command demo_command();         // demo_command.cpp
 Command run_command();          // run_command.cpp
 Command tick_command();         // tick_command.cpp
 Command watch_command();        // tick_command.cpp
@@ -16,6 +17,7 @@ Command report_command();     // report_command.cpp
 std::vector<Command> command_table() {
   // Subcommands are added here as their issues land; none is listed before it does something real.
   return {
+      demo_command(),
       run_command(),
       tick_command(),
       watch_command(),
