@@ -30,10 +30,22 @@ endif()
 
 # LibTorch as one interface target. Its headers are system headers so our -Wshadow stays quiet about them.
 add_library(grove_torch INTERFACE)
-target_link_libraries(grove_torch INTERFACE ${TORCH_LIBRARIES})
+if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_SYSTEM_NAME STREQUAL "Linux")
+  set(GROVE_STDCXX_FIRST stdc++)  # see below: libstdc++ ahead of LibTorch on every link line
+endif()
+target_link_libraries(grove_torch INTERFACE ${GROVE_STDCXX_FIRST} ${TORCH_LIBRARIES})
 target_include_directories(grove_torch SYSTEM INTERFACE ${TORCH_INCLUDE_DIRS})
 separate_arguments(GROVE_TORCH_CXX_FLAGS UNIX_COMMAND "${TORCH_CXX_FLAGS}")
 target_compile_options(grove_torch INTERFACE ${GROVE_TORCH_CXX_FLAGS})
+# The torch wheel's libtorch_cpu.so and libtorch.so export their own static copies of libstdc++'s std::filesystem
+# (about 200 symbols). An executable's DT_NEEDED list names libtorch before libstdc++, so the dynamic linker bound
+# our std::filesystem calls to torch's copies while the rest of each path's life ran in the system libstdc++: every
+# test that built a path and freed it crashed ("free(): invalid pointer", segfaults at exit) on the GPU machine.
+# Naming libstdc++ first (not dropped by --as-needed, and ahead of LibTorch among the libraries as well) makes its
+# definitions the ones every caller binds to; tests/model/runtime_linking_test.cpp checks that they do.
+if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_SYSTEM_NAME STREQUAL "Linux")
+  target_link_options(grove_torch INTERFACE "LINKER:--push-state,--no-as-needed,-lstdc++,--pop-state")
+endif()
 if(Torch_VERSION)
   message(STATUS "LibTorch ${Torch_VERSION}")
 endif()
