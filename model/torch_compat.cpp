@@ -52,6 +52,27 @@ torch::Tensor grouped_mm(const torch::Tensor& a, const torch::Tensor& b, const t
   return grouped_mm_loop(a, b, host_offsets);
 }
 
+torch::Tensor grouped_mm_weight_grad(const torch::Tensor& a, const torch::Tensor& b, const torch::Tensor& offsets) {
+  TORCH_CHECK(a.dim() == 2 && b.dim() == 2 && a.size(0) == b.size(0),
+              "grouped_mm_weight_grad: expected a [M, P] and b [M, Q]");
+#if (TORCH_VERSION_MAJOR > 2) || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 8)
+  if (has_native_grouped_mm(a.device(), a.scalar_type()) && b.scalar_type() == a.scalar_type()) {
+    // a^T of a row-major [M, P] is column-major: the layout whose groups may be empty or of any size.
+    return at::_grouped_mm(a.t(), b.contiguous(), offsets);
+  }
+#endif
+  const torch::Tensor host = offsets.to(torch::kCPU, torch::kLong).contiguous();
+  const int64_t* end = host.data_ptr<int64_t>();
+  torch::Tensor out = torch::zeros({host.numel(), a.size(1), b.size(1)}, a.options());
+  int64_t start = 0;
+  for (int64_t g = 0; g < host.numel(); ++g) {
+    TORCH_CHECK(end[g] >= start && end[g] <= a.size(0), "grouped_mm_weight_grad: offsets must be non-decreasing and <= M");
+    if (end[g] > start) out[g].copy_(torch::matmul(a.slice(0, start, end[g]).t(), b.slice(0, start, end[g])));
+    start = end[g];
+  }
+  return out;
+}
+
 torch::Tensor attention_reference(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                                   bool is_causal) {
   const double scale = 1.0 / std::sqrt(static_cast<double>(q.size(-1)));
@@ -129,6 +150,53 @@ bool has_fused_adamw(const torch::Device& device) {
   (void)device;
   return false;
 #endif
+}
+
+void fused_adamw_(const std::vector<torch::Tensor>& params, const std::vector<torch::Tensor>& grads,
+                  const std::vector<torch::Tensor>& exp_avgs, const std::vector<torch::Tensor>& exp_avg_sqs,
+                  const std::vector<torch::Tensor>& steps, const AdamWHyper& hyper, const torch::Tensor& grad_divisor) {
+#if TORCH_VERSION_MAJOR >= 2
+  Optional<torch::Tensor> divisor;
+  if (grad_divisor.defined()) divisor = grad_divisor;
+  // The kernel reads each step count as is (bias corrections 1 - beta^step): torch.optim increments first, and so
+  // must we, or the first update divides by 1 - beta^0 = 0.
+  at::_foreach_add_(steps, 1);
+  at::_fused_adamw_(params, grads, exp_avgs, exp_avg_sqs, /*max_exp_avg_sqs=*/{}, steps, hyper.lr, hyper.beta1,
+                    hyper.beta2, hyper.weight_decay, hyper.eps, /*amsgrad=*/false, /*maximize=*/false, divisor,
+                    /*found_inf=*/kNullopt);
+#else
+  (void)params, (void)grads, (void)exp_avgs, (void)exp_avg_sqs, (void)steps, (void)hyper, (void)grad_divisor;
+  TORCH_CHECK(false, "fused_adamw_: LibTorch ", torch_version(), " has no fused AdamW kernel");
+#endif
+}
+
+bool has_fused_rms_norm(const torch::Tensor& x) {
+#if TORCH_VERSION_MAJOR >= 2 && (TORCH_VERSION_MAJOR > 2 || TORCH_VERSION_MINOR >= 8)
+  return x.is_cuda();
+#else
+  (void)x;
+  return false;
+#endif
+}
+
+torch::Tensor fused_rms_norm(const torch::Tensor& x, const torch::Tensor& weight, double eps) {
+#if TORCH_VERSION_MAJOR >= 2 && (TORCH_VERSION_MAJOR > 2 || TORCH_VERSION_MINOR >= 8)
+  return at::rms_norm(x, {x.size(-1)}, weight, eps);
+#else
+  (void)weight, (void)eps;
+  TORCH_CHECK(false, "fused_rms_norm: LibTorch ", torch_version(), " has no fused RMSNorm; x on ", x.device().str());
+#endif
+}
+
+torch::Tensor tensor_norms(const std::vector<torch::Tensor>& tensors) {
+  if (tensors.empty()) return torch::zeros({0}, torch::kFloat);
+#if TORCH_VERSION_MAJOR >= 2
+  if (tensors.front().is_cuda()) return torch::stack(at::_foreach_norm(tensors)).to(torch::kFloat);
+#endif
+  std::vector<torch::Tensor> norms;
+  norms.reserve(tensors.size());
+  for (const auto& t : tensors) norms.push_back(t.detach().to(torch::kFloat).norm());
+  return torch::stack(norms);
 }
 
 void synchronize(const torch::Device& device) {
