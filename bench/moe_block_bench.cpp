@@ -6,13 +6,20 @@
 //   moe_block_bench [--device cuda|cpu] [--shapes olmoe,mixtral-small|small] [--tokens N] [--iters N]
 //                   [--warmup N] [--backend auto|grouped|loop|both] [--groups G]
 // --groups splits each layer's experts into G equal groups (as growth does) with all but the newest frozen.
+// --check first compares the grouped path with the per-expert loop on each shape (output and every gradient,
+// relative error in bf16; plus an expert that receives no token) and exits 1 when they disagree.
+// --tsv FILE writes the rows for bench/side_by_side.py.
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <fstream>
+#include <memory>
 #include <sstream>
 #include <vector>
 
+#include "bench/device_memory.h"
+#include "bench/flop_count.h"
 #include "model/moe_layer.h"
 #include "model/seeded_init.h"
 #include "model/torch_compat.h"
@@ -33,42 +40,112 @@ const std::vector<Shape> kShapes{{"olmoe", 2048, 1024, 64, 8, 16384},
 
 struct Timing {
   double median_ms = 0, min_ms = 0;
+  int64_t peak_bytes = -1;
 };
 
-Timing time_block(const Shape& shape, int64_t groups, ExpertBackend backend, const torch::Device& device, int warmup,
-                  int iters) {
+// `groups` equal groups, all but the newest frozen; router bias on expert 0 of the newest group set to -1e4 when
+// `starve_one` (it then receives no token).
+MoeLayer make_layer(const Shape& shape, int64_t groups, const torch::Device& device, bool starve_one) {
   MoeLayer layer(shape.top_k, 0.0);
   for (int64_t g = 0; g < groups; ++g) {
-    ExpertGroup group(shape.experts / groups, shape.d, shape.f, false);
+    ExpertGroup group(shape.experts / groups, shape.d, shape.f, starve_one);
     for (auto& item : group->named_parameters()) {
+      if (item.key() == "gate_bias") continue;
       fill_normal_(item.value(), item.key() == "gate_weight" ? 0.5 : 0.02, derive_seed(static_cast<uint64_t>(g), item.key()));
+    }
+    if (starve_one && g == groups - 1) {
+      torch::NoGradGuard no_grad;
+      group->gate_bias()[0].fill_(-1e4);
     }
     group->set_experts_trainable(g == groups - 1);
     group->set_gate_trainable(g == groups - 1);
     layer->add_group(group);
   }
   layer->to(device);
+  return layer;
+}
+
+struct Pass {
+  torch::Tensor y;
+  std::vector<torch::Tensor> grads;  // x, then every parameter (undefined where frozen)
+};
+
+Pass forward_backward(MoeLayerImpl& layer, const torch::Tensor& x, const torch::Tensor& upstream,
+                      ExpertBackend backend) {
+  layer.zero_grad();
+  x.mutable_grad() = torch::Tensor();
+  MoeOptions moe_options;
+  moe_options.backend = backend;
+  Pass pass;
+  {
+    compat::AutocastGuard autocast(x.device().type(), torch::kBFloat16, x.is_cuda());
+    pass.y = layer.forward(x, moe_options).y;
+    (pass.y.to(torch::kFloat) * upstream).sum().backward();
+  }
+  pass.grads.push_back(x.grad().clone());
+  for (const auto& p : layer.parameters()) pass.grads.push_back(p.grad().defined() ? p.grad().clone() : torch::Tensor());
+  return pass;
+}
+
+double relative_error(const torch::Tensor& a, const torch::Tensor& b) {
+  const torch::Tensor ref = b.to(torch::kDouble);
+  return ((a.to(torch::kDouble) - ref).norm() / ref.norm().clamp_min(1e-30)).item<double>();
+}
+
+// The grouped path against the loop on the same layer and input; prints the worst error, returns false on a
+// disagreement, a non-finite value or a gradient present on one path only.
+bool check_against_loop(const Shape& shape, int64_t groups, const torch::Device& device, bool starve_one) {
+  MoeLayer layer = make_layer(shape, groups, device, starve_one);
+  const auto options = torch::TensorOptions().device(device);
+  const torch::Tensor x = seeded_normal({shape.tokens, shape.d}, 1.0, 3).to(options).requires_grad_(true);
+  const torch::Tensor upstream = seeded_normal({shape.tokens, shape.d}, 1.0, 4).to(options);
+  const Pass grouped = forward_backward(*layer, x, upstream, ExpertBackend::kGrouped);
+  const Pass loop = forward_backward(*layer, x, upstream, ExpertBackend::kLoop);
+  const double tolerance = device.is_cuda() ? 2e-2 : 1e-5;
+  double worst = relative_error(grouped.y, loop.y);
+  bool ok = worst <= tolerance && torch::isfinite(grouped.y).all().item<bool>();
+  const auto names = layer->named_parameters().keys();
+  for (size_t i = 0; i < grouped.grads.size(); ++i) {
+    const std::string what = i == 0 ? "x" : names[i - 1];
+    if (grouped.grads[i].defined() != loop.grads[i].defined()) {
+      fmt::print("  {}: gradient on one path only\n", what);
+      ok = false;
+      continue;
+    }
+    if (!loop.grads[i].defined()) continue;
+    if (!torch::isfinite(grouped.grads[i]).all().item<bool>()) {
+      fmt::print("  {}: non-finite gradient\n", what);
+      ok = false;
+      continue;
+    }
+    const double error = loop.grads[i].abs().max().item<double>() == 0.0
+                             ? grouped.grads[i].abs().max().item<double>()
+                             : relative_error(grouped.grads[i], loop.grads[i]);
+    worst = std::max(worst, error);
+    ok = ok && error <= tolerance;
+  }
+  fmt::print("check {:<14} groups {} {:<18} grouped vs loop: worst relative error {:.2e} -> {}\n", shape.name, groups,
+             starve_one ? "(one starved expert)" : "", worst, ok ? "ok" : "MISMATCH");
+  return ok;
+}
+
+Timing time_block(const Shape& shape, int64_t groups, ExpertBackend backend, const torch::Device& device, int warmup,
+                  int iters) {
+  MoeLayer layer = make_layer(shape, groups, device, false);
   const auto options = torch::TensorOptions().device(device);
   const torch::Tensor x = seeded_normal({shape.tokens, shape.d}, 1.0, 1).to(options).requires_grad_(true);
   const torch::Tensor upstream = seeded_normal({shape.tokens, shape.d}, 1.0, 2).to(options);
-  MoeOptions moe_options;
-  moe_options.backend = backend;
   compat::DeviceTimer timer(device);
   std::vector<double> samples;
   for (int i = 0; i < warmup + iters; ++i) {
-    layer->zero_grad();
-    x.mutable_grad() = torch::Tensor();
+    if (i == warmup) grove::bench::reset_peak_memory(device);
     timer.start();
-    {
-      compat::AutocastGuard autocast(device.type(), torch::kBFloat16, device.is_cuda());
-      const torch::Tensor y = layer->forward(x, moe_options).y;
-      (y.to(torch::kFloat) * upstream).sum().backward();
-    }
+    forward_backward(*layer, x, upstream, backend);
     const double ms = timer.stop_ms();
     if (i >= warmup) samples.push_back(ms);
   }
   std::sort(samples.begin(), samples.end());
-  return {samples[samples.size() / 2], samples.front()};
+  return {samples[samples.size() / 2], samples.front(), grove::bench::peak_memory_bytes(device)};
 }
 
 }  // namespace
@@ -90,7 +167,20 @@ int main(int argc, char** argv) {
   app.add_option("--backend", backend_arg, "auto, grouped, loop or both")
       ->check(CLI::IsMember({"auto", "grouped", "loop", "both"}));
   app.add_option("--groups", groups, "Expert groups per layer (older ones frozen)");
+  bool check = false;
+  std::string tsv_path;
+  app.add_flag("--check", check, "Compare the grouped path with the loop first; exit 1 on a mismatch");
+  app.add_option("--tsv", tsv_path, "Also write the rows as tab-separated values to this file");
   CLI11_PARSE(app, argc, argv);
+  std::unique_ptr<std::ofstream> tsv;
+  if (!tsv_path.empty()) {
+    tsv = std::make_unique<std::ofstream>(tsv_path);
+    if (!*tsv) {
+      fmt::print(stderr, "moe_block_bench: cannot write '{}'\n", tsv_path);
+      return 2;
+    }
+    *tsv << "shape\td\tf\texperts\ttop_k\ttokens\tgroups\tbackend\tmedian_ms\tmin_ms\ttflops\tpeak_gib\n";
+  }
 
   const torch::Device device(device_name == "cuda" ? torch::kCUDA : torch::kCPU);
   if (shapes_arg.empty()) shapes_arg = device.is_cuda() ? "olmoe,mixtral-small" : "small";
@@ -102,8 +192,7 @@ int main(int argc, char** argv) {
 
   fmt::print("LibTorch {}, device {}, {} expert group(s), warm-up {}, median of {}\n", compat::torch_version(),
              device.str(), groups, warmup, iters);
-  fmt::print("{:<14} {:>6} {:>6} {:>4} {:>3} {:>7} {:>8} {:>10} {:>10} {:>12} {:>9}\n", "shape", "d", "f", "E", "k",
-             "tokens", "backend", "median ms", "min ms", "tokens/s", "TFLOP/s");
+  std::vector<Shape> selected;
   std::stringstream list(shapes_arg);
   for (std::string name; std::getline(list, name, ',');) {
     const auto it = std::find_if(kShapes.begin(), kShapes.end(), [&](const Shape& s) { return s.name == name; });
@@ -117,14 +206,33 @@ int main(int argc, char** argv) {
       fmt::print(stderr, "moe_block_bench: --groups must divide the {} experts of '{}'\n", shape.experts, name);
       return 2;
     }
+    selected.push_back(shape);
+  }
+  if (check) {
+    bool ok = true;
+    for (const Shape& shape : selected) ok = check_against_loop(shape, groups, device, false) && ok;
+    // Two groups (older frozen) with an expert of the trainable group that no token reaches.
+    Shape starved = selected.front();
+    starved.tokens = std::min<int64_t>(starved.tokens, 4096);
+    ok = check_against_loop(starved, 2, device, true) && ok;
+    if (!ok) return 1;
+  }
+  fmt::print("{:<14} {:>6} {:>6} {:>4} {:>3} {:>7} {:>8} {:>10} {:>10} {:>12} {:>9} {:>9}\n", "shape", "d", "f", "E",
+             "k", "tokens", "backend", "median ms", "min ms", "tokens/s", "TFLOP/s", "peak GiB");
+  for (const Shape& shape : selected) {
     for (const ExpertBackend backend : backends) {
       const Timing timing = time_block(shape, groups, backend, device, warmup, iters);
-      // Expert GEMMs only: 3 per assignment forward (2 M d f FLOPs each), twice that backward.
-      const double flops = 18.0 * static_cast<double>(shape.tokens * shape.top_k) * shape.d * shape.f;
-      fmt::print("{:<14} {:>6} {:>6} {:>4} {:>3} {:>7} {:>8} {:>10.3f} {:>10.3f} {:>12.0f} {:>9.1f}\n", shape.name,
-                 shape.d, shape.f, shape.experts, shape.top_k, shape.tokens, expert_backend_name(backend),
-                 timing.median_ms, timing.min_ms, shape.tokens / (timing.median_ms / 1e3),
-                 flops / (timing.median_ms / 1e3) / 1e12);
+      const double flops = grove::bench::moe_block_flops(shape.tokens, shape.top_k, shape.d, shape.f);
+      const double tflops = flops / (timing.median_ms / 1e3) / 1e12;
+      const double peak = timing.peak_bytes < 0 ? -1.0 : static_cast<double>(timing.peak_bytes) / (1024.0 * 1024.0 * 1024.0);
+      fmt::print("{:<14} {:>6} {:>6} {:>4} {:>3} {:>7} {:>8} {:>10.3f} {:>10.3f} {:>12.0f} {:>9.1f} {:>9.2f}\n",
+                 shape.name, shape.d, shape.f, shape.experts, shape.top_k, shape.tokens, expert_backend_name(backend),
+                 timing.median_ms, timing.min_ms, shape.tokens / (timing.median_ms / 1e3), tflops, peak);
+      if (tsv) {
+        *tsv << fmt::format("{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{:.3f}\t{:.3f}\t{:.1f}\t{:.2f}\n", shape.name, shape.d,
+                            shape.f, shape.experts, shape.top_k, shape.tokens, groups, expert_backend_name(backend),
+                            timing.median_ms, timing.min_ms, tflops, peak);
+      }
     }
   }
   return 0;

@@ -1,11 +1,18 @@
 #include "model/expert_dispatch.h"
 
+#include <torch/csrc/autograd/custom_function.h>
+
 #include "model/torch_compat.h"
 
 namespace grove::model {
 namespace {
 
-// The (token, k) assignments sorted by expert slot (stable, so tokens keep their order inside an expert).
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Loop path: per-expert slices on host-known counts (the reference; CPU with LibTorch 1.13).
+
 struct Permutation {
   torch::Tensor token;  // [M] source token of each sorted assignment
   torch::Tensor gate;   // [M] its gate value
@@ -17,45 +24,16 @@ Permutation sort_by_expert(const torch::Tensor& expert_index, const torch::Tenso
   return {torch::div(order, k, "floor"), gate.reshape({-1}).index_select(0, order)};
 }
 
-torch::Tensor swiglu_grouped(const torch::Tensor& a, const GroupWeights& group, const torch::Tensor& ends,
-                             torch::ScalarType dtype) {
-  const torch::Tensor h1 = compat::grouped_mm(a, group.w1.to(dtype).transpose(1, 2), ends);
-  const torch::Tensor h3 = compat::grouped_mm(a, group.w3.to(dtype).transpose(1, 2), ends);
-  return compat::grouped_mm(torch::silu(h1) * h3, group.w2.to(dtype).transpose(1, 2), ends);
-}
-
 torch::Tensor swiglu_loop(const torch::Tensor& a, const GroupWeights& group, const std::vector<int64_t>& ends) {
   const torch::Tensor h1 = compat::grouped_mm_loop(a, group.w1.transpose(1, 2), ends);
   const torch::Tensor h3 = compat::grouped_mm_loop(a, group.w3.transpose(1, 2), ends);
   return compat::grouped_mm_loop(torch::silu(h1) * h3, group.w2.transpose(1, 2), ends);
 }
 
-void run_grouped(const torch::Tensor& x, const Permutation& permutation, const torch::Tensor& counts,
-                 const std::vector<GroupWeights>& groups, torch::Tensor& out) {
-  const int64_t rows = permutation.token.size(0);
-  if (rows == 0) return;
-  const torch::ScalarType dtype = expert_compute_dtype(x);
-  const torch::Tensor positions = torch::arange(rows, counts.options());
-  const torch::Tensor zero = torch::zeros({}, x.options().dtype(dtype));
-  for (const GroupWeights& group : groups) {
-    const int64_t n = group.w1.size(0);
-    const torch::Tensor group_counts = counts.slice(0, group.first_slot, group.first_slot + n);
-    const torch::Tensor start = counts.slice(0, 0, group.first_slot).sum();
-    const torch::Tensor ends = group_counts.cumsum(0).to(torch::kInt);
-    // Row i of this group's operand is sorted assignment (start + i) mod M; rows i >= count belong to other groups
-    // (or are not written by the kernel) and are masked before and after the GEMMs.
-    const torch::Tensor rotated = (positions + start).remainder(rows);
-    const torch::Tensor valid = positions.lt(group_counts.sum()).unsqueeze(1);
-    const torch::Tensor token = permutation.token.index_select(0, rotated);
-    const torch::Tensor a = torch::where(valid, x.index_select(0, token).to(dtype), zero);
-    const torch::Tensor y = torch::where(valid, swiglu_grouped(a, group, ends, dtype), zero);
-    const torch::Tensor weighted = y * permutation.gate.index_select(0, rotated).unsqueeze(1);
-    out.index_add_(0, token, weighted.to(out.scalar_type()));
-  }
-}
-
-void run_loop(const torch::Tensor& x, const Permutation& permutation, const torch::Tensor& counts,
-              const std::vector<GroupWeights>& groups, torch::Tensor& out) {
+torch::Tensor run_loop(const torch::Tensor& x, const torch::Tensor& expert_index, const torch::Tensor& gate,
+                       const torch::Tensor& counts, const std::vector<GroupWeights>& groups) {
+  const Permutation permutation = sort_by_expert(expert_index, gate);
+  torch::Tensor out = torch::zeros_like(x);
   const torch::Tensor host = counts.to(torch::kCPU, torch::kLong).contiguous();
   const int64_t* count = host.data_ptr<int64_t>();
   int64_t start = 0;
@@ -72,6 +50,186 @@ void run_loop(const torch::Tensor& x, const Permutation& permutation, const torc
     }
     start += rows;
   }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Grouped path: one grouped GEMM per weight over every expert of the layer, with a hand-written backward.
+//
+// The (token, k) assignments are sorted by a key that puts the trainable groups' experts first (in group order),
+// then the frozen ones. Each expert's rows are then one contiguous block of the sorted operand, every row belongs
+// to a block (no masking, no host synchronisation), and the weight gradients of all trainable experts come from
+// one grouped GEMM over the leading blocks only: frozen experts cost no weight-gradient FLOPs.
+// Forward per sorted row i of expert e (gate folded in before the down projection, which is linear):
+//   h13_i = [W1_e; W3_e] a_i,   u_i = gate_i * silu(h1_i) * h3_i,   y_i = W2_e u_i,   out_n = sum_k y_(n,k)
+
+struct DispatchPlan {
+  torch::Tensor token;  // [M] int64: source token of sorted row i
+  torch::Tensor inv;    // [M] int64: sorted row of assignment n * k + j
+  torch::Tensor gate;   // [M] gate of sorted row i, in the gate's dtype
+  torch::Tensor ends;   // [E] int32: cumulative row ends, experts in key order
+  std::vector<size_t> group_order;  // groups in key order: trainable first
+  std::vector<int64_t> key_first;   // first key of each group (indexed by group)
+  int64_t trainable_experts = 0;    // experts of the leading trainable groups
+  int64_t top_k = 0;
+};
+
+bool group_trainable(const GroupWeights& group) {
+  return group.w1.requires_grad() || group.w3.requires_grad() || group.w2.requires_grad();
+}
+
+DispatchPlan plan_dispatch(const torch::Tensor& expert_index, const torch::Tensor& gate,
+                           const std::vector<GroupWeights>& groups) {
+  DispatchPlan plan;
+  plan.top_k = expert_index.size(1);
+  const bool training = torch::GradMode::is_enabled();
+  for (bool trainable : {true, false}) {
+    for (size_t g = 0; g < groups.size(); ++g) {
+      if ((training && group_trainable(groups[g])) == trainable) plan.group_order.push_back(g);
+    }
+  }
+  plan.key_first.resize(groups.size());
+  int64_t total = 0;
+  for (const size_t g : plan.group_order) {
+    plan.key_first[g] = total;
+    total += groups[g].w1.size(0);
+    if (training && group_trainable(groups[g])) plan.trainable_experts = total;
+  }
+
+  const torch::Tensor slots = expert_index.reshape({-1});
+  torch::Tensor keys = slots;
+  for (size_t g = 0; g < groups.size(); ++g) {
+    const int64_t shift = plan.key_first[g] - groups[g].first_slot;
+    if (shift == 0) continue;
+    const torch::Tensor in_group = slots.ge(groups[g].first_slot).logical_and(slots.lt(groups[g].first_slot + groups[g].w1.size(0)));
+    keys = keys + in_group.to(keys.scalar_type()) * shift;
+  }
+  auto [sorted_keys, order] = torch::sort(keys, compat::Optional<bool>(true), /*dim=*/0);
+  plan.token = torch::div(order, plan.top_k, "floor");
+  plan.inv = torch::empty_like(order).scatter_(0, order, torch::arange(order.size(0), order.options()));
+  plan.gate = gate.reshape({-1}).index_select(0, order);
+  plan.ends = torch::searchsorted(sorted_keys, torch::arange(total, sorted_keys.options()), /*out_int32=*/true,
+                                  /*right=*/true);
+  return plan;
+}
+
+// One stacked copy of every group's weights in key order, in the compute dtype: [E, 2f, d] (w1 rows then w3 rows
+// of each expert) and [E, d, f]. These are the GEMM operands; the fp32 parameters stay the master copies.
+std::pair<torch::Tensor, torch::Tensor> stack_weights(const std::vector<GroupWeights>& groups, const DispatchPlan& plan,
+                                                      torch::ScalarType dtype) {
+  const int64_t experts = plan.ends.size(0);
+  const int64_t f = groups[0].w1.size(1), d = groups[0].w1.size(2);
+  const auto options = groups[0].w1.options().dtype(dtype);
+  torch::Tensor w13 = torch::empty({experts, 2 * f, d}, options);
+  torch::Tensor w2 = torch::empty({experts, d, f}, options);
+  for (size_t g = 0; g < groups.size(); ++g) {
+    const int64_t first = plan.key_first[g], n = groups[g].w1.size(0);
+    w13.narrow(0, first, n).narrow(1, 0, f).copy_(groups[g].w1);
+    w13.narrow(0, first, n).narrow(1, f, f).copy_(groups[g].w3);
+    w2.narrow(0, first, n).copy_(groups[g].w2);
+  }
+  return {w13, w2};
+}
+
+// Inputs: x [N, d], gate [N, k], then (w1, w3, w2) of every group in group order. Output: [N, d] in x's dtype.
+struct GroupedExperts : public torch::autograd::Function<GroupedExperts> {
+  static variable_list forward(AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& gate,
+                               torch::TensorList weights, const DispatchPlan* plan, torch::ScalarType dtype) {
+    (void)gate;  // its values arrive sorted in plan->gate; the argument is what autograd differentiates
+    std::vector<GroupWeights> groups;
+    std::vector<int64_t> group_sizes;
+    for (size_t i = 0; i + 2 < weights.size(); i += 3) {
+      groups.push_back({weights[i], weights[i + 1], weights[i + 2], 0});
+      group_sizes.push_back(weights[i].size(0));
+    }
+    const auto [w13, w2] = stack_weights(groups, *plan, dtype);
+    const int64_t f = w2.size(2);
+    const torch::Tensor a = x.to(dtype).index_select(0, plan->token);
+    const torch::Tensor h13 = compat::grouped_mm(a, w13.transpose(1, 2), plan->ends);
+    torch::Tensor u = torch::silu(h13.narrow(1, 0, f));
+    u.mul_(h13.narrow(1, f, f)).mul_(plan->gate.to(dtype).unsqueeze(1));
+    const torch::Tensor y = compat::grouped_mm(u, w2.transpose(1, 2), plan->ends);
+    const torch::Tensor out = y.index_select(0, plan->inv).view({x.size(0), plan->top_k, x.size(1)}).sum(1, false, torch::kFloat);
+
+    for (const auto& [name, tensor] : {std::pair<const char*, torch::Tensor>{"a", a}, {"h13", h13}, {"u", u},
+                                       {"w13", w13}, {"w2", w2}, {"token", plan->token}, {"inv", plan->inv},
+                                       {"gate", plan->gate}, {"ends", plan->ends}}) {
+      ctx->saved_data[name] = tensor;
+    }
+    ctx->saved_data["trainable_experts"] = plan->trainable_experts;
+    ctx->saved_data["top_k"] = plan->top_k;
+    ctx->saved_data["key_first"] = plan->key_first;
+    ctx->saved_data["group_sizes"] = group_sizes;
+    ctx->saved_data["x_dtype"] = static_cast<int64_t>(x.scalar_type());
+    return {out.to(x.scalar_type())};
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grad_outputs) {
+    auto saved = [&](const char* name) { return ctx->saved_data[name].toTensor(); };
+    const torch::Tensor a = saved("a"), h13 = saved("h13"), u = saved("u"), w13 = saved("w13"), w2 = saved("w2");
+    const torch::Tensor token = saved("token"), inv = saved("inv"), gate = saved("gate"), ends = saved("ends");
+    const int64_t trainable = ctx->saved_data["trainable_experts"].toInt();
+    const int64_t top_k = ctx->saved_data["top_k"].toInt();
+    const std::vector<int64_t> key_first = ctx->saved_data["key_first"].toIntVector();
+    const std::vector<int64_t> group_sizes = ctx->saved_data["group_sizes"].toIntVector();
+    const auto x_dtype = static_cast<torch::ScalarType>(ctx->saved_data["x_dtype"].toInt());
+    const torch::ScalarType dtype = a.scalar_type();
+    const int64_t rows = a.size(0), d = a.size(1), f = w2.size(2), tokens = rows / top_k;
+    const size_t n_groups = group_sizes.size();
+    variable_list grads(2 + 3 * n_groups + 2);  // x, gate, the weights, then the two non-tensor arguments
+
+    // Sorted row i's output gradient is its token's; u_i = gate_i * g_i with g_i = silu(h1_i) * h3_i.
+    const torch::Tensor dy = grad_outputs[0].to(dtype).index_select(0, token);
+    torch::Tensor du = compat::grouped_mm(dy, w2, ends);
+    const torch::Tensor h1 = h13.narrow(1, 0, f), h3 = h13.narrow(1, f, f);
+    const torch::Tensor s1 = torch::silu(h1);
+    if (ctx->needs_input_grad(1)) {
+      const torch::Tensor dgate = (du * (s1 * h3)).sum(1, false, torch::kFloat);
+      grads[1] = dgate.index_select(0, inv).view({tokens, top_k}).to(gate.scalar_type());
+    }
+    const torch::Tensor dg = du.mul_(gate.to(dtype).unsqueeze(1));
+    torch::Tensor dh13 = torch::empty({rows, 2 * f}, a.options());
+    torch::Tensor dh1 = dh13.narrow(1, 0, f), dh3 = dh13.narrow(1, f, f);
+    torch::mul_out(dh3, dg, s1);
+    torch::silu_backward_out(dh1, dg * h3, h1);
+    if (ctx->needs_input_grad(0)) {
+      const torch::Tensor da = compat::grouped_mm(dh13, w13, ends);
+      grads[0] = da.index_select(0, inv).view({tokens, top_k, d}).sum(1, false, torch::kFloat).to(x_dtype);
+    }
+    if (trainable == 0) return grads;
+
+    // Weight gradients of the leading (trainable) experts only, straight into fp32; an expert that received no
+    // row gets zeros (the native kernel leaves its block unspecified).
+    const torch::Tensor lead = ends.slice(0, 0, trainable);
+    const torch::Tensor previous = torch::cat({torch::zeros({1}, lead.options()), lead.slice(0, 0, trainable - 1)});
+    const torch::Tensor used = lead.gt(previous).view({trainable, 1, 1});
+    const torch::Tensor zero = torch::zeros({1, 1, 1}, a.options().dtype(torch::kFloat));
+    const torch::Tensor dw13 = compat::grouped_mm_weight_grad(dh13, a, lead);
+    const torch::Tensor dw1 = torch::where(used, dw13.narrow(1, 0, f), zero);
+    const torch::Tensor dw3 = torch::where(used, dw13.narrow(1, f, f), zero);
+    const torch::Tensor dw2 = torch::where(used, compat::grouped_mm_weight_grad(dy, u, lead), zero);
+    for (size_t g = 0; g < n_groups; ++g) {
+      const int64_t first = key_first[g], count = group_sizes[g];
+      if (first >= trainable) continue;
+      const size_t slot = 2 + 3 * g;
+      if (ctx->needs_input_grad(slot)) grads[slot] = dw1.narrow(0, first, count);
+      if (ctx->needs_input_grad(slot + 1)) grads[slot + 1] = dw3.narrow(0, first, count);
+      if (ctx->needs_input_grad(slot + 2)) grads[slot + 2] = dw2.narrow(0, first, count);
+    }
+    return grads;
+  }
+};
+
+torch::Tensor run_grouped(const torch::Tensor& x, const torch::Tensor& expert_index, const torch::Tensor& gate,
+                          const std::vector<GroupWeights>& groups) {
+  const DispatchPlan plan = plan_dispatch(expert_index, gate.detach(), groups);
+  std::vector<torch::Tensor> weights;
+  for (const GroupWeights& group : groups) {
+    weights.push_back(group.w1);
+    weights.push_back(group.w3);
+    weights.push_back(group.w2);
+  }
+  return GroupedExperts::apply(x, gate, torch::TensorList(weights), &plan, expert_compute_dtype(x))[0];
 }
 
 }  // namespace
@@ -97,12 +255,12 @@ ExpertBackend resolve_expert_backend(ExpertBackend requested, const torch::Tenso
                                      const std::vector<GroupWeights>& groups) {
   if (requested != ExpertBackend::kAuto) return requested;
   if (!compat::has_native_grouped_mm(x.device(), expert_compute_dtype(x))) return ExpertBackend::kLoop;
+  int64_t experts = 0;
   for (const GroupWeights& group : groups) {
-    if (group.w1.size(1) % 8 != 0 || group.w1.size(2) % 8 != 0 || group.w1.size(0) >= 1024) {
-      return ExpertBackend::kLoop;
-    }
+    if (group.w1.size(1) % 8 != 0 || group.w1.size(2) % 8 != 0) return ExpertBackend::kLoop;
+    experts += group.w1.size(0);
   }
-  return ExpertBackend::kGrouped;
+  return experts < 1024 ? ExpertBackend::kGrouped : ExpertBackend::kLoop;
 }
 
 torch::Tensor run_experts(const torch::Tensor& x, const torch::Tensor& expert_index, const torch::Tensor& gate,
@@ -110,14 +268,12 @@ torch::Tensor run_experts(const torch::Tensor& x, const torch::Tensor& expert_in
   TORCH_CHECK(x.dim() == 2 && expert_index.dim() == 2 && expert_index.size(0) == x.size(0),
               "run_experts: expected x [N, d] and expert_index [N, k]");
   TORCH_CHECK(gate.sizes() == expert_index.sizes(), "run_experts: gate must match expert_index");
-  const Permutation permutation = sort_by_expert(expert_index, gate);
-  torch::Tensor out = torch::zeros_like(x);
+  TORCH_CHECK(!groups.empty(), "run_experts: no expert groups");
+  if (x.size(0) == 0) return torch::zeros_like(x);
   if (resolve_expert_backend(backend, x, groups) == ExpertBackend::kGrouped) {
-    run_grouped(x, permutation, counts, groups, out);
-  } else {
-    run_loop(x, permutation, counts, groups, out);
+    return run_grouped(x, expert_index, gate, groups);
   }
-  return out;
+  return run_loop(x, expert_index, gate, counts, groups);
 }
 
 }  // namespace grove::model

@@ -1,8 +1,9 @@
 // Runs the routed experts of one MoE layer: permutes the (token, k) assignments by expert on the device, runs the
-// SwiGLU experts group by group and scatters the gate-weighted outputs back to their tokens.
-//   grouped: one grouped GEMM per weight per group (at::_grouped_mm on CUDA in bf16 through compat::grouped_mm).
-//            No host synchronisation: each group's rows are brought to row 0 of its operand by a device-computed
-//            rotation ((arange + start_g) mod M), and rows past the group's count are masked with `where` both ways.
+// SwiGLU experts and combines the gate-weighted outputs per token.
+//   grouped: every expert of the layer in one grouped GEMM per weight (at::_grouped_mm on CUDA in bf16 through
+//            compat::grouped_mm), with a hand-written backward. Assignments are sorted with the trainable groups'
+//            experts first, so each expert's rows are one contiguous block (no masking, no host synchronisation) and
+//            the weight gradients come from one grouped GEMM over the trainable blocks only.
 //   loop:    the per-expert loop on host-known counts (CPU, LibTorch 1.13, fp32 on CUDA); the reference path.
 // A group whose weights do not require grad costs no weight-gradient GEMM on either path.
 #pragma once
@@ -30,7 +31,8 @@ struct GroupWeights {
 torch::ScalarType expert_compute_dtype(const torch::Tensor& x);
 
 // kAuto becomes kGrouped where ATen's grouped GEMM runs natively for x's device and compute dtype (CUDA, bf16,
-// LibTorch >= 2.8) and every width is a multiple of 8 (its 16-byte stride rule), kLoop otherwise.
+// LibTorch >= 2.8), every width is a multiple of 8 (its 16-byte stride rule) and the layer has fewer than 1024
+// experts (its group limit), kLoop otherwise.
 ExpertBackend resolve_expert_backend(ExpertBackend requested, const torch::Tensor& x,
                                      const std::vector<GroupWeights>& groups);
 

@@ -36,10 +36,33 @@ void AdamW::zero_grad() {
 void AdamW::step(double lr) {
   torch::NoGradGuard no_grad;
   if (fused_) {
-    step_fused(lr);
+    step_fused(lr, torch::Tensor());
   } else {
     step_loop(lr);
   }
+}
+
+torch::Tensor AdamW::clip_and_step(double lr, double max_norm) {
+  std::vector<torch::Tensor> params;
+  params.reserve(entries_.size());
+  for (const auto& entry : entries_) params.push_back(entry.param);
+  if (!fused_) {
+    torch::Tensor norm = clip_gradient_norm(params, max_norm);
+    step(lr);
+    return norm;
+  }
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> grads;
+  for (const auto& p : params) {
+    if (p.grad().defined()) grads.push_back(p.grad());
+  }
+  if (grads.empty()) return torch::zeros({}, torch::kFloat);
+  const torch::Tensor total = compat::tensor_norms(grads).norm();
+  // clip_gradient_norm multiplies by min(1, max_norm / (norm + 1e-6)); the kernel divides by the reciprocal.
+  torch::Tensor divisor;
+  if (max_norm > 0) divisor = ((total + 1e-6) / max_norm).clamp_min(1.0).reshape({1});
+  step_fused(lr, divisor);
+  return total;
 }
 
 void AdamW::step_loop(double lr) {
@@ -59,8 +82,7 @@ void AdamW::step_loop(double lr) {
   }
 }
 
-void AdamW::step_fused(double lr) {
-#if TORCH_VERSION_MAJOR >= 2
+void AdamW::step_fused(double lr, const torch::Tensor& grad_divisor) {
   for (const bool decay : {true, false}) {
     std::vector<torch::Tensor> params, grads, exp_avgs, exp_avg_sqs, steps;
     for (auto& entry : entries_) {
@@ -73,13 +95,10 @@ void AdamW::step_fused(double lr) {
       steps.push_back(entry.step);
     }
     if (params.empty()) continue;
-    at::_fused_adamw_(params, grads, exp_avgs, exp_avg_sqs, /*max_exp_avg_sqs=*/{}, steps, lr, options_.beta1,
-                      options_.beta2, decay ? options_.weight_decay : 0.0, options_.eps, /*amsgrad=*/false,
-                      /*maximize=*/false);
+    compat::fused_adamw_(params, grads, exp_avgs, exp_avg_sqs, steps,
+                         {lr, options_.beta1, options_.beta2, decay ? options_.weight_decay : 0.0, options_.eps},
+                         grad_divisor);
   }
-#else
-  step_loop(lr);
-#endif
 }
 
 std::map<std::string, torch::Tensor> AdamW::state_tensors() const {

@@ -26,6 +26,10 @@ class AdamW {
 
   // One update with learning rate `lr`. Parameters whose gradient is undefined are skipped (their step count too).
   void step(double lr);
+  // Gradient clipping to `max_norm` (as clip_gradient_norm) then step(lr); returns the norm before clipping as a
+  // device scalar. On the fused path the clipping factor is applied inside the AdamW kernel (no separate pass over
+  // the gradients); elsewhere it is exactly clip_gradient_norm followed by step.
+  torch::Tensor clip_and_step(double lr, double max_norm);
   void zero_grad();
 
   // "optim.<name>.exp_avg", "optim.<name>.exp_avg_sq", "optim.<name>.step" for every parameter.
@@ -48,7 +52,7 @@ class AdamW {
     bool decay = true;
   };
   void step_loop(double lr);
-  void step_fused(double lr);
+  void step_fused(double lr, const torch::Tensor& grad_divisor);
 
   std::vector<Entry> entries_;
   AdamWOptions options_;

@@ -6,9 +6,8 @@
 
 #include "common/log.h"
 #include "data_streams/batch_iterator.h"
-#include "model/torch_compat.h"
-#include "orchestrator/kd_loss.h"
 #include "orchestrator/stop_signal.h"
+#include "orchestrator/training_loss.h"
 
 namespace grove::orch {
 namespace {
@@ -35,33 +34,13 @@ Trainer::Trainer(std::shared_ptr<model::MoeTransformer> model, std::shared_ptr<m
 
 Trainer::StepLosses Trainer::forward_backward(const torch::Tensor& inputs, const torch::Tensor& targets,
                                               const torch::Tensor& mask) {
-  StepLosses losses;
-  {
-    compat::AutocastGuard autocast(plan_.device.type(), torch::kBFloat16, plan_.bf16_autocast);
-    model::ForwardOptions options;
-    options.noise_generator = noise_generator_;
-    const auto out = model_->forward(inputs, options);
-    const auto vocab = out.logits.size(-1);
-    const auto logits = out.logits.reshape({-1, vocab});
-    const auto nll = torch::nn::functional::cross_entropy(
-        logits.to(torch::kFloat), targets.reshape({-1}),
-        torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
-    const auto weights = mask.reshape({-1}).to(torch::kFloat);
-    losses.lm = (nll * weights).sum() / weights.sum().clamp_min(1.0);
-    losses.aux = out.aux_loss.to(torch::kFloat);
-    losses.total = losses.lm + losses.aux;
-    if (teacher_ && settings_.kd_weight > 0) {
-      torch::Tensor teacher_logits;
-      {
-        torch::NoGradGuard no_grad;
-        teacher_logits = teacher_->forward(inputs).logits.reshape({-1, vocab});
-      }
-      losses.kd = distillation_loss(logits, teacher_logits, settings_.kd_temperature, weights);
-      losses.total = losses.total + settings_.kd_weight * losses.kd;
-    } else {
-      losses.kd = torch::zeros({}, losses.lm.options());
-    }
-  }
+  TrainingLossOptions options;
+  options.bf16_autocast = plan_.bf16_autocast;
+  options.kd_weight = settings_.kd_weight;
+  options.kd_temperature = settings_.kd_temperature;
+  options.noise_generator = noise_generator_;
+  const TrainingLoss loss = training_loss(*model_, teacher_.get(), inputs, targets, mask, options);
+  StepLosses losses{loss.total, loss.lm, loss.aux, loss.kd};
   for (const int64_t bad_step : settings_.inject_nan_at_steps) {
     if (bad_step == state_.step) {
       losses.total = losses.total * std::numeric_limits<float>::quiet_NaN();
@@ -118,15 +97,18 @@ TrainOutcome Trainer::run() {
     }
     auto batch = iterator->next();
     if (!batch) throw std::logic_error("trainer: the training sampler ran out of batches");
-    const auto tokens = batch->tokens.to(device, /*non_blocking=*/true);
+    // A copy from pageable memory would make the host wait for the device; from pinned memory it stays queued.
+    auto upload = [&](const torch::Tensor& host) {
+      return (device.is_cuda() ? host.pin_memory() : host).to(device, /*non_blocking=*/true);
+    };
+    const auto tokens = upload(batch->tokens);
     const auto inputs = tokens.slice(1, 0, tokens.size(1) - 1);
     const auto targets = tokens.slice(1, 1, tokens.size(1));
-    const auto mask = batch->mask.to(device, /*non_blocking=*/true);
+    const auto mask = upload(batch->mask);
 
     const double lr = settings_.schedule.at(state_.step) * state_.lr_scale;
     const StepLosses losses = forward_backward(inputs, targets, mask);
-    grad_norm = clip_gradient_norm(trainable_, settings_.grad_clip);
-    optimizer_.step(lr);
+    grad_norm = optimizer_.clip_and_step(lr, settings_.grad_clip);
     optimizer_.zero_grad();
 
     {

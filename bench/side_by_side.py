@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""Prints Grove's and the Hugging Face peer's numbers from one bench/run-all.sh run side by side, as Markdown, with
+each target of issue 8 as a ratio measured in that run (met or not, never hidden).
+
+usage: side_by_side.py RESULTS_DIR   (reads grove_step.tsv, grove_block.tsv, hf.tsv written there by run-all.sh)
+"""
+import csv
+import math
+import os
+import sys
+
+
+def read(path):
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return list(csv.DictReader(f, delimiter="\t"))
+
+
+def num(row, key):
+    try:
+        return float(row[key])
+    except (KeyError, TypeError, ValueError):
+        return float("nan")
+
+
+def fmt(value, digits=1):
+    return "—" if value is None or math.isnan(value) else f"{value:,.{digits}f}"
+
+
+def verdict(ok):
+    return "**met**" if ok else "**not met**"
+
+
+def main():
+    if len(sys.argv) != 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    results = sys.argv[1]
+    step = {r["case"]: r for r in read(os.path.join(results, "grove_step.tsv"))}
+    block = {r["shape"]: r for r in read(os.path.join(results, "grove_block.tsv"))}
+    hf = read(os.path.join(results, "hf.tsv"))
+    hf_step = {(r["case"], r["backend"]): r for r in hf if r["kind"] == "step"}
+    hf_block = {(r["case"], r["backend"]): r for r in hf if r["kind"] == "block"}
+    backends = ["eager", "grouped_mm"]
+
+    def hf_best(table, case, key, lower_is_better):
+        values = [num(table[(case, b)], key) for b in backends if (case, b) in table]
+        values = [v for v in values if not math.isnan(v)]
+        if not values:
+            return float("nan")
+        return min(values) if lower_is_better else max(values)
+
+    print("### Training step (d 768, 12 layers, 12 heads, f 2048, top-2, vocab 32000, batch 16 x 1024)\n")
+    print("| case | Grove tokens/s | Grove ms | Grove MFU | Grove peak GiB | Grove optimizer GiB | "
+          "HF eager tokens/s | HF grouped_mm tokens/s | HF peak GiB (best) | Grove / HF best |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for case in ("e16", "e64", "grown", "frozen"):
+        g = step.get(case)
+        if g is None:
+            continue
+        hf_case = case if case in ("e16", "e64") else None
+        eager = hf_step.get((hf_case, "eager")) if hf_case else None
+        grouped = hf_step.get((hf_case, "grouped_mm")) if hf_case else None
+        best = hf_best(hf_step, hf_case, "tokens_per_s", False) if hf_case else float("nan")
+        best_peak = hf_best(hf_step, hf_case, "peak_gib", True) if hf_case else float("nan")
+        ratio = num(g, "tokens_per_s") / best if best and not math.isnan(best) else float("nan")
+        mfu = num(g, "mfu")
+        print(f"| {case} ({g['experts']} experts, {g['trainable_experts']} trainable) | {fmt(num(g, 'tokens_per_s'), 0)} "
+              f"| {fmt(num(g, 'median_ms'), 2)} | {fmt(100 * mfu) + '%' if mfu > 0 else '—'} | {fmt(num(g, 'peak_gib'), 2)} "
+              f"| {fmt(num(g, 'optimizer_gib'), 2)} | {fmt(num(eager, 'tokens_per_s'), 0) if eager else '—'} "
+              f"| {fmt(num(grouped, 'tokens_per_s'), 0) if grouped else '—'} | {fmt(best_peak, 2)} | "
+              f"{fmt(ratio, 2) + '×' if not math.isnan(ratio) else '—'} |")
+
+    print("\n### MoE block forward + backward (16,384 tokens)\n")
+    print("| shape | Grove ms | Grove TFLOP/s | Grove peak GiB | HF eager ms | HF grouped_mm ms | HF best / Grove |")
+    print("|---|---|---|---|---|---|---|")
+    for shape in ("olmoe", "mixtral-small"):
+        g = block.get(shape)
+        if g is None:
+            continue
+        best = hf_best(hf_block, shape, "median_ms", True)
+        eager, grouped = hf_block.get((shape, "eager")), hf_block.get((shape, "grouped_mm"))
+        print(f"| {shape} (d {g['d']}, f {g['f']}, {g['experts']} experts, top-{g['top_k']}) | {fmt(num(g, 'median_ms'), 2)} "
+              f"| {fmt(num(g, 'tflops'))} | {fmt(num(g, 'peak_gib'), 2)} | {fmt(num(eager, 'median_ms'), 2) if eager else '—'} "
+              f"| {fmt(num(grouped, 'median_ms'), 2) if grouped else '—'} | {fmt(best / num(g, 'median_ms'), 2)}× |")
+
+    print("\n### Targets (ratios from this run)\n")
+    e16, e64, grown, frozen = (step.get(c) for c in ("e16", "e64", "grown", "frozen"))
+    if e16:
+        best = hf_best(hf_step, "e16", "tokens_per_s", False)
+        ratio = num(e16, "tokens_per_s") / best
+        print(f"- Step, 16 experts, vs HF's best backend: {fmt(ratio, 2)}× (target ≥ 5×): {verdict(ratio >= 5)}")
+        print(f"- Step, 16 experts, MFU against {741} TFLOP/s: {fmt(100 * num(e16, 'mfu'))}% (target ≥ 35%): "
+              f"{verdict(num(e16, 'mfu') >= 0.35)}")
+    if e16 and e64:
+        ratio = num(e64, "tokens_per_s") / num(e16, "tokens_per_s")
+        print(f"- Growth, tokens/s at 64 experts over 16: {fmt(ratio, 3)} (target ≥ 0.95): {verdict(ratio >= 0.95)}; "
+              f"forward + backward alone: {fmt(num(e16, 'fwd_bwd_ms') / num(e64, 'fwd_bwd_ms'), 3)} "
+              f"({fmt(num(e16, 'fwd_bwd_ms'), 2)} vs {fmt(num(e64, 'fwd_bwd_ms'), 2)} ms)")
+    for shape in ("olmoe", "mixtral-small"):
+        g = block.get(shape)
+        if g:
+            ratio = hf_best(hf_block, shape, "median_ms", True) / num(g, "median_ms")
+            print(f"- MoE block {shape} vs HF's best backend: {fmt(ratio, 2)}× (target ≥ 2.5×): {verdict(ratio >= 2.5)}")
+    if grown and frozen:
+        ratio = num(frozen, "median_ms") / num(grown, "median_ms")
+        print(f"- Frozen phase step over all-trainable (same 16 + 8 model): {fmt(ratio, 3)} (target ≤ 0.75): "
+              f"{verdict(ratio <= 0.75)}")
+        per_param = [num(r, "optimizer_gib") * 2**30 / float(r["trainable_params"]) for r in (grown, frozen)]
+        print(f"- Optimizer state bytes per trainable parameter: all-trainable {fmt(per_param[0], 2)}, "
+              f"frozen phase {fmt(per_param[1], 2)} (proportional when equal)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

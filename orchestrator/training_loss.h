@@ -1,0 +1,29 @@
+// The loss one training step minimises, shared by the trainer and the step benchmark (bench/train_step_bench) so
+// that what is timed is what trains: masked next-token cross-entropy (in fp32) + the router's auxiliary losses +
+// optionally distillation against a frozen teacher, all under bf16 autocast when the plan says so.
+#pragma once
+
+#include <torch/torch.h>
+
+#include "model/moe_transformer.h"
+#include "model/torch_compat.h"
+
+namespace grove::orch {
+
+struct TrainingLossOptions {
+  bool bf16_autocast = false;
+  double kd_weight = 0.0;  // distillation runs only with a teacher and a positive weight
+  double kd_temperature = 2.0;
+  compat::Optional<at::Generator> noise_generator;  // router noise (training mode)
+};
+
+struct TrainingLoss {
+  torch::Tensor total, lm, aux, kd;  // fp32 scalars; kd is zero without distillation
+};
+
+// inputs, targets: [B, T] int64 on the model's device; mask: [B, T] (bool or float) of the positions that count.
+// Builds the graph; the caller calls total.backward().
+TrainingLoss training_loss(model::MoeTransformer& model, model::MoeTransformer* teacher, const torch::Tensor& inputs,
+                           const torch::Tensor& targets, const torch::Tensor& mask, const TrainingLossOptions& options);
+
+}  // namespace grove::orch
