@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Build, test and benchmark Grove on the GPU machine (torch wheel's LibTorch, CUDA, the carried SQLite sysroot),
-# following ../shared/GPU.md. Usage: scripts/gpu.sh probe|build|test|bench [extra args]
+# following ../shared/GPU.md. Usage: scripts/gpu.sh probe|build|test|bench|all [extra args]
 #   probe  print what the machine has (GPU, torch, dev packages) without building
 #   build  configure and build into build-gpu/ (Release, CUDA arch 90, ninja -j16)
 #   test   build, then run the whole ctest suite, gpu-labelled tests included
 #   bench  build, then run the benchmarks in bench/ and their peers (see bench/README.md)
+#   all    build, ctest, the Hugging Face interop check, then the benchmarks; each step's log goes to
+#          RESULTS_DIR (first argument, default build-gpu/results) and a failing step does not stop the next
 # The sysroot comes from `bash scripts/make-device-sysroot.sh` on the Debian machine (git-ignored, carried along).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,6 +36,15 @@ probe() {
   done
 }
 
+# The tests read the Debian corpora at their Debian paths; the GPU machine has none, so the copies the sysroot carries
+# (scripts/make-device-sysroot.sh) are put there when missing. Nothing is overwritten.
+install_corpora() {
+  local from=$PWD/.device-sysroot/corpora
+  [[ -d $from/usr/share ]] || { echo "no carried corpora ($from); corpus tests will skip"; return 0; }
+  [[ -d /usr/share/games/fortunes/ru && -d /usr/share/doc/python3.11/html/_sources ]] && return 0
+  cp -rn "$from/usr/share/." /usr/share/ && echo "corpora installed from $from"
+}
+
 build() {
   local tp; tp=$(torch_prefix)
   cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release \
@@ -46,11 +57,32 @@ case "$action" in
   build) build "$@" ;;
   test)
     build
+    install_corpora
     ctest --test-dir "$BUILD_DIR" --output-on-failure -j8 "$@"
     ;;
   bench)
     build
     if [[ -x bench/run-all.sh ]]; then bench/run-all.sh "$BUILD_DIR" "$@"; else echo "no benchmarks yet"; fi
     ;;
-  *) echo "usage: scripts/gpu.sh probe|build|test|bench" >&2; exit 2 ;;
+  all)
+    results=${1:-$BUILD_DIR/results}
+    mkdir -p "$results"
+    status=0
+    step() {  # step NAME COMMAND...: run, log to RESULTS_DIR/NAME.log, remember a failure and go on
+      local name=$1; shift
+      echo "== $name"
+      if "$@" >"$results/$name.log" 2>&1; then echo "== $name: ok"; else echo "== $name: FAILED"; status=1; fi
+      tail -n 25 "$results/$name.log"
+    }
+    step probe probe
+    step build build || true
+    if [[ -x $BUILD_DIR/grove ]]; then
+      install_corpora
+      step ctest ctest --test-dir "$BUILD_DIR" --output-on-failure -j8
+      step interop bash tests/interop/run.sh "$BUILD_DIR"
+      step bench bench/run-all.sh "$BUILD_DIR" "$results/bench"
+    fi
+    exit $status
+    ;;
+  *) echo "usage: scripts/gpu.sh probe|build|test|bench|all" >&2; exit 2 ;;
 esac
