@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -86,7 +87,19 @@ ExperimentConfig parse_experiment(const std::string& yaml_text, const std::strin
   for (const auto& extra : top.list<std::string>("strategies")) strategy_names.push_back(extra);
   if (!overrides.strategies.empty()) strategy_names = overrides.strategies;
   if (strategy_names.empty()) strategy_names.push_back("grove");
+  // strategy_overrides: flat keys change every strategy; a key named after a preset (`grove: {replay_share: 0.25}`)
+  // holds changes for that strategy alone, applied after the flat ones. Per-strategy maps are validated even when
+  // their strategy is not run this time (--strategy), so a typo never waits for the day it is used.
   StrictMap strategy_overrides = top.map("strategy_overrides");
+  std::map<std::string, StrictMap> per_strategy;
+  for (const auto& known : experiments::strategy_presets()) {
+    if (!strategy_overrides.has(known.name)) continue;
+    StrictMap own = strategy_overrides.map(known.name);
+    experiments::StrategyPreset scratch = known;
+    apply_strategy_overrides(own, scratch);
+    own.finish();
+    per_strategy.emplace(known.name, std::move(own));
+  }
   for (const auto& strategy_name : strategy_names) {
     auto preset = experiments::find_strategy_preset(strategy_name);
     if (!preset) {
@@ -94,6 +107,9 @@ ExperimentConfig parse_experiment(const std::string& yaml_text, const std::strin
                                     strategy_name, experiments::strategy_names()));
     }
     apply_strategy_overrides(strategy_overrides, *preset);
+    if (auto own = per_strategy.find(strategy_name); own != per_strategy.end()) {
+      apply_strategy_overrides(own->second, *preset);
+    }
     config.strategies.push_back(*preset);
   }
   strategy_overrides.finish();

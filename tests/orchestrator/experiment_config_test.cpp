@@ -49,6 +49,30 @@ TEST(ExperimentConfig, DefaultsFileAndFlagsApplyInOrder) {
   EXPECT_EQ(config.run_name(config.strategies[0]), "exp");
 }
 
+TEST(ExperimentConfig, StrategyOverridesApplyToAllThenPerStrategy) {
+  std::string text = kMinimal;
+  text += "strategy_overrides: {kd_weight: 0.5, grove: {replay_share: 0.25, shared: trainable}, replay: {gate: frozen}}\n";
+  const auto config = parse_experiment(text, "exp.yaml", "/");
+  ASSERT_EQ(config.strategies.size(), 2u);
+  const auto& grove = config.strategies[0];
+  const auto& finetune = config.strategies[1];
+  EXPECT_EQ(grove.name, "grove");
+  EXPECT_DOUBLE_EQ(grove.kd_weight, 0.5) << "flat keys change every strategy";
+  EXPECT_DOUBLE_EQ(finetune.kd_weight, 0.5);
+  EXPECT_DOUBLE_EQ(grove.replay_share, 0.25) << "grove's own map";
+  EXPECT_EQ(grove.shared, "trainable");
+  EXPECT_DOUBLE_EQ(finetune.replay_share, 0.0) << "grove's map leaves finetune alone";
+  EXPECT_EQ(finetune.shared, "trainable") << "finetune's preset";
+  EXPECT_EQ(finetune.gate, "all") << "replay's map applies to replay only, which is not run here";
+
+  // A per-strategy map is checked even when its strategy is not run.
+  std::string typo = kMinimal;
+  typo += "strategy_overrides: {replay: {replay_shar: 0.5}}\n";
+  const auto message = message_of([&] { parse_experiment(typo, "exp.yaml", "/"); });
+  EXPECT_NE(message.find("strategy_overrides.replay.replay_shar"), std::string::npos) << message;
+  EXPECT_NE(message.find("did you mean 'replay_share'"), std::string::npos) << message;
+}
+
 TEST(ExperimentConfig, UnknownKeyWrongTypeAndUnknownStrategyAreNamed) {
   std::string text = kMinimal;
   text += "evaluation: {max_tokns: 5}\n";
