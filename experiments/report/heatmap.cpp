@@ -152,7 +152,7 @@ std::string render_heatmap(const HeatmapSpec& spec) {
       const Rgb color = scale.at(*v);
       svg.rect(cx, ry, cell_w, cell_h, {to_hex(color), "#ffffff", 0.5}, tip);
       const std::string text = format(*v);
-      if (estimate_text_width(text, kCellFont) <= cell_w - 4) {
+      if (estimate_text_width(text, kCellFont) <= cell_w - 8) {  // else the tooltip carries it
         svg.text(cx + cell_w / 2, ry + cell_h / 2, text, {kCellFont, "middle", text_color_on(color), "", 0.0, true},
                  tip);
       }

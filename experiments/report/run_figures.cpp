@@ -238,6 +238,7 @@ std::vector<Figure> routing_figures(const RunData& run, const std::string& prefi
     spec.legend_label = "share of tokens";
     spec.format = [](double v) { return fmt::format("{:.0f}%", v * 100); };
     spec.cell_height = 26;
+    spec.max_width = experts.size() > 12 ? 1150 : 900;  // many experts: the figure spans the page
     for (const auto* e : experts) {
       spec.col_labels.push_back(std::to_string(e->slot));
       const std::string group = run.phase_label(born_of(e));
