@@ -3,6 +3,8 @@
 // on CUDA against the CPU in fp32.
 #include <gtest/gtest.h>
 
+#include <string>
+
 #include "model/moe_layer.h"
 #include "model/moe_transformer.h"
 #include "model/seeded_init.h"
@@ -89,7 +91,13 @@ TEST_P(GroupedVersusLoop, AgreeWithinBf16ToleranceForwardAndBackward) {
 
 INSTANTIATE_TEST_SUITE_P(Layouts, GroupedVersusLoop,
                          ::testing::Values(Case{{8}, 2, 256, 512, 4096}, Case{{4, 4}, 2, 256, 512, 4096},
-                                           Case{{32, 16, 16}, 8, 128, 256, 2048}, Case{{6, 1, 1}, 3, 128, 128, 1000}));
+                                           Case{{32, 16, 16}, 8, 128, 256, 2048}, Case{{6, 1, 1}, 3, 128, 128, 1000}),
+                         [](const ::testing::TestParamInfo<Case>& info) {  // "g4g4_k2_d256_f512_n4096"
+                           std::string name;
+                           for (const int64_t size : info.param.groups) name += "g" + std::to_string(size);
+                           return name + "_k" + std::to_string(info.param.top_k) + "_d" + std::to_string(info.param.d) +
+                                  "_f" + std::to_string(info.param.f) + "_n" + std::to_string(info.param.tokens);
+                         });
 
 TEST(GroupedVersusLoop, FrozenGroupsHaveNoWeightGradientsOnTheGroupedPath) {
   if (!compat::cuda_available()) GTEST_SKIP() << "no CUDA device";

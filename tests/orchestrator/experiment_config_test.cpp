@@ -120,6 +120,33 @@ TEST(ExperimentConfig, ResolvedYamlParsesBackToTheSameResolvedYaml) {
   EXPECT_EQ(resolved_yaml(again, validate_and_resolve(again)), resolved);
 }
 
+// The experiment files the project ships parse and validate (corpus paths aside: the GPU machine may lack them)
+// and say what their documentation promises.
+TEST(ExperimentConfig, ShippedExperimentsValidateAndMatchTheirDescription) {
+  const std::filesystem::path folder = std::filesystem::path(testing::source_dir()) / "experiments";
+  const auto demo = load_experiment(folder / "demo.yaml");
+  const auto demo_model = validate_and_resolve(demo, /*check_corpus_paths=*/false).model;
+  EXPECT_EQ(demo_model.d_model, 128);
+  ASSERT_EQ(demo.strategies.size(), 2u);
+  EXPECT_EQ(demo.strategies[0].name, "grove");
+  EXPECT_EQ(demo.strategies[0].gate, "new_rows") << "the tuning docs/PERFORMANCE.md records";
+  EXPECT_EQ(demo.strategies[0].shared, "trainable");
+  EXPECT_DOUBLE_EQ(demo.strategies[0].replay_share, 0.25);
+  EXPECT_EQ(demo.strategies[1].name, "finetune");
+  EXPECT_DOUBLE_EQ(demo.strategies[1].replay_share, 0.0) << "fine-tuning stays plain";
+  ASSERT_EQ(demo.distributions.size(), 4u);
+
+  const auto gpu = load_experiment(folder / "gpu-small.yaml");
+  const auto gpu_model = validate_and_resolve(gpu, /*check_corpus_paths=*/false).model;
+  EXPECT_EQ(gpu_model.d_model, 768);
+  EXPECT_EQ(gpu_model.n_layers, 12);
+  EXPECT_EQ(gpu_model.n_experts, 16);
+  EXPECT_EQ(gpu_model.top_k, 2);
+  EXPECT_EQ(gpu.growth.experts_per_layer, 8);
+  EXPECT_EQ(gpu.strategies[0].growth, "always") << "+8 experts at every phase";
+  EXPECT_EQ(gpu.distributions.size(), 6u);
+}
+
 TEST(DumpConfigCommand, PrintsTheResolvedConfigOrExitsTwoNamingTheKey) {
   testing::TempDir dir;
   const auto good = testing::write_file(dir / "exp.yaml", kMinimal);
