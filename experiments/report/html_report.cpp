@@ -57,6 +57,9 @@ std::string run_section(const RunData& run, size_t index, const ReportContext& c
                      esc(run.run.name), esc(run.run.strategy), status, status);
   out += fmt::format("<p class=\"lead\">{} phases · seed {} · created {} by grove {}</p>\n", run.phases.size(),
                      run.run.seed, esc(run.run.created_at), esc(run.run.grove_version));
+  if (const std::string settings = strategy_settings(run); !settings.empty()) {
+    out += "<p class=\"note\">Strategy as trained: " + esc(settings) + ".</p>\n";
+  }
   out += cards(run);
 
   out += "<h3>Forgetting</h3>\n";

@@ -65,6 +65,9 @@ std::string markdown_report(const std::vector<RunData>& runs, const ReportContex
     out += fmt::format("Status {}, {} phases, seed {}, created {} by grove {}.\n\n",
                        registry::to_text(run.run.status), run.phases.size(), run.run.seed, run.run.created_at,
                        escape_markdown(run.run.grove_version));
+    if (const std::string settings = strategy_settings(run); !settings.empty()) {
+      out += fmt::format("Strategy as trained: {}.\n\n", escape_markdown(settings));
+    }
     section(out, "Phases and growth decisions", "", decisions_table(run), "No phases recorded.");
     section(out, "Forgetting matrix", "Rows: the model (untrained, then after each phase); columns: the distribution "
             "evaluated. n/a: not evaluated.", matrix_table(run), "No evaluations recorded.");

@@ -1,6 +1,7 @@
 #include "experiments/report/report_tables.h"
 
 #include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <map>
@@ -117,6 +118,31 @@ TextTable matrix_table(const RunData& run) {
     table.rows.push_back(std::move(row));
   }
   return table;
+}
+
+std::string strategy_settings(const RunData& run) {
+  YAML::Node strategy;
+  try {
+    strategy = YAML::Load(run.run.config_yaml)["strategy_overrides"];
+  } catch (const YAML::Exception&) {
+    return "";
+  }
+  if (!strategy.IsMap()) return "";
+  auto text = [&](const char* key) { return strategy[key] ? strategy[key].as<std::string>() : std::string("?"); };
+  auto number = [&](const char* key) { return strategy[key] ? strategy[key].as<double>() : 0.0; };
+  std::vector<std::string> parts;
+  parts.push_back("growth " + text("growth"));
+  parts.push_back(text("experts") == "newest" ? "old experts frozen" : "all experts train");
+  const std::string gate = text("gate");
+  parts.push_back(gate == "new_rows" ? "gate: new rows train" : gate == "all" ? "gate trains" : "gate frozen");
+  parts.push_back(text("shared") == "trainable" ? "shared weights train" : "shared weights frozen");
+  const double kd = number("kd_weight");
+  parts.push_back(kd > 0 ? fmt::format("KD λ {:g} (T {:g})", kd, number("kd_temperature")) : "KD off");
+  const double replay = number("replay_share");
+  parts.push_back(replay > 0 ? fmt::format("replay {:g} % of each batch", replay * 100) : "no replay");
+  std::string line;
+  for (const auto& part : parts) line += (line.empty() ? "" : " · ") + part;
+  return line;
 }
 
 TextTable decisions_table(const RunData& run) {

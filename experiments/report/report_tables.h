@@ -32,6 +32,10 @@ TextTable metrics_table(const RunData& run);
 // The forgetting matrix with the untrained row first.
 TextTable matrix_table(const RunData& run);
 // Phase, distribution, status, steps, decision, experts added, reason.
+// The strategy as the run actually trained, from the resolved configuration it stored (runs.config_yaml), e.g.
+// "growth novelty · old experts frozen · gate: new rows train · shared weights train · KD off · replay 25 % of each
+// batch". Empty when the stored configuration has no strategy section (runs written by other tools).
+std::string strategy_settings(const RunData& run);
 TextTable decisions_table(const RunData& run);
 // Total and active parameters per phase, and the experts alive per layer.
 TextTable parameters_table(const RunData& run);

@@ -119,6 +119,13 @@ TEST_F(ReportCommand, MarkdownShowsTheMatrixAndTheMetrics) {
   const std::string md = testing::read_file(out / "report.md");
   EXPECT_NE(md.find("## Comparison"), std::string::npos);
   EXPECT_NE(md.find("### Forgetting matrix"), std::string::npos);
+  EXPECT_NE(md.find("Strategy as trained: growth novelty · old experts frozen · gate: new rows train · shared "
+                    "weights train · KD off · replay 25 % of each batch."),
+            std::string::npos)
+      << "the settings the run stored, not just the preset's name";
+  EXPECT_NE(md.find("Strategy as trained: growth never · all experts train · gate trains · shared weights train · "
+                    "KD off · no replay."),
+            std::string::npos);
   // Row "after phase 3" of the grove run: 2.10 + 3 x 0.03, 2.30 + 2 x 0.03, 2.05 + 0.03, 2.70.
   EXPECT_NE(md.find("| after phase 3 · ru «фортунки» | 2.190 | 2.360 | 2.080 | 2.700 |"), std::string::npos) << md;
   EXPECT_NE(md.find("| untrained | 8.100 | 8.300 | 8.000 | 8.400 |"), std::string::npos);

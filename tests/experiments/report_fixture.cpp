@@ -46,7 +46,13 @@ std::vector<RoutingRow> routing_rows(int64_t run_id, int64_t phase_id, int64_t d
 size_t populate_run(Database& db, const std::string& name, const std::string& strategy,
                     const std::vector<int64_t>& distributions) {
   const bool grove = strategy == "grove";
-  const int64_t run_id = create_run(db, {name, strategy, "strategy: " + strategy + "\nseed: 7\n", 7, {}, "/work/runs"});
+  // What a run stores: its resolved configuration (abridged here) with the strategy as it trained.
+  const std::string settings = grove ? "{growth: novelty, experts: newest, gate: new_rows, shared: trainable, "
+                                       "kd_weight: 0, kd_temperature: 2, replay_share: 0.25}"
+                                     : "{growth: never, experts: all, gate: all, shared: trainable, kd_weight: 0, "
+                                       "kd_temperature: 2, replay_share: 0}";
+  const std::string config = "strategies: [" + strategy + "]\nseed: 7\nstrategy_overrides: " + settings + "\n";
+  const int64_t run_id = create_run(db, {name, strategy, config, 7, {}, "/work/runs"});
   set_run_status(db, run_id, RunStatus::kRunning);
   size_t evals = 0;
   int64_t next_slot = kBaseExperts;
