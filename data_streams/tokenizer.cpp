@@ -7,6 +7,7 @@
 
 #include "common/errors.h"
 #include "common/hashing.h"
+#include "data_streams/model_proto_check.h"
 #include "data_streams/parallel_for.h"
 #include "data_streams/sentencepiece_library.h"
 
@@ -41,6 +42,9 @@ Tokenizer& Tokenizer::operator=(Tokenizer&&) noexcept = default;
 Tokenizer::~Tokenizer() = default;
 
 Tokenizer Tokenizer::from_model_bytes(std::string model_bytes, const std::string& name) {
+  if (const auto problem = model_proto_problem(model_bytes)) {
+    throw DataError(fmt::format("{}: not a SentencePiece model: {}", name, *problem));
+  }
   auto impl = std::make_unique<Impl>(std::move(model_bytes), name);
   if (impl->processor.bos_id() < 0 || impl->processor.pad_id() < 0 || impl->processor.eos_id() < 0) {
     throw DataError(fmt::format("{}: the model lacks BOS, EOS or PAD ids (train it with `grove tokenizer train`)", name));

@@ -6,6 +6,7 @@
 #include "common/errors.h"
 #include "data_streams/compressed_file.h"
 #include "data_streams/document_splitters.h"
+#include "data_streams/model_proto_check.h"
 #include "data_streams/tokenizer.h"
 #include "data_streams/tokenizer_training.h"
 #include "tests/data_streams/test_corpora.h"
@@ -96,7 +97,29 @@ TEST(Tokenizer, NotAModelIsADataErrorNamingIt) {
     Tokenizer::from_model_bytes("definitely not a protobuf", "/x/bad.model");
     FAIL() << "no error";
   } catch (const DataError& e) {
-    EXPECT_NE(std::string(e.what()).find("/x/bad.model"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("/x/bad.model: not a SentencePiece model"), std::string::npos) << e.what();
+  }
+  // The right shape but no usable model: the library's own refusal (or the special-id check) is a DataError too.
+  EXPECT_THROW(Tokenizer::from_model_bytes(std::string("\x0a\x00", 2), "/x/empty-piece.model"), DataError);
+}
+
+TEST(ModelProtoCheck, TopLevelShapeOfAModelProto) {
+  EXPECT_EQ(model_proto_problem(std::string("\x0a\x03" "abc" "\x12\x00", 7)), std::nullopt) << "pieces + trainer_spec";
+  EXPECT_EQ(model_proto_problem(std::string("\x0a\x00\xc2\x0c\x01x", 6)), std::nullopt) << "extension field 200";
+  const std::vector<std::pair<std::string, std::string>> bad{
+      {"", "empty"},
+      {"definitely", "field 12"},
+      {std::string("\x0a\x05" "ab", 4), "longer than the 2 bytes left"},
+      {std::string("\x08\x01", 2), "wire type 0"},
+      {std::string("\x32\x00", 2), "field 6"},
+      {std::string("\x12\x00", 2), "no vocabulary pieces"},
+      {std::string("\x0a\xff\xff", 3), "longer than"},
+      {std::string("\x8a", 1), "runs past the end"},
+  };
+  for (const auto& [bytes, expected] : bad) {
+    const auto problem = model_proto_problem(bytes);
+    ASSERT_TRUE(problem.has_value()) << "accepted: " << bytes;
+    EXPECT_NE(problem->find(expected), std::string::npos) << *problem;
   }
 }
 
