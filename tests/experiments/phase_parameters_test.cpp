@@ -6,21 +6,14 @@
 #include "common/errors.h"
 #include "registry/registry.h"
 #include "registry/schema_v1.h"
+#include "tests/registry/raw_sql.h"
 #include "tests/support/temp_dir.h"
 
 namespace grove::registry {
 namespace {
 namespace fs = std::filesystem;
 
-void raw_sql(const fs::path& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  char* error = nullptr;
-  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
-  EXPECT_EQ(rc, SQLITE_OK) << (error ? error : "");
-  sqlite3_free(error);
-  sqlite3_close(db);
-}
+using testing::raw_sql;
 
 // A registry exactly as a v1 binary leaves it: the v1 schema, its ids, a run with a phase.
 void write_v1_registry(const fs::path& path) {

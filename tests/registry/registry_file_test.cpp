@@ -10,19 +10,14 @@
 #include "common/errors.h"
 #include "registry/database.h"
 #include "registry/migrations.h"
+#include "tests/registry/raw_sql.h"
 #include "tests/support/temp_dir.h"
 
 namespace grove::registry {
 namespace {
 namespace fs = std::filesystem;
 
-// Runs raw SQL through the C API, bypassing Grove's checks, to make files Grove must refuse.
-void raw_sql(const fs::path& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
-  sqlite3_close(db);
-}
+using testing::raw_sql;
 
 void expect_refused_untouched(const fs::path& path, OpenMode mode, const std::string& why) {
   const std::string before = testing::read_file(path);
