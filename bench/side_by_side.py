@@ -72,6 +72,14 @@ def main():
               f"| {fmt(num(grouped, 'tokens_per_s'), 0) if grouped else '—'} | {fmt(best_peak, 2)} | "
               f"{fmt(ratio, 2) + '×' if not math.isnan(ratio) else '—'} |")
 
+    aten = step.get("e16-aten")
+    if aten and step.get("e16"):
+        fused = step["e16"]
+        print(f"\nWhat the fused expert kernels buy (SwiGLU forward/backward, gradient widening; same run): e16 step "
+              f"{fmt(num(fused, 'median_ms'), 2)} ms with them, {fmt(num(aten, 'median_ms'), 2)} ms with the ATen "
+              f"formulation ({fmt(num(aten, 'median_ms') / num(fused, 'median_ms'), 2)}×); peak "
+              f"{fmt(num(fused, 'peak_gib'), 2)} vs {fmt(num(aten, 'peak_gib'), 2)} GiB.")
+
     print("\n### MoE block forward + backward (16,384 tokens)\n")
     print("| shape | Grove ms | Grove TFLOP/s | Grove peak GiB | HF eager ms | HF grouped_mm ms | HF best / Grove |")
     print("|---|---|---|---|---|---|---|")

@@ -7,14 +7,21 @@
 //   e64      64 experts, everything trainable (same top-k and active parameters)
 //   grown    16 base + 8 new experts (two groups), everything trainable
 //   frozen   the same model in a Grove growth phase: old experts and shared weights frozen, gate + new experts train
+//   e16-aten e16 with the fused expert kernels switched off (SwiGLU and gradient widening as ATen kernels): what
+//            those kernels buy, measured in the same run
 // Timed with CUDA events per step: warm-up, then the median of --iters steps. Prints one table row per case and,
 // with --tsv, writes them for bench/side_by_side.py. On the CPU it runs a small shape (d 64, 2 layers) instead.
-//   train_step_bench [--device cuda|cpu] [--cases e16,e64,grown,frozen] [--batch B] [--seq T] [--iters N]
-//                    [--warmup N] [--tsv FILE]
+// With --trace DIR (CUDA builds), a few more steps per case run under Kineto and DIR/CASE.trace.json receives the
+// Chrome trace, phases marked grove::forward_and_loss / grove::backward / grove::optimizer inside grove::step;
+// bench/trace_summary.py turns it into per-phase, per-operator and per-kernel times.
+//   train_step_bench [--device cuda|cpu] [--cases e16,e64,grown,frozen,e16-aten] [--batch B] [--seq T] [--iters N]
+//                    [--warmup N] [--tsv FILE] [--trace DIR] [--trace-steps N]
+#include <ATen/record_function.h>
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -22,6 +29,8 @@
 
 #include "bench/device_memory.h"
 #include "bench/flop_count.h"
+#include "bench/kernel_trace.h"
+#include "model/fused_swiglu.h"
 #include "model/moe_transformer.h"
 #include "model/torch_compat.h"
 #include "orchestrator/adamw.h"
@@ -35,15 +44,17 @@ namespace {
 struct Case {
   std::string name;
   std::vector<int64_t> groups;
-  bool frozen;  // Grove's growth phase: gate all, shared frozen, newest experts only
+  bool frozen;        // Grove's growth phase: gate all, shared frozen, newest experts only
+  bool fused = true;  // the grouped path's fused CUDA kernels (model/fused_swiglu.h) on
 };
 
-const std::vector<Case> kCases{{"e16", {16}, false}, {"e64", {64}, false}, {"grown", {16, 8}, false},
-                               {"frozen", {16, 8}, true}};
+const std::vector<Case> kCases{{"e16", {16}, false},         {"e64", {64}, false},
+                               {"grown", {16, 8}, false},    {"frozen", {16, 8}, true},
+                               {"e16-aten", {16}, false, false}};
 
 struct Result {
   double median_ms = 0, min_ms = 0;
-  double forward_backward_ms = 0;  // median of forward + loss + backward alone (a second pass of steps)
+  double forward_backward_ms = 0;  // median of forward + loss + backward alone (the rest is the optimizer)
   int64_t peak_bytes = -1, optimizer_bytes = 0, trainable = 0, parameters = 0;
   double last_loss = 0;
 };
@@ -80,7 +91,8 @@ void initialise_on_device(MoeTransformer& model, uint64_t seed) {
 }
 
 Result time_case(const Case& c, const grove::bench::StepShape& shape, int64_t batch, const torch::Device& device,
-                 int warmup, int iters) {
+                 int warmup, int iters, const std::string& trace_path, int trace_steps) {
+  model::fused::set_enabled(c.fused);
   auto model = std::make_shared<MoeTransformer>(step_config(shape, c.groups.front()), c.groups, /*initialise=*/false);
   model->to(device);
   initialise_on_device(*model, 17);
@@ -106,24 +118,47 @@ Result time_case(const Case& c, const grove::bench::StepShape& shape, int64_t ba
   compat::DeviceTimer timer(device);
   std::vector<double> samples, forward_backward;
   torch::Tensor last_loss;
-  // Pass 1 times whole steps; pass 2 times forward + backward alone (the optimizer still runs, untimed), which
-  // shows what the compute per token costs apart from the per-parameter optimizer work.
-  for (int i = 0; i < warmup + 2 * iters; ++i) {
-    const torch::Tensor& tokens = batches[static_cast<size_t>(i) % batches.size()];
-    if (i == warmup) grove::bench::reset_peak_memory(device);
-    const bool whole_step = i < warmup + iters;
-    timer.start();
-    const orch::TrainingLoss loss = orch::training_loss(*model, nullptr, tokens.slice(1, 0, shape.seq_len),
-                                                        tokens.slice(1, 1, shape.seq_len + 1), mask, loss_options);
-    loss.total.backward();
-    if (!whole_step) forward_backward.push_back(timer.stop_ms());
-    optimizer.clip_and_step(3e-4, 1.0);
-    optimizer.zero_grad();
-    if (whole_step) {
-      const double ms = timer.stop_ms();
-      if (i >= warmup) samples.push_back(ms);
+  auto step = [&](const torch::Tensor& tokens) {
+    {
+      RECORD_USER_SCOPE("grove::forward_and_loss");
+      last_loss = orch::training_loss(*model, nullptr, tokens.slice(1, 0, shape.seq_len),
+                                      tokens.slice(1, 1, shape.seq_len + 1), mask, loss_options)
+                      .total;
     }
-    last_loss = loss.lm.detach();
+    {
+      RECORD_USER_SCOPE("grove::backward");
+      last_loss.backward();
+    }
+    const double forward_backward_ms = timer.stop_ms();  // synchronises; the optimizer is timed by the caller
+    timer.start();
+    {
+      RECORD_USER_SCOPE("grove::optimizer");
+      optimizer.clip_and_step(3e-4, 1.0);
+      optimizer.zero_grad();
+    }
+    return forward_backward_ms;
+  };
+  // Every step is timed in two parts, forward + loss + backward and then the optimizer, each ending in a
+  // synchronisation; the step time is their sum.
+  for (int i = 0; i < warmup + iters; ++i) {
+    if (i == warmup) grove::bench::reset_peak_memory(device);
+    timer.start();
+    const double compute_ms = step(batches[static_cast<size_t>(i) % batches.size()]);
+    const double optimizer_ms = timer.stop_ms();
+    if (i >= warmup) {
+      samples.push_back(compute_ms + optimizer_ms);
+      forward_backward.push_back(compute_ms);
+    }
+  }
+  if (!trace_path.empty()) {
+    grove::bench::start_kernel_trace();
+    for (int i = 0; i < trace_steps; ++i) {
+      RECORD_USER_SCOPE("grove::step");
+      timer.start();
+      step(batches[static_cast<size_t>(i) % batches.size()]);
+      timer.stop_ms();
+    }
+    grove::bench::stop_kernel_trace(trace_path);
   }
   std::sort(samples.begin(), samples.end());
   std::sort(forward_backward.begin(), forward_backward.end());
@@ -134,7 +169,8 @@ Result time_case(const Case& c, const grove::bench::StepShape& shape, int64_t ba
   result.optimizer_bytes = optimizer.state_bytes();
   for (const auto& p : model->trainable_parameters()) result.trainable += p.numel();
   result.parameters = model->parameter_count();
-  result.last_loss = last_loss.item<double>();
+  result.last_loss = last_loss.detach().item<double>();
+  model::fused::set_enabled(true);
   return result;
 }
 
@@ -143,19 +179,37 @@ Result time_case(const Case& c, const grove::bench::StepShape& shape, int64_t ba
 int main(int argc, char** argv) {
   CLI::App app{"Grove training step benchmark (forward, loss, backward, clipping, AdamW)"};
   std::string device_name = compat::cuda_available() ? "cuda" : "cpu";
-  std::string cases_arg = "e16,e64,grown,frozen";
+  std::string cases_arg = "e16,e64,grown,frozen,e16-aten";
   std::string tsv_path;
   int64_t batch = 0, seq = 0;
   int warmup = 3, iters = 8;
   app.add_option("--device", device_name, "cuda or cpu (default: cuda when available)")
       ->check(CLI::IsMember({"cuda", "cpu"}));
-  app.add_option("--cases", cases_arg, "Comma-separated: e16, e64, grown, frozen");
+  app.add_option("--cases", cases_arg, "Comma-separated: e16, e64, grown, frozen, e16-aten");
   app.add_option("--batch", batch, "Sequences per step (default 16 on CUDA, 2 on the CPU)");
   app.add_option("--seq", seq, "Tokens per sequence (default 1024 on CUDA, 64 on the CPU)");
   app.add_option("--iters", iters, "Timed steps (median reported)")->check(CLI::PositiveNumber);
   app.add_option("--warmup", warmup, "Untimed steps first")->check(CLI::NonNegativeNumber);
   app.add_option("--tsv", tsv_path, "Also write the rows as tab-separated values to this file");
+  std::string trace_dir;
+  int trace_steps = 3;
+  app.add_option("--trace", trace_dir,
+                 "After timing, record --trace-steps more steps of each case with Kineto into DIR/CASE.trace.json "
+                 "(CUDA builds only)");
+  app.add_option("--trace-steps", trace_steps, "Steps recorded per case with --trace")->check(CLI::PositiveNumber);
   CLI11_PARSE(app, argc, argv);
+  if (!trace_dir.empty()) {
+    if (!grove::bench::kernel_trace_available()) {
+      fmt::print(stderr, "train_step_bench: --trace needs a LibTorch build with CUDA; this build has none\n");
+      return 2;
+    }
+    std::error_code error;
+    std::filesystem::create_directories(trace_dir, error);
+    if (error) {
+      fmt::print(stderr, "train_step_bench: cannot create trace folder '{}': {}\n", trace_dir, error.message());
+      return 2;
+    }
+  }
 
   const torch::Device device(device_name == "cuda" ? torch::kCUDA : torch::kCPU);
   grove::bench::StepShape shape{32000, 768, 12, 12, 12, 64, 2048, 16, 2, seq > 0 ? seq : 1024};
@@ -182,14 +236,15 @@ int main(int argc, char** argv) {
   for (std::string name; std::getline(list, name, ',');) {
     const auto it = std::find_if(kCases.begin(), kCases.end(), [&](const Case& c) { return c.name == name; });
     if (it == kCases.end()) {
-      fmt::print(stderr, "train_step_bench: unknown case '{}' (e16, e64, grown, frozen)\n", name);
+      fmt::print(stderr, "train_step_bench: unknown case '{}' (e16, e64, grown, frozen, e16-aten)\n", name);
       return 2;
     }
     int64_t experts = 0;
     for (const int64_t g : it->groups) experts += g;
     grove::bench::StepShape case_shape = shape;
     case_shape.experts = experts;
-    const Result r = time_case(*it, case_shape, batch, device, warmup, iters);
+    const std::string trace_path = trace_dir.empty() ? "" : fmt::format("{}/{}.trace.json", trace_dir, it->name);
+    const Result r = time_case(*it, case_shape, batch, device, warmup, iters, trace_path, trace_steps);
     const double tokens = static_cast<double>(batch * shape.seq_len);
     const double tokens_per_s = tokens / (r.median_ms / 1e3);
     // Model FLOPs of a full training step; the frozen case skips weight gradients, so its MFU is not comparable.

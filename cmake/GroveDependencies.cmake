@@ -50,6 +50,20 @@ if(Torch_VERSION)
   message(STATUS "LibTorch ${Torch_VERSION}")
 endif()
 
+# Grove's own CUDA kernels (model/swiglu_kernels.cu) are built where LibTorch has CUDA (the torch wheel on the GPU
+# machine; Debian's LibTorch has none, so CI never needs nvcc). They use the CUDA runtime that LibTorch loads.
+if(C10_CUDA_LIBRARY)
+  set(GROVE_CUDA_KERNELS ON)
+  set(CMAKE_CUDA_RUNTIME_LIBRARY Shared)
+  if(NOT CMAKE_CUDA_COMPILER_LOADED)
+    enable_language(CUDA)
+  endif()
+  find_package(CUDAToolkit REQUIRED)
+  message(STATUS "CUDA kernels: on (nvcc ${CMAKE_CUDA_COMPILER_VERSION}, architectures ${CMAKE_CUDA_ARCHITECTURES})")
+else()
+  set(GROVE_CUDA_KERNELS OFF)
+endif()
+
 # The single precompiled LibTorch header every torch-using target reuses (one ~25 s parse instead of one per file).
 add_library(grove_torch_pch OBJECT ${PROJECT_SOURCE_DIR}/cmake/torch_pch.cpp)
 target_link_libraries(grove_torch_pch PUBLIC grove_torch PRIVATE grove_warnings)

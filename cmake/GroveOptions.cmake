@@ -16,16 +16,17 @@ endif()
 
 # grove_warnings: strict warnings for Grove's own code (third-party headers come in as system headers).
 add_library(grove_warnings INTERFACE)
-target_compile_options(grove_warnings INTERFACE -Wall -Wextra -Wshadow -Wnon-virtual-dtor -Wpedantic)
+target_compile_options(grove_warnings INTERFACE
+  "$<$<COMPILE_LANGUAGE:CXX>:-Wall;-Wextra;-Wshadow;-Wnon-virtual-dtor;-Wpedantic>")
 if(GROVE_WERROR)
-  target_compile_options(grove_warnings INTERFACE -Werror)
+  target_compile_options(grove_warnings INTERFACE $<$<COMPILE_LANGUAGE:CXX>:-Werror>)
 endif()
 
 if(GROVE_SANITIZE)
   if(NOT GROVE_SANITIZE MATCHES "^(address|undefined|thread)$")
     message(FATAL_ERROR "GROVE_SANITIZE=${GROVE_SANITIZE}: expected address, undefined or thread")
   endif()
-  add_compile_options(-fsanitize=${GROVE_SANITIZE} -fno-omit-frame-pointer)
+  add_compile_options("$<$<COMPILE_LANGUAGE:CXX>:-fsanitize=${GROVE_SANITIZE};-fno-omit-frame-pointer>")
   add_link_options(-fsanitize=${GROVE_SANITIZE})
 endif()
 

@@ -2,6 +2,7 @@
 
 #include <torch/csrc/autograd/custom_function.h>
 
+#include "model/fused_swiglu.h"
 #include "model/torch_compat.h"
 
 namespace grove::model {
@@ -146,8 +147,13 @@ struct GroupedExperts : public torch::autograd::Function<GroupedExperts> {
     const int64_t f = w2.size(2);
     const torch::Tensor a = x.to(dtype).index_select(0, plan->token);
     const torch::Tensor h13 = compat::grouped_mm(a, w13.transpose(1, 2), plan->ends);
-    torch::Tensor u = torch::silu(h13.narrow(1, 0, f));
-    u.mul_(h13.narrow(1, f, f)).mul_(plan->gate.to(dtype).unsqueeze(1));
+    torch::Tensor u;
+    if (fused::swiglu_available(h13)) {
+      u = fused::swiglu_forward(h13, plan->gate);
+    } else {
+      u = torch::silu(h13.narrow(1, 0, f));
+      u.mul_(h13.narrow(1, f, f)).mul_(plan->gate.to(dtype).unsqueeze(1));
+    }
     const torch::Tensor y = compat::grouped_mm(u, w2.transpose(1, 2), plan->ends);
     const torch::Tensor out = y.index_select(0, plan->inv).view({x.size(0), plan->top_k, x.size(1)}).sum(1, false, torch::kFloat);
 
@@ -181,17 +187,23 @@ struct GroupedExperts : public torch::autograd::Function<GroupedExperts> {
     // Sorted row i's output gradient is its token's; u_i = gate_i * g_i with g_i = silu(h1_i) * h3_i.
     const torch::Tensor dy = grad_outputs[0].to(dtype).index_select(0, token);
     torch::Tensor du = compat::grouped_mm(dy, w2, ends);
-    const torch::Tensor h1 = h13.narrow(1, 0, f), h3 = h13.narrow(1, f, f);
-    const torch::Tensor s1 = torch::silu(h1);
-    if (ctx->needs_input_grad(1)) {
-      const torch::Tensor dgate = (du * (s1 * h3)).sum(1, false, torch::kFloat);
-      grads[1] = dgate.index_select(0, inv).view({tokens, top_k}).to(gate.scalar_type());
+    const bool want_dgate = ctx->needs_input_grad(1);
+    torch::Tensor dh13, dgate;
+    if (fused::swiglu_available(h13) && du.is_contiguous()) {
+      fused::SwigluGradients fused_grads = fused::swiglu_backward(du, h13, gate, want_dgate);
+      dh13 = std::move(fused_grads.dh13);
+      dgate = std::move(fused_grads.dgate);
+    } else {
+      const torch::Tensor h1 = h13.narrow(1, 0, f), h3 = h13.narrow(1, f, f);
+      const torch::Tensor s1 = torch::silu(h1);
+      if (want_dgate) dgate = (du * (s1 * h3)).sum(1, false, torch::kFloat);
+      const torch::Tensor dg = du.mul_(gate.to(dtype).unsqueeze(1));
+      dh13 = torch::empty({rows, 2 * f}, a.options());
+      torch::Tensor dh1 = dh13.narrow(1, 0, f), dh3 = dh13.narrow(1, f, f);
+      torch::mul_out(dh3, dg, s1);
+      torch::silu_backward_out(dh1, dg * h3, h1);
     }
-    const torch::Tensor dg = du.mul_(gate.to(dtype).unsqueeze(1));
-    torch::Tensor dh13 = torch::empty({rows, 2 * f}, a.options());
-    torch::Tensor dh1 = dh13.narrow(1, 0, f), dh3 = dh13.narrow(1, f, f);
-    torch::mul_out(dh3, dg, s1);
-    torch::silu_backward_out(dh1, dg * h3, h1);
+    if (want_dgate) grads[1] = dgate.index_select(0, inv).view({tokens, top_k}).to(gate.scalar_type());
     if (ctx->needs_input_grad(0)) {
       const torch::Tensor da = compat::grouped_mm(dh13, w13, ends);
       grads[0] = da.index_select(0, inv).view({tokens, top_k, d}).sum(1, false, torch::kFloat).to(x_dtype);
@@ -201,13 +213,20 @@ struct GroupedExperts : public torch::autograd::Function<GroupedExperts> {
     // Weight gradients of the leading (trainable) experts only, straight into fp32; an expert that received no
     // row gets zeros (the native kernel leaves its block unspecified).
     const torch::Tensor lead = ends.slice(0, 0, trainable);
-    const torch::Tensor previous = torch::cat({torch::zeros({1}, lead.options()), lead.slice(0, 0, trainable - 1)});
-    const torch::Tensor used = lead.gt(previous).view({trainable, 1, 1});
-    const torch::Tensor zero = torch::zeros({1, 1, 1}, a.options().dtype(torch::kFloat));
     const torch::Tensor dw13 = compat::grouped_mm_weight_grad(dh13, a, lead);
-    const torch::Tensor dw1 = torch::where(used, dw13.narrow(1, 0, f), zero);
-    const torch::Tensor dw3 = torch::where(used, dw13.narrow(1, f, f), zero);
-    const torch::Tensor dw2 = torch::where(used, compat::grouped_mm_weight_grad(dy, u, lead), zero);
+    const torch::Tensor dw2_compute = compat::grouped_mm_weight_grad(dy, u, lead);
+    torch::Tensor dw1, dw3, dw2;
+    if (fused::widen_available(dw13) && fused::widen_available(dw2_compute)) {
+      std::tie(dw1, dw3) = fused::widen_expert_gradients(dw13, lead, f);
+      dw2 = fused::widen_expert_gradients(dw2_compute, lead, d).first;
+    } else {
+      const torch::Tensor previous = torch::cat({torch::zeros({1}, lead.options()), lead.slice(0, 0, trainable - 1)});
+      const torch::Tensor used = lead.gt(previous).view({trainable, 1, 1});
+      const torch::Tensor zero = torch::zeros({1, 1, 1}, a.options().dtype(torch::kFloat));
+      dw1 = torch::where(used, dw13.narrow(1, 0, f), zero);
+      dw3 = torch::where(used, dw13.narrow(1, f, f), zero);
+      dw2 = torch::where(used, dw2_compute, zero);
+    }
     for (size_t g = 0; g < n_groups; ++g) {
       const int64_t first = key_first[g], count = group_sizes[g];
       if (first >= trainable) continue;

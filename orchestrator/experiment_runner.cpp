@@ -23,8 +23,7 @@ ExperimentOutcome run_experiment(const ExperimentConfig& config, const Experimen
   if (!lock) {
     outcome.exit_code = kLockBusyExitCode;
     outcome.message = fmt::format(
-        "another scheduler holds the lock on {} (pid {}, since {}, running '{}'); nothing was done",
-        config.registry.string(), holder.pid, holder.since, holder.command);
+        "another scheduler holds the lock on {} ({}); nothing was done", config.registry.string(), describe(holder));
     return outcome;
   }
   install_stop_signal_handlers();

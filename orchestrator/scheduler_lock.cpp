@@ -15,11 +15,41 @@
 namespace grove::orch {
 namespace fs = std::filesystem;
 
+std::string describe(const LockHolder& holder) {
+  if (holder.pid <= 0) return "its holder has not recorded who it is";
+  return fmt::format("pid {}, since {}, running '{}'", holder.pid, holder.since.empty() ? "?" : holder.since,
+                     holder.command.empty() ? "?" : holder.command);
+}
+
 fs::path SchedulerLock::lock_path_for(const fs::path& registry_path) {
   fs::path path = registry_path;
   path += ".lock";
   return path;
 }
+
+namespace {
+
+// The holder's record, or nullopt while it is incomplete: the holder writes it just after taking the lock, so a
+// reader can land between the two (and the holder empties it just before letting go).
+std::optional<LockHolder> read_holder(int fd) {
+  char buffer[512] = {};
+  const ssize_t n = ::pread(fd, buffer, sizeof(buffer) - 1, 0);
+  std::istringstream in(std::string(buffer, n > 0 ? static_cast<size_t>(n) : 0));
+  LockHolder holder;
+  bool complete = false;
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("pid=", 0) == 0) holder.pid = std::strtol(line.c_str() + 4, nullptr, 10);
+    if (line.rfind("since=", 0) == 0) holder.since = line.substr(6);
+    if (line.rfind("command=", 0) == 0) {
+      holder.command = line.substr(8);
+      complete = !in.eof();  // the record ends with the command line's newline
+    }
+  }
+  if (!complete || holder.pid <= 0) return std::nullopt;
+  return holder;
+}
+
+}  // namespace
 
 std::optional<SchedulerLock> SchedulerLock::try_acquire(const fs::path& registry_path, const std::string& command,
                                                         LockHolder* holder) {
@@ -28,25 +58,23 @@ std::optional<SchedulerLock> SchedulerLock::try_acquire(const fs::path& registry
   if (fd < 0) {
     throw RegistryError(fmt::format("{}: cannot open the scheduler lock file: {}", path.string(), std::strerror(errno)));
   }
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+  // A busy lock whose record is still being written is asked again, for up to a second; if the holder lets go
+  // meanwhile, this process takes the lock.
+  constexpr int kAttempts = 200;
+  for (int attempt = 1;; ++attempt) {
+    if (::flock(fd, LOCK_EX | LOCK_NB) == 0) break;
     const int saved = errno;
     if (saved != EWOULDBLOCK) {
       ::close(fd);
       throw RegistryError(fmt::format("{}: flock failed: {}", path.string(), std::strerror(saved)));
     }
-    if (holder != nullptr) {
-      char buffer[512] = {};
-      const ssize_t n = ::pread(fd, buffer, sizeof(buffer) - 1, 0);
-      std::istringstream in(std::string(buffer, n > 0 ? static_cast<size_t>(n) : 0));
-      std::string line;
-      while (std::getline(in, line)) {
-        if (line.rfind("pid=", 0) == 0) holder->pid = std::strtol(line.c_str() + 4, nullptr, 10);
-        if (line.rfind("since=", 0) == 0) holder->since = line.substr(6);
-        if (line.rfind("command=", 0) == 0) holder->command = line.substr(8);
-      }
+    std::optional<LockHolder> record = read_holder(fd);
+    if (record || attempt == kAttempts) {
+      if (holder != nullptr) *holder = record.value_or(LockHolder{});
+      ::close(fd);
+      return std::nullopt;
     }
-    ::close(fd);
-    return std::nullopt;
+    ::usleep(5000);
   }
   const std::string content = fmt::format("pid={}\nsince={}\ncommand={}\n", ::getpid(), utc_now_iso8601(), command);
   if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, content.data(), content.size(), 0) < 0) {

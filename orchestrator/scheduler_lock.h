@@ -10,10 +10,13 @@
 namespace grove::orch {
 
 struct LockHolder {
-  long pid = 0;
+  long pid = 0;         // 0 when the holder had not written its record within a second of being asked
   std::string since;    // UTC ISO-8601
   std::string command;  // what the holder was running
 };
+
+// "pid 123, since 2026-11-29T14:00:00Z, running 'grove tick'", or what is known of a holder without a record.
+std::string describe(const LockHolder& holder);
 
 class SchedulerLock {
  public:

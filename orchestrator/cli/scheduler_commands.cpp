@@ -10,10 +10,8 @@ std::optional<orch::SchedulerLock> take_scheduler_lock(const std::filesystem::pa
   auto lock = orch::SchedulerLock::try_acquire(registry, command, &holder);
   if (!lock) {
     fmt::print(stderr,
-               "grove: another scheduler holds the lock on {} (pid {}, since {}, running '{}'); nothing was done. "
-               "Try again when it finishes.\n",
-               registry.string(), holder.pid, holder.since.empty() ? "?" : holder.since,
-               holder.command.empty() ? "?" : holder.command);
+               "grove: another scheduler holds the lock on {} ({}); nothing was done. Try again when it finishes.\n",
+               registry.string(), orch::describe(holder));
   }
   return lock;
 }

@@ -3,8 +3,10 @@
 // on CUDA against the CPU in fp32.
 #include <gtest/gtest.h>
 
+#include <sstream>
 #include <string>
 
+#include "model/fused_swiglu.h"
 #include "model/moe_layer.h"
 #include "model/moe_transformer.h"
 #include "model/seeded_init.h"
@@ -92,11 +94,12 @@ TEST_P(GroupedVersusLoop, AgreeWithinBf16ToleranceForwardAndBackward) {
 INSTANTIATE_TEST_SUITE_P(Layouts, GroupedVersusLoop,
                          ::testing::Values(Case{{8}, 2, 256, 512, 4096}, Case{{4, 4}, 2, 256, 512, 4096},
                                            Case{{32, 16, 16}, 8, 128, 256, 2048}, Case{{6, 1, 1}, 3, 128, 128, 1000}),
-                         [](const ::testing::TestParamInfo<Case>& info) {  // "g4g4_k2_d256_f512_n4096"
-                           std::string name;
-                           for (const int64_t size : info.param.groups) name += "g" + std::to_string(size);
-                           return name + "_k" + std::to_string(info.param.top_k) + "_d" + std::to_string(info.param.d) +
-                                  "_f" + std::to_string(info.param.f) + "_n" + std::to_string(info.param.tokens);
+                         [](const ::testing::TestParamInfo<Case>& param_info) {  // "g4g4_k2_d256_f512_n4096"
+                           const Case& c = param_info.param;
+                           std::ostringstream name;
+                           for (const int64_t size : c.groups) name << 'g' << size;
+                           name << "_k" << c.top_k << "_d" << c.d << "_f" << c.f << "_n" << c.tokens;
+                           return name.str();
                          });
 
 TEST(GroupedVersusLoop, FrozenGroupsHaveNoWeightGradientsOnTheGroupedPath) {
@@ -109,6 +112,46 @@ TEST(GroupedVersusLoop, FrozenGroupsHaveNoWeightGradientsOnTheGroupedPath) {
                              seeded_normal({2048, 128}, 1.0, 4).to(options), ExpertBackend::kGrouped);
   EXPECT_FALSE(layer->group(0).w1().grad().defined());
   EXPECT_TRUE(layer->group(1).w1().grad().defined());
+}
+
+// The fused CUDA kernels of the grouped path (model/fused_swiglu.h) against its ATen formulation: the output and
+// every gradient (x, gate rows, expert weights) agree; an expert that receives no token gets exactly zero gradients.
+TEST(FusedExpertKernels, MatchTheAtenFormulationForwardAndBackward) {
+  if (!compat::cuda_available()) GTEST_SKIP() << "no CUDA device";
+  if (!compat::kTorchAtLeast2_8) GTEST_SKIP() << "no grouped path in this LibTorch";
+  const auto bf16 = torch::TensorOptions().dtype(torch::kBFloat16).device(torch::kCUDA);
+  ASSERT_TRUE(fused::swiglu_available(torch::zeros({4, 32}, bf16))) << "a CUDA build compiles the fused kernels";
+  // A dense case, and a sparse one (16 tokens, top-2, 32 experts): most experts get no token there.
+  for (const Case& c : {Case{{8}, 2, 256, 512, 4096}, Case{{24, 8}, 2, 128, 256, 16}}) {
+    MoeLayer layer = cuda_layer(c, 30);
+    const auto options = torch::TensorOptions().device(torch::kCUDA);
+    const torch::Tensor x = seeded_normal({c.tokens, c.d}, 1.0, 5).to(options);
+    const torch::Tensor weights = seeded_normal({c.tokens, c.d}, 1.0, 6).to(options);
+    const Result with = run(*layer, x, weights, ExpertBackend::kGrouped);
+    fused::set_enabled(false);
+    const Result without = run(*layer, x, weights, ExpertBackend::kGrouped);
+    fused::set_enabled(true);
+    const std::string shape = "experts " + std::to_string(layer->n_experts()) + ", tokens " + std::to_string(c.tokens);
+    EXPECT_LE(relative_error(with.y, without.y), 1e-2) << shape;
+    const auto names = layer->named_parameters().keys();
+    int empty_experts = 0;
+    for (size_t i = 0; i < with.grads.size(); ++i) {
+      const std::string what = (i == 0 ? "x" : names[i - 1]) + " (" + shape + ")";
+      ASSERT_TRUE(with.grads[i].defined() && without.grads[i].defined()) << what;
+      ASSERT_EQ(with.grads[i].scalar_type(), without.grads[i].scalar_type()) << what;
+      EXPECT_LE(relative_error(with.grads[i], without.grads[i]), 1e-2) << what;
+      if (i > 0 && names[i - 1].find("w1") != std::string::npos) {
+        for (int64_t e = 0; e < without.grads[i].size(0); ++e) {
+          if (!without.grads[i][e].eq(0).all().item<bool>()) continue;
+          ++empty_experts;
+          EXPECT_TRUE(with.grads[i][e].eq(0).all().item<bool>()) << what << ": expert " << e << " got no token";
+        }
+      }
+    }
+    if (c.tokens == 16) {
+      EXPECT_GT(empty_experts, 0) << "the sparse case should leave experts without tokens";
+    }
+  }
 }
 
 TEST(MoeTransformerCuda, Fp32OnCudaMatchesTheCpu) {

@@ -1,6 +1,12 @@
 // Pure pieces of the orchestrator: learning-rate schedule, growth decisions, training-state persistence,
 // the scheduler lock, seeds.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
 
 #include "common/errors.h"
 #include "orchestrator/growth_policy.h"
@@ -95,6 +101,37 @@ TEST(SchedulerLock, SecondHolderIsRefusedAndToldWhoHoldsIt) {
   first.reset();
   auto third = SchedulerLock::try_acquire(registry, "grove watch", &holder);
   EXPECT_TRUE(third.has_value()) << "released when the holder goes away";
+}
+
+// The holder takes the flock first and writes its record just after; a scheduler arriving in between waits for the
+// record instead of reporting "pid 0" (seen on the GPU machine with two concurrent ticks).
+TEST(SchedulerLock, ARecordWrittenJustAfterTheFlockIsWaitedFor) {
+  testing::TempDir dir;
+  const auto registry = dir / "grove.db";
+  const auto lock_path = SchedulerLock::lock_path_for(registry);
+  const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);
+  std::thread writer([fd] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    const std::string record = "pid=4242\nsince=2026-11-29T14:00:00Z\ncommand=grove tick\n";
+    ASSERT_EQ(::pwrite(fd, record.data(), record.size(), 0), static_cast<ssize_t>(record.size()));
+  });
+  LockHolder holder;
+  const auto attempt = SchedulerLock::try_acquire(registry, "grove watch", &holder);
+  writer.join();
+  EXPECT_FALSE(attempt.has_value());
+  EXPECT_EQ(holder.pid, 4242);
+  EXPECT_EQ(describe(holder), "pid 4242, since 2026-11-29T14:00:00Z, running 'grove tick'");
+
+  // A holder that never writes its record is still reported, as unrecorded, after the wait.
+  ASSERT_EQ(::ftruncate(fd, 0), 0);
+  const auto again = SchedulerLock::try_acquire(registry, "grove watch", &holder);
+  EXPECT_FALSE(again.has_value());
+  EXPECT_EQ(holder.pid, 0);
+  EXPECT_EQ(describe(holder), "its holder has not recorded who it is");
+  ::close(fd);
+  EXPECT_TRUE(SchedulerLock::try_acquire(registry, "grove watch", &holder).has_value()) << "free once closed";
 }
 
 TEST(Seeds, DifferPerPhaseAndPurposeAndAreStable) {

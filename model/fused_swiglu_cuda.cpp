@@ -1,0 +1,82 @@
+// model/fused_swiglu.h for builds with CUDA: checks, allocation and the current stream around swiglu_kernels.cu.
+#include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
+#include <fmt/format.h>
+
+#include "model/fused_swiglu.h"
+#include "model/swiglu_kernels.h"
+
+namespace grove::model::fused {
+namespace {
+
+bool aligned(const torch::Tensor& t) { return reinterpret_cast<uintptr_t>(t.data_ptr()) % 16 == 0; }
+
+bool fusable(const torch::Tensor& t) {
+  return enabled() && t.defined() && t.is_cuda() && t.scalar_type() == torch::kBFloat16 && t.is_contiguous() &&
+         t.size(-1) % 8 == 0 && aligned(t);
+}
+
+void check(cudaError_t status, const char* what) {
+  if (status != cudaSuccess) {
+    throw std::runtime_error(fmt::format("{}: CUDA kernel launch failed: {}", what, cudaGetErrorString(status)));
+  }
+}
+
+cudaStream_t stream_of(const torch::Tensor& t) { return c10::cuda::getCurrentCUDAStream(t.device().index()).stream(); }
+
+}  // namespace
+
+bool swiglu_available(const torch::Tensor& h13) { return h13.dim() == 2 && h13.size(1) % 16 == 0 && fusable(h13); }
+
+bool widen_available(const torch::Tensor& grads) { return grads.dim() == 3 && fusable(grads); }
+
+torch::Tensor swiglu_forward(const torch::Tensor& h13, const torch::Tensor& gate) {
+  TORCH_CHECK(swiglu_available(h13), "fused::swiglu_forward: h13 must be contiguous CUDA bf16 [rows, 2f], f % 8 == 0");
+  const int64_t rows = h13.size(0), f = h13.size(1) / 2;
+  TORCH_CHECK(gate.numel() == rows, "fused::swiglu_forward: gate must have one value per row");
+  const c10::cuda::CUDAGuard guard(h13.device());
+  const torch::Tensor gate32 = gate.reshape({rows}).to(torch::kFloat).contiguous();
+  torch::Tensor u = torch::empty({rows, f}, h13.options());
+  check(kernels::swiglu_forward(h13.data_ptr(), gate32.data_ptr<float>(), u.data_ptr(), rows, f, stream_of(h13)),
+        "fused::swiglu_forward");
+  return u;
+}
+
+SwigluGradients swiglu_backward(const torch::Tensor& du, const torch::Tensor& h13, const torch::Tensor& gate,
+                                bool want_dgate) {
+  TORCH_CHECK(swiglu_available(h13) && fusable(du), "fused::swiglu_backward: operands must be contiguous CUDA bf16");
+  const int64_t rows = h13.size(0), f = h13.size(1) / 2;
+  TORCH_CHECK(du.dim() == 2 && du.size(0) == rows && du.size(1) == f && gate.numel() == rows,
+              "fused::swiglu_backward: expected du [rows, f] and gate [rows] for h13 [rows, 2f]");
+  const c10::cuda::CUDAGuard guard(h13.device());
+  const torch::Tensor gate32 = gate.reshape({rows}).to(torch::kFloat).contiguous();
+  SwigluGradients out;
+  out.dh13 = torch::empty_like(h13);
+  if (want_dgate) out.dgate = torch::empty({rows}, h13.options().dtype(torch::kFloat));
+  check(kernels::swiglu_backward(du.data_ptr(), h13.data_ptr(), gate32.data_ptr<float>(), out.dh13.data_ptr(),
+                                 want_dgate ? out.dgate.data_ptr<float>() : nullptr, rows, f, stream_of(h13)),
+        "fused::swiglu_backward");
+  return out;
+}
+
+std::pair<torch::Tensor, torch::Tensor> widen_expert_gradients(const torch::Tensor& grads, const torch::Tensor& ends,
+                                                               int64_t split) {
+  TORCH_CHECK(widen_available(grads), "fused::widen_expert_gradients: grads must be contiguous CUDA bf16 [E, rows, cols]");
+  const int64_t experts = grads.size(0), rows = grads.size(1), cols = grads.size(2);
+  TORCH_CHECK(ends.numel() == experts && ends.scalar_type() == torch::kInt && ends.is_contiguous() &&
+                  ends.device() == grads.device(),
+              "fused::widen_expert_gradients: ends must be int32 [experts] on the gradients' device");
+  TORCH_CHECK(split > 0 && split <= rows, "fused::widen_expert_gradients: split must be in (0, rows]");
+  const c10::cuda::CUDAGuard guard(grads.device());
+  const auto options = grads.options().dtype(torch::kFloat);
+  torch::Tensor first = torch::empty({experts, split, cols}, options);
+  torch::Tensor second;
+  if (split < rows) second = torch::empty({experts, rows - split, cols}, options);
+  check(kernels::widen_expert_gradients(grads.data_ptr(), ends.data_ptr<int32_t>(), first.data_ptr<float>(),
+                                        second.defined() ? second.data_ptr<float>() : nullptr, experts, rows, split,
+                                        cols, stream_of(grads)),
+        "fused::widen_expert_gradients");
+  return {first, second};
+}
+
+}  // namespace grove::model::fused

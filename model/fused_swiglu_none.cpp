@@ -1,0 +1,28 @@
+// model/fused_swiglu.h for builds without CUDA: nothing is available, and a call is a programming error.
+#include <stdexcept>
+
+#include "model/fused_swiglu.h"
+
+namespace grove::model::fused {
+namespace {
+
+[[noreturn]] void unavailable(const char* what) {
+  throw std::logic_error(std::string(what) + ": the fused expert kernels need a LibTorch build with CUDA");
+}
+
+}  // namespace
+
+bool swiglu_available(const torch::Tensor&) { return false; }
+bool widen_available(const torch::Tensor&) { return false; }
+
+torch::Tensor swiglu_forward(const torch::Tensor&, const torch::Tensor&) { unavailable("fused::swiglu_forward"); }
+
+SwigluGradients swiglu_backward(const torch::Tensor&, const torch::Tensor&, const torch::Tensor&, bool) {
+  unavailable("fused::swiglu_backward");
+}
+
+std::pair<torch::Tensor, torch::Tensor> widen_expert_gradients(const torch::Tensor&, const torch::Tensor&, int64_t) {
+  unavailable("fused::widen_expert_gradients");
+}
+
+}  // namespace grove::model::fused

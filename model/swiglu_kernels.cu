@@ -1,0 +1,151 @@
+// See swiglu_kernels.h. Each thread moves 8 bf16 values (16 bytes) per load; all arithmetic is fp32.
+#include <cuda_bf16.h>
+
+#include "model/swiglu_kernels.h"
+
+namespace grove::model::kernels {
+namespace {
+
+constexpr int kPerVector = 8;
+constexpr int kThreads = 256;
+
+struct alignas(16) Bf16x8 {
+  __nv_bfloat162 pair[4];
+};
+
+struct alignas(16) Float4 {
+  float v[4];
+};
+
+__device__ __forceinline__ float sigmoid(float x) { return 1.0f / (1.0f + __expf(-x)); }
+
+__global__ void swiglu_forward_kernel(const Bf16x8* __restrict__ h13, const float* __restrict__ gate,
+                                      Bf16x8* __restrict__ u, int64_t rows, int64_t vectors) {
+  const int64_t total = rows * vectors;
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < total;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    const int64_t row = i / vectors, col = i - row * vectors;
+    const Bf16x8 a = h13[row * 2 * vectors + col];
+    const Bf16x8 b = h13[row * 2 * vectors + vectors + col];
+    const float g = gate[row];
+    Bf16x8 out;
+#pragma unroll
+    for (int j = 0; j < 4; ++j) {
+      const float2 h1 = __bfloat1622float2(a.pair[j]);
+      const float2 h3 = __bfloat1622float2(b.pair[j]);
+      out.pair[j] = __floats2bfloat162_rn(g * h1.x * sigmoid(h1.x) * h3.x, g * h1.y * sigmoid(h1.y) * h3.y);
+    }
+    u[i] = out;
+  }
+}
+
+// One block per row: the row's dgate is a block-wide sum.
+__global__ void swiglu_backward_kernel(const Bf16x8* __restrict__ du, const Bf16x8* __restrict__ h13,
+                                       const float* __restrict__ gate, Bf16x8* __restrict__ dh13,
+                                       float* __restrict__ dgate, int64_t vectors) {
+  const int64_t row = blockIdx.x;
+  const float g = gate[row];
+  float partial = 0.0f;
+  for (int64_t col = threadIdx.x; col < vectors; col += blockDim.x) {
+    const Bf16x8 d = du[row * vectors + col];
+    const Bf16x8 a = h13[row * 2 * vectors + col];
+    const Bf16x8 b = h13[row * 2 * vectors + vectors + col];
+    Bf16x8 d1, d3;
+#pragma unroll
+    for (int j = 0; j < 4; ++j) {
+      const float2 dd = __bfloat1622float2(d.pair[j]);
+      const float2 h1 = __bfloat1622float2(a.pair[j]);
+      const float2 h3 = __bfloat1622float2(b.pair[j]);
+      const float s_x = sigmoid(h1.x), s_y = sigmoid(h1.y);
+      const float silu_x = h1.x * s_x, silu_y = h1.y * s_y;
+      partial += dd.x * silu_x * h3.x + dd.y * silu_y * h3.y;
+      const float dg_x = dd.x * g, dg_y = dd.y * g;
+      d3.pair[j] = __floats2bfloat162_rn(dg_x * silu_x, dg_y * silu_y);
+      d1.pair[j] = __floats2bfloat162_rn(dg_x * h3.x * s_x * (1.0f + h1.x * (1.0f - s_x)),
+                                         dg_y * h3.y * s_y * (1.0f + h1.y * (1.0f - s_y)));
+    }
+    dh13[row * 2 * vectors + col] = d1;
+    dh13[row * 2 * vectors + vectors + col] = d3;
+  }
+  if (dgate == nullptr) return;  // the same for every thread of the block
+  for (int offset = 16; offset > 0; offset /= 2) partial += __shfl_down_sync(0xffffffffu, partial, offset);
+  __shared__ float warp_sums[kThreads / 32];
+  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+  if (lane == 0) warp_sums[warp] = partial;
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    float sum = 0.0f;
+    for (int w = 0; w < static_cast<int>(blockDim.x / 32); ++w) sum += warp_sums[w];
+    dgate[row] = sum;
+  }
+}
+
+// Grid (chunks, experts): every block handles a strided share of one expert's rows * cols values.
+__global__ void widen_expert_gradients_kernel(const Bf16x8* __restrict__ grads, const int32_t* __restrict__ ends,
+                                              Float4* __restrict__ first, Float4* __restrict__ second, int64_t rows,
+                                              int64_t split, int64_t vectors_per_row) {
+  const int64_t expert = blockIdx.y;
+  const bool empty = ends[expert] == (expert == 0 ? 0 : ends[expert - 1]);
+  const int64_t per_expert = rows * vectors_per_row;
+  const int64_t first_per_expert = split * vectors_per_row;
+  const int64_t second_per_expert = per_expert - first_per_expert;
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < per_expert;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    Float4 low{}, high{};
+    if (!empty) {
+      const Bf16x8 in = grads[expert * per_expert + i];
+      const float2 p0 = __bfloat1622float2(in.pair[0]), p1 = __bfloat1622float2(in.pair[1]);
+      const float2 p2 = __bfloat1622float2(in.pair[2]), p3 = __bfloat1622float2(in.pair[3]);
+      low = Float4{{p0.x, p0.y, p1.x, p1.y}};
+      high = Float4{{p2.x, p2.y, p3.x, p3.y}};
+    }
+    Float4* out = i < first_per_expert ? first + 2 * (expert * first_per_expert + i)
+                                       : second + 2 * (expert * second_per_expert + (i - first_per_expert));
+    out[0] = low;
+    out[1] = high;
+  }
+}
+
+unsigned int grid_for(int64_t work, int64_t cap) {
+  const int64_t blocks = (work + kThreads - 1) / kThreads;
+  return static_cast<unsigned int>(blocks < 1 ? 1 : (blocks > cap ? cap : blocks));
+}
+
+}  // namespace
+
+cudaError_t swiglu_forward(const void* h13, const float* gate, void* u, int64_t rows, int64_t f, cudaStream_t stream) {
+  if (rows == 0) return cudaSuccess;
+  const int64_t vectors = f / kPerVector;
+  swiglu_forward_kernel<<<grid_for(rows * vectors, 65536), kThreads, 0, stream>>>(
+      static_cast<const Bf16x8*>(h13), gate, static_cast<Bf16x8*>(u), rows, vectors);
+  return cudaGetLastError();
+}
+
+cudaError_t swiglu_backward(const void* du, const void* h13, const float* gate, void* dh13, float* dgate, int64_t rows,
+                            int64_t f, cudaStream_t stream) {
+  if (rows == 0) return cudaSuccess;
+  if (rows > 0x7fffffff) return cudaErrorInvalidValue;
+  const int64_t vectors = f / kPerVector;
+  // Enough whole warps to cover a row once (f = 2048: 256 threads), at most kThreads.
+  int threads = 32;
+  while (threads < kThreads && threads < vectors) threads *= 2;
+  swiglu_backward_kernel<<<static_cast<unsigned int>(rows), threads, 0, stream>>>(
+      static_cast<const Bf16x8*>(du), static_cast<const Bf16x8*>(h13), gate, static_cast<Bf16x8*>(dh13), dgate,
+      vectors);
+  return cudaGetLastError();
+}
+
+cudaError_t widen_expert_gradients(const void* grads, const int32_t* ends, float* first, float* second, int64_t experts,
+                                   int64_t rows, int64_t split, int64_t cols, cudaStream_t stream) {
+  if (experts == 0 || rows == 0 || cols == 0) return cudaSuccess;
+  if (experts > 65535 || split < 0 || split > rows || (split < rows && second == nullptr)) return cudaErrorInvalidValue;
+  const int64_t vectors_per_row = cols / kPerVector;
+  const dim3 grid(grid_for(rows * vectors_per_row, 1024 / experts + 1), static_cast<unsigned int>(experts));
+  widen_expert_gradients_kernel<<<grid, kThreads, 0, stream>>>(static_cast<const Bf16x8*>(grads), ends,
+                                                               reinterpret_cast<Float4*>(first),
+                                                               reinterpret_cast<Float4*>(second), rows, split,
+                                                               vectors_per_row);
+  return cudaGetLastError();
+}
+
+}  // namespace grove::model::kernels

@@ -1,0 +1,32 @@
+// CUDA kernels of the grouped expert path (model/expert_dispatch.cpp), with a plain C++ interface: no LibTorch in
+// sight, so the .cu file compiles with nvcc alone. model/fused_swiglu.h is the LibTorch-facing wrapper.
+//
+// Layouts (row-major, contiguous, bf16 stored as 16-bit words): h13 [rows, 2f] holds h1 = W1 a in columns [0, f)
+// and h3 = W3 a in columns [f, 2f); u, du [rows, f]; gate, dgate [rows] fp32. f must be a multiple of 8 and every
+// pointer 16-byte aligned (one 16-byte load per 8 values).
+#pragma once
+
+#include <cuda_runtime_api.h>
+
+#include <cstdint>
+
+namespace grove::model::kernels {
+
+// u = gate * silu(h1) * h3, in fp32 arithmetic with one rounding to bf16.
+cudaError_t swiglu_forward(const void* h13, const float* gate, void* u, int64_t rows, int64_t f, cudaStream_t stream);
+
+// The backward of swiglu_forward for the upstream gradient du (= dL/du):
+//   dh1 = du * gate * h3 * silu'(h1),  dh3 = du * gate * silu(h1),  dgate = sum_j du * silu(h1) * h3 (fp32 sums).
+// dgate may be null when the gate needs no gradient.
+cudaError_t swiglu_backward(const void* du, const void* h13, const float* gate, void* dh13, float* dgate, int64_t rows,
+                            int64_t f, cudaStream_t stream);
+
+// Weight gradients of `experts` experts from one grouped GEMM, in bf16 [experts, rows, cols], widened to the fp32
+// gradients of the parameters: rows [0, split) of each expert go to first [experts, split, cols], rows [split, rows)
+// to second [experts, rows - split, cols] (second may be null when split == rows). An expert that received no token
+// (ends[e] == ends[e - 1], ends being the int32 cumulative row ends of the GEMM) gets zeros: the GEMM leaves its
+// block unspecified. cols must be a multiple of 8.
+cudaError_t widen_expert_gradients(const void* grads, const int32_t* ends, float* first, float* second, int64_t experts,
+                                   int64_t rows, int64_t split, int64_t cols, cudaStream_t stream);
+
+}  // namespace grove::model::kernels
