@@ -2,7 +2,7 @@
 // pass each, and the widening of the experts' bf16 weight gradients to their fp32 parameters' gradients. Without
 // them the same work is five ATen kernels forward and about ten backward, most of them on strided halves of h13
 // (non-vectorised), which cost more GPU time than the expert GEMMs themselves (docs/PERFORMANCE.md).
-// Builds with CUDA compile fused_swiglu_cuda.cpp and swiglu_kernels.cu; others fused_swiglu_none.cpp, where
+// Builds with CUDA compile fused_swiglu_cuda.cpp and swiglu_kernels.cu; others fused_kernels_none.cpp, where
 // nothing is available and the dispatch keeps its ATen formulation.
 #pragma once
 
@@ -10,17 +10,14 @@
 
 #include <utility>
 
+#include "model/fused_switch.h"
+
 namespace grove::model::fused {
 
-// Whether the fused kernels may run on these operands: a CUDA build, the switch on, CUDA bf16 contiguous tensors
-// with 16-byte aligned storage, and a width that is a multiple of 8.
+// Whether the fused kernels may run on these operands: a CUDA build, the switch on (fused_switch.h), CUDA bf16
+// contiguous tensors with 16-byte aligned storage, and a width that is a multiple of 8.
 bool swiglu_available(const torch::Tensor& h13);
 bool widen_available(const torch::Tensor& grads);
-
-// The switch (on by default; GROVE_FUSED_EXPERT_KERNELS=0 in the environment starts it off). For measuring what the
-// kernels buy (train_step_bench --unfused) and for checking them against the ATen formulation in tests.
-void set_enabled(bool enabled);
-bool enabled();
 
 // u = gate * silu(h1) * h3 for h13 = [h1 | h3] of shape [rows, 2f]; gate [rows], any floating dtype.
 torch::Tensor swiglu_forward(const torch::Tensor& h13, const torch::Tensor& gate);

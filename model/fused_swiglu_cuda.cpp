@@ -1,28 +1,17 @@
 // model/fused_swiglu.h for builds with CUDA: checks, allocation and the current stream around swiglu_kernels.cu.
 #include <c10/cuda/CUDAGuard.h>
-#include <c10/cuda/CUDAStream.h>
-#include <fmt/format.h>
 
+#include "model/fused_cuda_util.h"
 #include "model/fused_swiglu.h"
 #include "model/swiglu_kernels.h"
 
 namespace grove::model::fused {
 namespace {
 
-bool aligned(const torch::Tensor& t) { return reinterpret_cast<uintptr_t>(t.data_ptr()) % 16 == 0; }
+bool fusable(const torch::Tensor& t) { return detail::bf16_vectorisable(t) && t.is_contiguous(); }
 
-bool fusable(const torch::Tensor& t) {
-  return enabled() && t.defined() && t.is_cuda() && t.scalar_type() == torch::kBFloat16 && t.is_contiguous() &&
-         t.size(-1) % 8 == 0 && aligned(t);
-}
-
-void check(cudaError_t status, const char* what) {
-  if (status != cudaSuccess) {
-    throw std::runtime_error(fmt::format("{}: CUDA kernel launch failed: {}", what, cudaGetErrorString(status)));
-  }
-}
-
-cudaStream_t stream_of(const torch::Tensor& t) { return c10::cuda::getCurrentCUDAStream(t.device().index()).stream(); }
+constexpr auto check = detail::check_launch;
+constexpr auto stream_of = detail::current_stream;
 
 }  // namespace
 

@@ -1,17 +1,11 @@
 // See swiglu_kernels.h. Each thread moves 8 bf16 values (16 bytes) per load; all arithmetic is fp32.
-#include <cuda_bf16.h>
-
+#include "model/bf16_vector.cuh"
 #include "model/swiglu_kernels.h"
 
 namespace grove::model::kernels {
 namespace {
 
-constexpr int kPerVector = 8;
 constexpr int kThreads = 256;
-
-struct alignas(16) Bf16x8 {
-  __nv_bfloat162 pair[4];
-};
 
 struct alignas(16) Float4 {
   float v[4];

@@ -1,5 +1,6 @@
 #include "orchestrator/training_loss.h"
 
+#include "model/fused_cross_entropy.h"
 #include "orchestrator/kd_loss.h"
 
 namespace grove::orch {
@@ -12,9 +13,12 @@ TrainingLoss training_loss(model::MoeTransformer& model, model::MoeTransformer* 
   const auto out = model.forward(inputs, forward);
   const auto vocab = out.logits.size(-1);
   const auto logits = out.logits.reshape({-1, vocab});
-  const auto nll = torch::nn::functional::cross_entropy(
-      logits.to(torch::kFloat), targets.reshape({-1}),
-      torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
+  // bf16 logits on CUDA: one kernel each way on the bf16 logits (model/fused_cross_entropy.h); otherwise fp32.
+  const auto nll = model::fused::cross_entropy_available(logits)
+                       ? model::fused::cross_entropy(logits, targets.reshape({-1}))
+                       : torch::nn::functional::cross_entropy(
+                             logits.to(torch::kFloat), targets.reshape({-1}),
+                             torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
   const auto weights = mask.reshape({-1}).to(torch::kFloat);
   TrainingLoss loss;
   loss.lm = (nll * weights).sum() / weights.sum().clamp_min(1.0);

@@ -1,19 +1,30 @@
-// model/fused_swiglu.h for builds without CUDA: nothing is available, and a call is a programming error.
+// The fused kernels' interfaces (fused_swiglu.h, fused_rotary.h, fused_cross_entropy.h) for builds without CUDA:
+// nothing is available, and a call is a programming error.
 #include <stdexcept>
 
+#include "model/fused_cross_entropy.h"
+#include "model/fused_rotary.h"
 #include "model/fused_swiglu.h"
 
 namespace grove::model::fused {
 namespace {
 
 [[noreturn]] void unavailable(const char* what) {
-  throw std::logic_error(std::string(what) + ": the fused expert kernels need a LibTorch build with CUDA");
+  throw std::logic_error(std::string(what) + ": the fused kernels need a LibTorch build with CUDA");
 }
 
 }  // namespace
 
 bool swiglu_available(const torch::Tensor&) { return false; }
 bool widen_available(const torch::Tensor&) { return false; }
+bool rotary_available(const torch::Tensor&) { return false; }
+bool cross_entropy_available(const torch::Tensor&) { return false; }
+
+torch::Tensor rotary(const torch::Tensor&, const torch::Tensor&, const torch::Tensor&) {
+  unavailable("fused::rotary");
+}
+
+torch::Tensor cross_entropy(const torch::Tensor&, const torch::Tensor&) { unavailable("fused::cross_entropy"); }
 
 torch::Tensor swiglu_forward(const torch::Tensor&, const torch::Tensor&) { unavailable("fused::swiglu_forward"); }
 
