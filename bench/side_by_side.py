@@ -75,7 +75,8 @@ def main():
     aten = step.get("e16-aten")
     if aten and step.get("e16"):
         fused = step["e16"]
-        print(f"\nWhat the fused expert kernels buy (SwiGLU forward/backward, gradient widening; same run): e16 step "
+        print(f"\nWhat Grove's fused CUDA kernels buy (expert SwiGLU forward/backward, gradient widening, dispatch gather, "
+              f"combine and weight stacking, rotary embedding, cross-entropy; same run): e16 step "
               f"{fmt(num(fused, 'median_ms'), 2)} ms with them, {fmt(num(aten, 'median_ms'), 2)} ms with the ATen "
               f"formulation ({fmt(num(aten, 'median_ms') / num(fused, 'median_ms'), 2)}×); peak "
               f"{fmt(num(fused, 'peak_gib'), 2)} vs {fmt(num(aten, 'peak_gib'), 2)} GiB.")

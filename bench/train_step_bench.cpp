@@ -30,7 +30,7 @@
 #include "bench/device_memory.h"
 #include "bench/flop_count.h"
 #include "bench/kernel_trace.h"
-#include "model/fused_swiglu.h"
+#include "model/fused_experts.h"
 #include "model/moe_transformer.h"
 #include "model/torch_compat.h"
 #include "orchestrator/adamw.h"
@@ -45,7 +45,7 @@ struct Case {
   std::string name;
   std::vector<int64_t> groups;
   bool frozen;        // Grove's growth phase: gate all, shared frozen, newest experts only
-  bool fused = true;  // the grouped path's fused CUDA kernels (model/fused_swiglu.h) on
+  bool fused = true;  // the grouped path's fused CUDA kernels (model/fused_experts.h) on
 };
 
 const std::vector<Case> kCases{{"e16", {16}, false},         {"e64", {64}, false},
@@ -54,7 +54,7 @@ const std::vector<Case> kCases{{"e16", {16}, false},         {"e64", {64}, false
 
 struct Result {
   double median_ms = 0, min_ms = 0;
-  double forward_backward_ms = 0;  // median of forward + loss + backward alone (the rest is the optimizer)
+  double forward_backward_ms = 0;  // median of forward + loss + backward alone (a second pass of steps)
   int64_t peak_bytes = -1, optimizer_bytes = 0, trainable = 0, parameters = 0;
   double last_loss = 0;
 };
@@ -118,7 +118,11 @@ Result time_case(const Case& c, const grove::bench::StepShape& shape, int64_t ba
   compat::DeviceTimer timer(device);
   std::vector<double> samples, forward_backward;
   torch::Tensor last_loss;
-  auto step = [&](const torch::Tensor& tokens) {
+  // One training step, phases marked for the Kineto trace. With `time_compute`, the timer stops (and synchronises)
+  // after the backward and the optimizer runs untimed; otherwise nothing synchronises inside the step, as in the
+  // trainer, and the caller stops the timer after it.
+  auto step = [&](const torch::Tensor& tokens, bool time_compute) {
+    double compute_ms = 0;
     {
       RECORD_USER_SCOPE("grove::forward_and_loss");
       last_loss = orch::training_loss(*model, nullptr, tokens.slice(1, 0, shape.seq_len),
@@ -129,25 +133,28 @@ Result time_case(const Case& c, const grove::bench::StepShape& shape, int64_t ba
       RECORD_USER_SCOPE("grove::backward");
       last_loss.backward();
     }
-    const double forward_backward_ms = timer.stop_ms();  // synchronises; the optimizer is timed by the caller
-    timer.start();
+    if (time_compute) compute_ms = timer.stop_ms();
     {
       RECORD_USER_SCOPE("grove::optimizer");
       optimizer.clip_and_step(3e-4, 1.0);
       optimizer.zero_grad();
     }
-    return forward_backward_ms;
+    return compute_ms;
   };
-  // Every step is timed in two parts, forward + loss + backward and then the optimizer, each ending in a
-  // synchronisation; the step time is their sum.
-  for (int i = 0; i < warmup + iters; ++i) {
+  // Pass 1 times whole steps; pass 2 times forward + loss + backward alone (the optimizer still runs, untimed),
+  // which shows what the compute per token costs apart from the per-parameter optimizer work.
+  for (int i = 0; i < warmup + 2 * iters; ++i) {
     if (i == warmup) grove::bench::reset_peak_memory(device);
+    const bool whole_step = i < warmup + iters;
+    const torch::Tensor& tokens = batches[static_cast<size_t>(i) % batches.size()];
     timer.start();
-    const double compute_ms = step(batches[static_cast<size_t>(i) % batches.size()]);
-    const double optimizer_ms = timer.stop_ms();
-    if (i >= warmup) {
-      samples.push_back(compute_ms + optimizer_ms);
-      forward_backward.push_back(compute_ms);
+    if (whole_step) {
+      step(tokens, false);
+      const double ms = timer.stop_ms();
+      if (i >= warmup) samples.push_back(ms);
+    } else {
+      forward_backward.push_back(step(tokens, true));
+      compat::synchronize(device);
     }
   }
   if (!trace_path.empty()) {
@@ -155,7 +162,7 @@ Result time_case(const Case& c, const grove::bench::StepShape& shape, int64_t ba
     for (int i = 0; i < trace_steps; ++i) {
       RECORD_USER_SCOPE("grove::step");
       timer.start();
-      step(batches[static_cast<size_t>(i) % batches.size()]);
+      step(batches[static_cast<size_t>(i) % batches.size()], false);
       timer.stop_ms();
     }
     grove::bench::stop_kernel_trace(trace_path);

@@ -2,7 +2,7 @@
 
 #include <torch/csrc/autograd/custom_function.h>
 
-#include "model/fused_swiglu.h"
+#include "model/fused_experts.h"
 #include "model/torch_compat.h"
 
 namespace grove::model {
@@ -125,11 +125,31 @@ std::pair<torch::Tensor, torch::Tensor> stack_weights(const std::vector<GroupWei
   torch::Tensor w2 = torch::empty({experts, d, f}, options);
   for (size_t g = 0; g < groups.size(); ++g) {
     const int64_t first = plan.key_first[g], n = groups[g].w1.size(0);
-    w13.narrow(0, first, n).narrow(1, 0, f).copy_(groups[g].w1);
-    w13.narrow(0, first, n).narrow(1, f, f).copy_(groups[g].w3);
-    w2.narrow(0, first, n).copy_(groups[g].w2);
+    const GroupWeights& group = groups[g];
+    if (dtype == torch::kBFloat16 && fused::stack_available(group.w1) && fused::stack_available(group.w3) &&
+        fused::stack_available(group.w2)) {
+      fused::cast_into_stack(group.w1, w13, first, 0);
+      fused::cast_into_stack(group.w3, w13, first, f);
+      fused::cast_into_stack(group.w2, w2, first, 0);
+      continue;
+    }
+    w13.narrow(0, first, n).narrow(1, 0, f).copy_(group.w1);
+    w13.narrow(0, first, n).narrow(1, f, f).copy_(group.w3);
+    w2.narrow(0, first, n).copy_(group.w2);
   }
   return {w13, w2};
+}
+
+// Rows `index` of x [N, d] in `dtype`: the sorted operand of the expert GEMMs (one kernel on CUDA in bf16).
+torch::Tensor gather_to(const torch::Tensor& x, const torch::Tensor& index, torch::ScalarType dtype) {
+  if (dtype == torch::kBFloat16 && fused::gather_available(x)) return fused::gather_rows_to_bf16(x, index);
+  return x.to(dtype).index_select(0, index);
+}
+
+// out[n] = sum_j rows[inv[n * k + j]] in fp32: each token's k expert outputs, back in token order.
+torch::Tensor combine(const torch::Tensor& rows, const torch::Tensor& inv, int64_t k) {
+  if (fused::combine_available(rows)) return fused::combine_rows(rows, inv, k);
+  return rows.index_select(0, inv).view({inv.size(0) / k, k, rows.size(1)}).sum(1, false, torch::kFloat);
 }
 
 // Inputs: x [N, d], gate [N, k], then (w1, w3, w2) of every group in group order. Output: [N, d] in x's dtype.
@@ -145,7 +165,7 @@ struct GroupedExperts : public torch::autograd::Function<GroupedExperts> {
     }
     const auto [w13, w2] = stack_weights(groups, *plan, dtype);
     const int64_t f = w2.size(2);
-    const torch::Tensor a = x.to(dtype).index_select(0, plan->token);
+    const torch::Tensor a = gather_to(x, plan->token, dtype);
     const torch::Tensor h13 = compat::grouped_mm(a, w13.transpose(1, 2), plan->ends);
     torch::Tensor u;
     if (fused::swiglu_available(h13)) {
@@ -155,7 +175,7 @@ struct GroupedExperts : public torch::autograd::Function<GroupedExperts> {
       u.mul_(h13.narrow(1, f, f)).mul_(plan->gate.to(dtype).unsqueeze(1));
     }
     const torch::Tensor y = compat::grouped_mm(u, w2.transpose(1, 2), plan->ends);
-    const torch::Tensor out = y.index_select(0, plan->inv).view({x.size(0), plan->top_k, x.size(1)}).sum(1, false, torch::kFloat);
+    const torch::Tensor out = combine(y, plan->inv, plan->top_k);
 
     for (const auto& [name, tensor] : {std::pair<const char*, torch::Tensor>{"a", a}, {"h13", h13}, {"u", u},
                                        {"w13", w13}, {"w2", w2}, {"token", plan->token}, {"inv", plan->inv},
@@ -185,7 +205,7 @@ struct GroupedExperts : public torch::autograd::Function<GroupedExperts> {
     variable_list grads(2 + 3 * n_groups + 2);  // x, gate, the weights, then the two non-tensor arguments
 
     // Sorted row i's output gradient is its token's; u_i = gate_i * g_i with g_i = silu(h1_i) * h3_i.
-    const torch::Tensor dy = grad_outputs[0].to(dtype).index_select(0, token);
+    const torch::Tensor dy = gather_to(grad_outputs[0], token, dtype);
     torch::Tensor du = compat::grouped_mm(dy, w2, ends);
     const bool want_dgate = ctx->needs_input_grad(1);
     torch::Tensor dh13, dgate;
@@ -206,7 +226,7 @@ struct GroupedExperts : public torch::autograd::Function<GroupedExperts> {
     if (want_dgate) grads[1] = dgate.index_select(0, inv).view({tokens, top_k}).to(gate.scalar_type());
     if (ctx->needs_input_grad(0)) {
       const torch::Tensor da = compat::grouped_mm(dh13, w13, ends);
-      grads[0] = da.index_select(0, inv).view({tokens, top_k, d}).sum(1, false, torch::kFloat).to(x_dtype);
+      grads[0] = combine(da, inv, top_k).to(x_dtype);
     }
     if (trainable == 0) return grads;
 

@@ -1,10 +1,10 @@
-// The fused kernels' interfaces (fused_swiglu.h, fused_rotary.h, fused_cross_entropy.h) for builds without CUDA:
+// The fused kernels' interfaces (fused_experts.h, fused_rotary.h, fused_cross_entropy.h) for builds without CUDA:
 // nothing is available, and a call is a programming error.
 #include <stdexcept>
 
 #include "model/fused_cross_entropy.h"
 #include "model/fused_rotary.h"
-#include "model/fused_swiglu.h"
+#include "model/fused_experts.h"
 
 namespace grove::model::fused {
 namespace {
@@ -18,6 +18,17 @@ namespace {
 bool swiglu_available(const torch::Tensor&) { return false; }
 bool widen_available(const torch::Tensor&) { return false; }
 bool rotary_available(const torch::Tensor&) { return false; }
+bool gather_available(const torch::Tensor&) { return false; }
+bool combine_available(const torch::Tensor&) { return false; }
+bool stack_available(const torch::Tensor&) { return false; }
+
+torch::Tensor gather_rows_to_bf16(const torch::Tensor&, const torch::Tensor&) {
+  unavailable("fused::gather_rows_to_bf16");
+}
+
+torch::Tensor combine_rows(const torch::Tensor&, const torch::Tensor&, int64_t) { unavailable("fused::combine_rows"); }
+
+void cast_into_stack(const torch::Tensor&, torch::Tensor&, int64_t, int64_t) { unavailable("fused::cast_into_stack"); }
 bool cross_entropy_available(const torch::Tensor&) { return false; }
 
 torch::Tensor rotary(const torch::Tensor&, const torch::Tensor&, const torch::Tensor&) {

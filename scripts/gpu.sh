@@ -48,7 +48,7 @@ install_corpora() {
 
 build() {
   local tp; tp=$(torch_prefix)
-  # nvcc for Grove's own kernels (model/swiglu_kernels.cu), also when /usr/local/cuda/bin is not on PATH.
+  # nvcc for Grove's own kernels (model/expert_kernels.cu), also when /usr/local/cuda/bin is not on PATH.
   export CUDACXX=${CUDACXX:-$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)}
   cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release \
     -DCMAKE_PREFIX_PATH="$tp;$SYSROOT" -DCMAKE_CUDA_ARCHITECTURES=90 -DGROVE_FMT_HEADER_ONLY=ON "$@"

@@ -6,7 +6,7 @@
 #include <sstream>
 #include <string>
 
-#include "model/fused_swiglu.h"
+#include "model/fused_experts.h"
 #include "model/moe_layer.h"
 #include "model/moe_transformer.h"
 #include "model/seeded_init.h"
@@ -114,7 +114,7 @@ TEST(GroupedVersusLoop, FrozenGroupsHaveNoWeightGradientsOnTheGroupedPath) {
   EXPECT_TRUE(layer->group(1).w1().grad().defined());
 }
 
-// The fused CUDA kernels of the grouped path (model/fused_swiglu.h) against its ATen formulation: the output and
+// The fused CUDA kernels of the grouped path (model/fused_experts.h) against its ATen formulation: the output and
 // every gradient (x, gate rows, expert weights) agree; an expert that receives no token gets exactly zero gradients.
 TEST(FusedExpertKernels, MatchTheAtenFormulationForwardAndBackward) {
   if (!compat::cuda_available()) GTEST_SKIP() << "no CUDA device";

@@ -1,9 +1,9 @@
-// model/fused_swiglu.h for builds with CUDA: checks, allocation and the current stream around swiglu_kernels.cu.
+// model/fused_experts.h for builds with CUDA: checks, allocation and the current stream around expert_kernels.cu.
 #include <c10/cuda/CUDAGuard.h>
 
 #include "model/fused_cuda_util.h"
-#include "model/fused_swiglu.h"
-#include "model/swiglu_kernels.h"
+#include "model/fused_experts.h"
+#include "model/expert_kernels.h"
 
 namespace grove::model::fused {
 namespace {
@@ -66,6 +66,58 @@ std::pair<torch::Tensor, torch::Tensor> widen_expert_gradients(const torch::Tens
                                         cols, stream_of(grads)),
         "fused::widen_expert_gradients");
   return {first, second};
+}
+
+bool gather_available(const torch::Tensor& src) {
+  return enabled() && src.defined() && src.is_cuda() && src.dim() == 2 && src.is_contiguous() &&
+         (src.scalar_type() == torch::kFloat || src.scalar_type() == torch::kBFloat16) && src.size(1) % 8 == 0 &&
+         detail::aligned16(src);
+}
+
+bool combine_available(const torch::Tensor& src) { return src.dim() == 2 && fusable(src); }
+
+bool stack_available(const torch::Tensor& weights) {
+  return enabled() && weights.defined() && weights.is_cuda() && weights.dim() == 3 && weights.is_contiguous() &&
+         weights.scalar_type() == torch::kFloat && weights.size(2) % 8 == 0 && detail::aligned16(weights);
+}
+
+torch::Tensor gather_rows_to_bf16(const torch::Tensor& src, const torch::Tensor& index) {
+  TORCH_CHECK(gather_available(src), "fused::gather_rows_to_bf16: src must be dense CUDA fp32 or bf16 [rows, cols]");
+  TORCH_CHECK(index.scalar_type() == torch::kLong && index.is_contiguous() && index.device() == src.device(),
+              "fused::gather_rows_to_bf16: index must be dense int64 on src's device");
+  const c10::cuda::CUDAGuard guard(src.device());
+  torch::Tensor out = torch::empty({index.numel(), src.size(1)}, src.options().dtype(torch::kBFloat16));
+  check(kernels::gather_rows_to_bf16(src.data_ptr(), src.scalar_type() == torch::kBFloat16,
+                                     index.data_ptr<int64_t>(), out.data_ptr(), index.numel(), src.size(1),
+                                     stream_of(src)),
+        "fused::gather_rows_to_bf16");
+  return out;
+}
+
+torch::Tensor combine_rows(const torch::Tensor& src, const torch::Tensor& index, int64_t k) {
+  TORCH_CHECK(combine_available(src), "fused::combine_rows: src must be dense CUDA bf16 [rows, cols]");
+  TORCH_CHECK(k > 0 && index.numel() % k == 0 && index.scalar_type() == torch::kLong && index.is_contiguous() &&
+                  index.device() == src.device(),
+              "fused::combine_rows: index must be dense int64 with k entries per token on src's device");
+  const c10::cuda::CUDAGuard guard(src.device());
+  const int64_t tokens = index.numel() / k;
+  torch::Tensor out = torch::empty({tokens, src.size(1)}, src.options().dtype(torch::kFloat));
+  check(kernels::combine_rows(src.data_ptr(), index.data_ptr<int64_t>(), out.data_ptr<float>(), tokens, k,
+                              src.size(1), stream_of(src)),
+        "fused::combine_rows");
+  return out;
+}
+
+void cast_into_stack(const torch::Tensor& weights, torch::Tensor& dst, int64_t first_expert, int64_t row_offset) {
+  TORCH_CHECK(stack_available(weights), "fused::cast_into_stack: weights must be dense CUDA fp32 [experts, rows, cols]");
+  TORCH_CHECK(fusable(dst) && dst.dim() == 3 && dst.size(2) == weights.size(2) &&
+                  first_expert + weights.size(0) <= dst.size(0) && row_offset + weights.size(1) <= dst.size(1) &&
+                  dst.device() == weights.device(),
+              "fused::cast_into_stack: dst must be a dense bf16 stack with room for the weights");
+  const c10::cuda::CUDAGuard guard(weights.device());
+  check(kernels::cast_into_stack(weights.data_ptr<float>(), dst.data_ptr(), weights.size(0), weights.size(1),
+                                 weights.size(2), first_expert, dst.size(1), row_offset, stream_of(weights)),
+        "fused::cast_into_stack");
 }
 
 }  // namespace grove::model::fused

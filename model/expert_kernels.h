@@ -1,5 +1,7 @@
 // CUDA kernels of the grouped expert path (model/expert_dispatch.cpp), with a plain C++ interface: no LibTorch in
-// sight, so the .cu file compiles with nvcc alone. model/fused_swiglu.h is the LibTorch-facing wrapper.
+// sight, so the .cu file compiles with nvcc alone. model/fused_experts.h is the LibTorch-facing wrapper.
+// Besides SwiGLU and the gradient widening: the dispatch's gather (token rows to expert-sorted rows, cast to bf16),
+// its combine (each token's k expert outputs summed in fp32) and the per-step bf16 stacking of the fp32 weights.
 //
 // Layouts (row-major, contiguous, bf16 stored as 16-bit words): h13 [rows, 2f] holds h1 = W1 a in columns [0, f)
 // and h3 = W3 a in columns [f, 2f); u, du [rows, f]; gate, dgate [rows] fp32. f must be a multiple of 8 and every
@@ -28,5 +30,18 @@ cudaError_t swiglu_backward(const void* du, const void* h13, const float* gate, 
 // block unspecified. cols must be a multiple of 8.
 cudaError_t widen_expert_gradients(const void* grads, const int32_t* ends, float* first, float* second, int64_t experts,
                                    int64_t rows, int64_t split, int64_t cols, cudaStream_t stream);
+
+// out[i, :] = bf16(src[index[i], :]) for i < rows; src is fp32 (src_is_bf16 false) or bf16, [*, cols] dense.
+cudaError_t gather_rows_to_bf16(const void* src, bool src_is_bf16, const int64_t* index, void* out, int64_t rows,
+                                int64_t cols, cudaStream_t stream);
+
+// out[n, :] = sum_j src[index[n * k + j], :] in fp32, for n < tokens; src bf16 [*, cols], out fp32 [tokens, cols].
+cudaError_t combine_rows(const void* src, const int64_t* index, float* out, int64_t tokens, int64_t k, int64_t cols,
+                         cudaStream_t stream);
+
+// The fp32 weights of `experts` experts, src [experts, rows, cols], cast into a bf16 stack: expert e's row r goes
+// to dst row (first_expert + e) * dst_rows + row_offset + r (dst has dst_rows rows per expert, cols wide).
+cudaError_t cast_into_stack(const float* src, void* dst, int64_t experts, int64_t rows, int64_t cols,
+                            int64_t first_expert, int64_t dst_rows, int64_t row_offset, cudaStream_t stream);
 
 }  // namespace grove::model::kernels

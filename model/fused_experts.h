@@ -1,8 +1,10 @@
 // Fused kernels for the grouped expert path (model/expert_dispatch.cpp) on CUDA: SwiGLU forward and backward in one
 // pass each, and the widening of the experts' bf16 weight gradients to their fp32 parameters' gradients. Without
 // them the same work is five ATen kernels forward and about ten backward, most of them on strided halves of h13
-// (non-vectorised), which cost more GPU time than the expert GEMMs themselves (docs/PERFORMANCE.md).
-// Builds with CUDA compile fused_swiglu_cuda.cpp and swiglu_kernels.cu; others fused_kernels_none.cpp, where
+// (non-vectorised), which cost more GPU time than the expert GEMMs themselves (docs/PERFORMANCE.md). Also the
+// dispatch's data movement: gather-and-cast of token rows, the fp32 combine of each token's k outputs, and the
+// per-step bf16 stacking of the fp32 expert weights, each one kernel instead of two or three.
+// Builds with CUDA compile fused_experts_cuda.cpp and expert_kernels.cu; others fused_kernels_none.cpp, where
 // nothing is available and the dispatch keeps its ATen formulation.
 #pragma once
 
@@ -34,5 +36,22 @@ SwigluGradients swiglu_backward(const torch::Tensor& du, const torch::Tensor& h1
 // no rows.
 std::pair<torch::Tensor, torch::Tensor> widen_expert_gradients(const torch::Tensor& grads, const torch::Tensor& ends,
                                                                int64_t split);
+
+// Whether the data-movement kernels may run: CUDA, the switch on, dense 16-byte aligned operands whose row width is a
+// multiple of 8; gather reads fp32 or bf16 [*, cols], combine reads bf16 [*, cols], stacking reads fp32
+// [experts, rows, cols].
+bool gather_available(const torch::Tensor& src);
+bool combine_available(const torch::Tensor& src);
+bool stack_available(const torch::Tensor& weights);
+
+// bf16 [index.numel(), cols]: row i is src[index[i]] (index int64 on src's device).
+torch::Tensor gather_rows_to_bf16(const torch::Tensor& src, const torch::Tensor& index);
+
+// fp32 [index.numel() / k, cols]: row n is the sum over j < k of src[index[n * k + j]].
+torch::Tensor combine_rows(const torch::Tensor& src, const torch::Tensor& index, int64_t k);
+
+// Casts weights [experts, rows, cols] into the bf16 stack dst [*, dst_rows, cols]: expert e's row r lands in
+// dst[first_expert + e, row_offset + r].
+void cast_into_stack(const torch::Tensor& weights, torch::Tensor& dst, int64_t first_expert, int64_t row_offset);
 
 }  // namespace grove::model::fused

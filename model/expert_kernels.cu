@@ -1,6 +1,6 @@
-// See swiglu_kernels.h. Each thread moves 8 bf16 values (16 bytes) per load; all arithmetic is fp32.
+// See expert_kernels.h. Each thread moves 8 bf16 values (16 bytes) per load; all arithmetic is fp32.
 #include "model/bf16_vector.cuh"
-#include "model/swiglu_kernels.h"
+#include "model/expert_kernels.h"
 
 namespace grove::model::kernels {
 namespace {
@@ -100,6 +100,59 @@ __global__ void widen_expert_gradients_kernel(const Bf16x8* __restrict__ grads, 
   }
 }
 
+struct alignas(16) Float8 {  // two 16-byte loads or stores
+  float4 low, high;
+};
+
+template <bool kSrcBf16>
+__global__ void gather_rows_to_bf16_kernel(const void* __restrict__ src, const int64_t* __restrict__ index,
+                                           Bf16x8* __restrict__ out, int64_t rows, int64_t vectors) {
+  const int64_t total = rows * vectors;
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < total;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    const int64_t row = i / vectors, column = i - row * vectors;
+    const int64_t from = index[row] * vectors + column;
+    if constexpr (kSrcBf16) {
+      out[i] = static_cast<const Bf16x8*>(src)[from];
+    } else {
+      const Float8 v = static_cast<const Float8*>(src)[from];
+      const float values[8] = {v.low.x, v.low.y, v.low.z, v.low.w, v.high.x, v.high.y, v.high.z, v.high.w};
+      out[i] = Bf16x8::from_floats(values);
+    }
+  }
+}
+
+__global__ void combine_rows_kernel(const Bf16x8* __restrict__ src, const int64_t* __restrict__ index,
+                                    Float8* __restrict__ out, int64_t tokens, int64_t k, int64_t vectors) {
+  const int64_t total = tokens * vectors;
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < total;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    const int64_t token = i / vectors, column = i - token * vectors;
+    float sum[8] = {};
+    for (int64_t j = 0; j < k; ++j) {
+      float v[8];
+      src[index[token * k + j] * vectors + column].to_floats(v);
+#pragma unroll
+      for (int c = 0; c < 8; ++c) sum[c] += v[c];
+    }
+    out[i] = Float8{make_float4(sum[0], sum[1], sum[2], sum[3]), make_float4(sum[4], sum[5], sum[6], sum[7])};
+  }
+}
+
+__global__ void cast_into_stack_kernel(const Float8* __restrict__ src, Bf16x8* __restrict__ dst, int64_t experts,
+                                       int64_t rows, int64_t vectors, int64_t first_expert, int64_t dst_rows,
+                                       int64_t row_offset) {
+  const int64_t per_expert = rows * vectors;
+  const int64_t total = experts * per_expert;
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < total;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    const int64_t expert = i / per_expert, within = i - expert * per_expert;
+    const Float8 v = src[i];
+    const float values[8] = {v.low.x, v.low.y, v.low.z, v.low.w, v.high.x, v.high.y, v.high.z, v.high.w};
+    dst[((first_expert + expert) * dst_rows + row_offset) * vectors + within] = Bf16x8::from_floats(values);
+  }
+}
+
 unsigned int grid_for(int64_t work, int64_t cap) {
   const int64_t blocks = (work + kThreads - 1) / kThreads;
   return static_cast<unsigned int>(blocks < 1 ? 1 : (blocks > cap ? cap : blocks));
@@ -139,6 +192,43 @@ cudaError_t widen_expert_gradients(const void* grads, const int32_t* ends, float
                                                                reinterpret_cast<Float4*>(first),
                                                                reinterpret_cast<Float4*>(second), rows, split,
                                                                vectors_per_row);
+  return cudaGetLastError();
+}
+
+cudaError_t gather_rows_to_bf16(const void* src, bool src_is_bf16, const int64_t* index, void* out, int64_t rows,
+                                int64_t cols, cudaStream_t stream) {
+  if (rows == 0 || cols == 0) return cudaSuccess;
+  if (cols % kPerVector != 0) return cudaErrorInvalidValue;
+  const int64_t vectors = cols / kPerVector;
+  const unsigned int blocks = grid_for(rows * vectors, 65536);
+  if (src_is_bf16) {
+    gather_rows_to_bf16_kernel<true><<<blocks, kThreads, 0, stream>>>(src, index, static_cast<Bf16x8*>(out), rows,
+                                                                      vectors);
+  } else {
+    gather_rows_to_bf16_kernel<false><<<blocks, kThreads, 0, stream>>>(src, index, static_cast<Bf16x8*>(out), rows,
+                                                                       vectors);
+  }
+  return cudaGetLastError();
+}
+
+cudaError_t combine_rows(const void* src, const int64_t* index, float* out, int64_t tokens, int64_t k, int64_t cols,
+                         cudaStream_t stream) {
+  if (tokens == 0 || cols == 0) return cudaSuccess;
+  if (cols % kPerVector != 0 || k <= 0) return cudaErrorInvalidValue;
+  const int64_t vectors = cols / kPerVector;
+  combine_rows_kernel<<<grid_for(tokens * vectors, 65536), kThreads, 0, stream>>>(
+      static_cast<const Bf16x8*>(src), index, reinterpret_cast<Float8*>(out), tokens, k, vectors);
+  return cudaGetLastError();
+}
+
+cudaError_t cast_into_stack(const float* src, void* dst, int64_t experts, int64_t rows, int64_t cols,
+                            int64_t first_expert, int64_t dst_rows, int64_t row_offset, cudaStream_t stream) {
+  if (experts == 0 || rows == 0 || cols == 0) return cudaSuccess;
+  if (cols % kPerVector != 0 || row_offset + rows > dst_rows) return cudaErrorInvalidValue;
+  const int64_t vectors = cols / kPerVector;
+  cast_into_stack_kernel<<<grid_for(experts * rows * vectors, 65536), kThreads, 0, stream>>>(
+      reinterpret_cast<const Float8*>(src), static_cast<Bf16x8*>(dst), experts, rows, vectors, first_expert, dst_rows,
+      row_offset);
   return cudaGetLastError();
 }
 
