@@ -2,13 +2,12 @@
 // merged across the block. Backward: one thread per 8 logits.
 #include <math_constants.h>
 
-#include "model/bf16_vector.cuh"
+#include "model/kernel_support.cuh"
 #include "model/cross_entropy_kernels.h"
 
 namespace grove::model::kernels {
 namespace {
 
-constexpr int kThreads = 256;
 constexpr int64_t kIgnoreIndex = -100;
 
 struct MaxSum {
@@ -67,8 +66,7 @@ __global__ void cross_entropy_backward_kernel(const Bf16x8* __restrict__ logits,
                                               const float* __restrict__ lse, const float* __restrict__ grad,
                                               Bf16x8* __restrict__ dlogits, int64_t rows, int64_t vectors) {
   const int64_t total = rows * vectors;
-  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < total;
-       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+  for (int64_t i = grid_first_index(); i < total; i += grid_index_stride()) {
     const int64_t row = i / vectors, column = (i - row * vectors) * kPerVector;
     const int64_t target = targets[row];
     float out[8];
@@ -102,9 +100,7 @@ cudaError_t cross_entropy_backward(const void* logits, const int64_t* targets, c
   if (rows == 0) return cudaSuccess;
   if (vocab <= 0 || vocab % kPerVector != 0) return cudaErrorInvalidValue;
   const int64_t vectors = vocab / kPerVector;
-  int64_t blocks = (rows * vectors + kThreads - 1) / kThreads;
-  if (blocks > 65536) blocks = 65536;
-  cross_entropy_backward_kernel<<<static_cast<unsigned int>(blocks), kThreads, 0, stream>>>(
+  cross_entropy_backward_kernel<<<blocks_for(rows * vectors), kThreads, 0, stream>>>(
       static_cast<const Bf16x8*>(logits), targets, lse, grad, static_cast<Bf16x8*>(dlogits), rows, vectors);
   return cudaGetLastError();
 }

@@ -1,11 +1,10 @@
 // See expert_kernels.h. Each thread moves 8 bf16 values (16 bytes) per load; all arithmetic is fp32.
-#include "model/bf16_vector.cuh"
+#include "model/kernel_support.cuh"
 #include "model/expert_kernels.h"
 
 namespace grove::model::kernels {
 namespace {
 
-constexpr int kThreads = 256;
 
 struct alignas(16) Float4 {
   float v[4];
@@ -16,8 +15,7 @@ __device__ __forceinline__ float sigmoid(float x) { return 1.0f / (1.0f + __expf
 __global__ void swiglu_forward_kernel(const Bf16x8* __restrict__ h13, const float* __restrict__ gate,
                                       Bf16x8* __restrict__ u, int64_t rows, int64_t vectors) {
   const int64_t total = rows * vectors;
-  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < total;
-       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+  for (int64_t i = grid_first_index(); i < total; i += grid_index_stride()) {
     const int64_t row = i / vectors, col = i - row * vectors;
     const Bf16x8 a = h13[row * 2 * vectors + col];
     const Bf16x8 b = h13[row * 2 * vectors + vectors + col];
@@ -83,8 +81,7 @@ __global__ void widen_expert_gradients_kernel(const Bf16x8* __restrict__ grads, 
   const int64_t per_expert = rows * vectors_per_row;
   const int64_t first_per_expert = split * vectors_per_row;
   const int64_t second_per_expert = per_expert - first_per_expert;
-  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < per_expert;
-       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+  for (int64_t i = grid_first_index(); i < per_expert; i += grid_index_stride()) {
     Float4 low{}, high{};
     if (!empty) {
       const Bf16x8 in = grads[expert * per_expert + i];
@@ -100,16 +97,11 @@ __global__ void widen_expert_gradients_kernel(const Bf16x8* __restrict__ grads, 
   }
 }
 
-struct alignas(16) Float8 {  // two 16-byte loads or stores
-  float4 low, high;
-};
-
 template <bool kSrcBf16>
 __global__ void gather_rows_to_bf16_kernel(const void* __restrict__ src, const int64_t* __restrict__ index,
                                            Bf16x8* __restrict__ out, int64_t rows, int64_t vectors) {
   const int64_t total = rows * vectors;
-  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < total;
-       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+  for (int64_t i = grid_first_index(); i < total; i += grid_index_stride()) {
     const int64_t row = i / vectors, column = i - row * vectors;
     const int64_t from = index[row] * vectors + column;
     if constexpr (kSrcBf16) {
@@ -125,8 +117,7 @@ __global__ void gather_rows_to_bf16_kernel(const void* __restrict__ src, const i
 __global__ void combine_rows_kernel(const Bf16x8* __restrict__ src, const int64_t* __restrict__ index,
                                     Float8* __restrict__ out, int64_t tokens, int64_t k, int64_t vectors) {
   const int64_t total = tokens * vectors;
-  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < total;
-       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+  for (int64_t i = grid_first_index(); i < total; i += grid_index_stride()) {
     const int64_t token = i / vectors, column = i - token * vectors;
     float sum[8] = {};
     for (int64_t j = 0; j < k; ++j) {
@@ -144,8 +135,7 @@ __global__ void cast_into_stack_kernel(const Float8* __restrict__ src, Bf16x8* _
                                        int64_t row_offset) {
   const int64_t per_expert = rows * vectors;
   const int64_t total = experts * per_expert;
-  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < total;
-       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+  for (int64_t i = grid_first_index(); i < total; i += grid_index_stride()) {
     const int64_t expert = i / per_expert, within = i - expert * per_expert;
     const Float8 v = src[i];
     const float values[8] = {v.low.x, v.low.y, v.low.z, v.low.w, v.high.x, v.high.y, v.high.z, v.high.w};
@@ -153,17 +143,12 @@ __global__ void cast_into_stack_kernel(const Float8* __restrict__ src, Bf16x8* _
   }
 }
 
-unsigned int grid_for(int64_t work, int64_t cap) {
-  const int64_t blocks = (work + kThreads - 1) / kThreads;
-  return static_cast<unsigned int>(blocks < 1 ? 1 : (blocks > cap ? cap : blocks));
-}
-
 }  // namespace
 
 cudaError_t swiglu_forward(const void* h13, const float* gate, void* u, int64_t rows, int64_t f, cudaStream_t stream) {
   if (rows == 0) return cudaSuccess;
   const int64_t vectors = f / kPerVector;
-  swiglu_forward_kernel<<<grid_for(rows * vectors, 65536), kThreads, 0, stream>>>(
+  swiglu_forward_kernel<<<blocks_for(rows * vectors), kThreads, 0, stream>>>(
       static_cast<const Bf16x8*>(h13), gate, static_cast<Bf16x8*>(u), rows, vectors);
   return cudaGetLastError();
 }
@@ -187,7 +172,7 @@ cudaError_t widen_expert_gradients(const void* grads, const int32_t* ends, float
   if (experts == 0 || rows == 0 || cols == 0) return cudaSuccess;
   if (experts > 65535 || split < 0 || split > rows || (split < rows && second == nullptr)) return cudaErrorInvalidValue;
   const int64_t vectors_per_row = cols / kPerVector;
-  const dim3 grid(grid_for(rows * vectors_per_row, 1024 / experts + 1), static_cast<unsigned int>(experts));
+  const dim3 grid(blocks_for(rows * vectors_per_row, 1024 / experts + 1), static_cast<unsigned int>(experts));
   widen_expert_gradients_kernel<<<grid, kThreads, 0, stream>>>(static_cast<const Bf16x8*>(grads), ends,
                                                                reinterpret_cast<Float4*>(first),
                                                                reinterpret_cast<Float4*>(second), rows, split,
@@ -200,7 +185,7 @@ cudaError_t gather_rows_to_bf16(const void* src, bool src_is_bf16, const int64_t
   if (rows == 0 || cols == 0) return cudaSuccess;
   if (cols % kPerVector != 0) return cudaErrorInvalidValue;
   const int64_t vectors = cols / kPerVector;
-  const unsigned int blocks = grid_for(rows * vectors, 65536);
+  const unsigned int blocks = blocks_for(rows * vectors);
   if (src_is_bf16) {
     gather_rows_to_bf16_kernel<true><<<blocks, kThreads, 0, stream>>>(src, index, static_cast<Bf16x8*>(out), rows,
                                                                       vectors);
@@ -216,7 +201,7 @@ cudaError_t combine_rows(const void* src, const int64_t* index, float* out, int6
   if (tokens == 0 || cols == 0) return cudaSuccess;
   if (cols % kPerVector != 0 || k <= 0) return cudaErrorInvalidValue;
   const int64_t vectors = cols / kPerVector;
-  combine_rows_kernel<<<grid_for(tokens * vectors, 65536), kThreads, 0, stream>>>(
+  combine_rows_kernel<<<blocks_for(tokens * vectors), kThreads, 0, stream>>>(
       static_cast<const Bf16x8*>(src), index, reinterpret_cast<Float8*>(out), tokens, k, vectors);
   return cudaGetLastError();
 }
@@ -226,7 +211,7 @@ cudaError_t cast_into_stack(const float* src, void* dst, int64_t experts, int64_
   if (experts == 0 || rows == 0 || cols == 0) return cudaSuccess;
   if (cols % kPerVector != 0 || row_offset + rows > dst_rows) return cudaErrorInvalidValue;
   const int64_t vectors = cols / kPerVector;
-  cast_into_stack_kernel<<<grid_for(experts * rows * vectors, 65536), kThreads, 0, stream>>>(
+  cast_into_stack_kernel<<<blocks_for(experts * rows * vectors), kThreads, 0, stream>>>(
       reinterpret_cast<const Float8*>(src), static_cast<Bf16x8*>(dst), experts, rows, vectors, first_expert, dst_rows,
       row_offset);
   return cudaGetLastError();

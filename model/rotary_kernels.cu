@@ -1,12 +1,11 @@
 // See rotary_kernels.h. One thread per 8 values of one head; its rotate-half partner is the 8 values half a head
 // away. All arithmetic in fp32.
-#include "model/bf16_vector.cuh"
+#include "model/kernel_support.cuh"
 #include "model/rotary_kernels.h"
 
 namespace grove::model::kernels {
 namespace {
 
-constexpr int kThreads = 256;
 
 __global__ void rotary_kernel(const Bf16x8* __restrict__ x, int64_t row_stride_vectors, const float* __restrict__ cos,
                               const float* __restrict__ sin, Bf16x8* __restrict__ out, int64_t rows, int64_t length,
@@ -14,8 +13,7 @@ __global__ void rotary_kernel(const Bf16x8* __restrict__ x, int64_t row_stride_v
   const int64_t row_vectors = heads * head_vectors;
   const int64_t total = rows * row_vectors;
   const int64_t half = head_vectors / 2;
-  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < total;
-       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+  for (int64_t i = grid_first_index(); i < total; i += grid_index_stride()) {
     const int64_t row = i / row_vectors, within = i - row * row_vectors;
     const int64_t head = within / head_vectors, column = within - head * head_vectors;
     const bool first_half = column < half;
@@ -41,9 +39,7 @@ cudaError_t rotary(const void* x, int64_t row_stride, const float* cos, const fl
   if (head_dim % (2 * kPerVector) != 0 || row_stride % kPerVector != 0 || length <= 0) return cudaErrorInvalidValue;
   const int64_t head_vectors = head_dim / kPerVector;
   const int64_t work = rows * heads * head_vectors;
-  int64_t blocks = (work + kThreads - 1) / kThreads;
-  if (blocks > 65536) blocks = 65536;
-  rotary_kernel<<<static_cast<unsigned int>(blocks), kThreads, 0, stream>>>(
+  rotary_kernel<<<blocks_for(work), kThreads, 0, stream>>>(
       static_cast<const Bf16x8*>(x), row_stride / kPerVector, cos, sin, static_cast<Bf16x8*>(out), rows, length, heads,
       head_vectors, sin_sign);
   return cudaGetLastError();

@@ -204,6 +204,7 @@ void synchronize(const torch::Device& device) {
 }
 
 struct DeviceTimer::State {
+  explicit State(const torch::Device& timed) : device(timed) {}
   torch::Device device;
   std::chrono::steady_clock::time_point started;
 #if TORCH_VERSION_MAJOR >= 2
@@ -211,7 +212,7 @@ struct DeviceTimer::State {
 #endif
 };
 
-DeviceTimer::DeviceTimer(const torch::Device& device) : state_(std::make_unique<State>(State{device, {}})) {
+DeviceTimer::DeviceTimer(const torch::Device& device) : state_(std::make_unique<State>(device)) {
 #if TORCH_VERSION_MAJOR >= 2
   if (device.is_cuda()) {
     state_->start_event = std::make_unique<c10::Event>(c10::DeviceType::CUDA, c10::EventFlag::BACKEND_DEFAULT);
