@@ -1,5 +1,6 @@
 // Shards and document stores on disk: what is written reads back exactly (uint16 and uint32 widths), the header is
 // validated, and an altered or truncated file is a DataError naming it.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -48,7 +49,7 @@ ShardInfo write_sample(const fs::path& prefix, uint32_t vocab) {
 TEST(Shards, RoundTripWithBothTokenWidths) {
   TempDir dir;
   for (const uint32_t vocab : {8000u, 65536u, 70000u}) {
-    const auto info = write_sample(dir / ("s" + std::to_string(vocab)), vocab);
+    const auto info = write_sample(dir / fmt::format("s{}", vocab), vocab);
     EXPECT_EQ(info.docs, 2u);
     EXPECT_EQ(info.tokens, 6u);
     EXPECT_EQ(info.bytes, 15u);
