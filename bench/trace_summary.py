@@ -6,7 +6,7 @@
 Prints, per step (the trace's steps averaged):
   - each phase (grove::forward_and_loss, grove::backward, grove::optimizer): wall time, GPU kernel time of the
     kernels its operators launched, and the share of the step;
-  - GPU busy time against the step's wall time (what remains is the GPU waiting for the host);
+  - GPU busy time (when any kernel ran) against the step's wall time (what remains is the GPU waiting for the host);
   - the top-level operators by GPU kernel time (the outermost ATen operator or autograd node that launched them);
   - the launching operators (the innermost one around each launch) within their top-level operator;
   - the kernels by name.
@@ -60,6 +60,20 @@ def find_any(intervals, t):
     return None
 
 
+def busy_time(kernels):
+    """Microseconds during which at least one kernel ran."""
+    total, end = 0.0, None
+    for k in sorted(kernels, key=lambda k: k["ts"]):
+        start, stop = k["ts"], k["ts"] + k["dur"]
+        if end is None or start >= end:
+            total += stop - start
+            end = stop
+        elif stop > end:
+            total += stop - end
+            end = stop
+    return total
+
+
 def short(name, width=90):
     return name if len(name) <= width else name[: width - 1] + "…"
 
@@ -111,8 +125,10 @@ def main():
         kernel_gpu[name] += k["dur"]
         kernel_calls[name] += 1
 
+    if not kernels:
+        sys.exit(f"trace_summary: '{args.trace}' has no GPU kernels (was it recorded on a CUDA build?)")
     step_wall = sum(e["dur"] for e in steps) / n_steps / 1e3
-    busy = sum(k["dur"] for k in kernels) / n_steps / 1e3
+    busy = busy_time(kernels) / n_steps / 1e3  # the union of kernel intervals: overlapping streams count once
     print(f"{args.trace}: {n_steps} steps, {len(kernels) // n_steps} kernels per step")
     print(f"step wall {step_wall:.2f} ms, GPU busy {busy:.2f} ms ({100 * busy / step_wall:.1f} %), "
           f"GPU idle {step_wall - busy:.2f} ms\n")

@@ -7,8 +7,8 @@
 //   e64      64 experts, everything trainable (same top-k and active parameters)
 //   grown    16 base + 8 new experts (two groups), everything trainable
 //   frozen   the same model in a Grove growth phase: old experts and shared weights frozen, gate + new experts train
-//   e16-aten e16 with the fused expert kernels switched off (SwiGLU and gradient widening as ATen kernels): what
-//            those kernels buy, measured in the same run
+//   e16-aten e16 with every fused CUDA kernel switched off (model/fused_switch.h: expert SwiGLU, widening, gather,
+//            combine and stacking, rotary, cross-entropy run as ATen kernels): what they buy, in the same run
 // Timed with CUDA events per step: warm-up, then the median of --iters steps. Prints one table row per case and,
 // with --tsv, writes them for bench/side_by_side.py. On the CPU it runs a small shape (d 64, 2 layers) instead.
 // With --trace DIR (CUDA builds), a few more steps per case run under Kineto and DIR/CASE.trace.json receives the
@@ -45,7 +45,7 @@ struct Case {
   std::string name;
   std::vector<int64_t> groups;
   bool frozen;        // Grove's growth phase: gate all, shared frozen, newest experts only
-  bool fused = true;  // the grouped path's fused CUDA kernels (model/fused_experts.h) on
+  bool fused = true;  // Grove's fused CUDA kernels (model/fused_switch.h) on
 };
 
 const std::vector<Case> kCases{{"e16", {16}, false},         {"e64", {64}, false},
@@ -92,7 +92,7 @@ void initialise_on_device(MoeTransformer& model, uint64_t seed) {
 
 Result time_case(const Case& c, const grove::bench::StepShape& shape, int64_t batch, const torch::Device& device,
                  int warmup, int iters, const std::string& trace_path, int trace_steps) {
-  model::fused::set_enabled(c.fused);
+  const model::fused::ScopedSwitch fused_kernels(c.fused);
   auto model = std::make_shared<MoeTransformer>(step_config(shape, c.groups.front()), c.groups, /*initialise=*/false);
   model->to(device);
   initialise_on_device(*model, 17);
@@ -117,7 +117,7 @@ Result time_case(const Case& c, const grove::bench::StepShape& shape, int64_t ba
   Result result;
   compat::DeviceTimer timer(device);
   std::vector<double> samples, forward_backward;
-  torch::Tensor last_loss;
+  torch::Tensor total, last_lm;  // the step's loss to differentiate; the language-model part, reported
   // One training step, phases marked for the Kineto trace. With `time_compute`, the timer stops (and synchronises)
   // after the backward and the optimizer runs untimed; otherwise nothing synchronises inside the step, as in the
   // trainer, and the caller stops the timer after it.
@@ -125,13 +125,14 @@ Result time_case(const Case& c, const grove::bench::StepShape& shape, int64_t ba
     double compute_ms = 0;
     {
       RECORD_USER_SCOPE("grove::forward_and_loss");
-      last_loss = orch::training_loss(*model, nullptr, tokens.slice(1, 0, shape.seq_len),
-                                      tokens.slice(1, 1, shape.seq_len + 1), mask, loss_options)
-                      .total;
+      const orch::TrainingLoss loss = orch::training_loss(*model, nullptr, tokens.slice(1, 0, shape.seq_len),
+                                                          tokens.slice(1, 1, shape.seq_len + 1), mask, loss_options);
+      total = loss.total;
+      last_lm = loss.lm.detach();
     }
     {
       RECORD_USER_SCOPE("grove::backward");
-      last_loss.backward();
+      total.backward();
     }
     if (time_compute) compute_ms = timer.stop_ms();
     {
@@ -176,8 +177,7 @@ Result time_case(const Case& c, const grove::bench::StepShape& shape, int64_t ba
   result.optimizer_bytes = optimizer.state_bytes();
   for (const auto& p : model->trainable_parameters()) result.trainable += p.numel();
   result.parameters = model->parameter_count();
-  result.last_loss = last_loss.detach().item<double>();
-  model::fused::set_enabled(true);
+  result.last_loss = last_lm.item<double>();
   return result;
 }
 

@@ -50,8 +50,10 @@ if(Torch_VERSION)
   message(STATUS "LibTorch ${Torch_VERSION}")
 endif()
 
-# Grove's own CUDA kernels (model/swiglu_kernels.cu) are built where LibTorch has CUDA (the torch wheel on the GPU
-# machine; Debian's LibTorch has none, so CI never needs nvcc). They use the CUDA runtime that LibTorch loads.
+# Grove's own CUDA kernels (model/*_kernels.cu) are built where LibTorch has CUDA (the torch wheel on the GPU
+# machine; Debian's LibTorch has none, so CI never needs nvcc). They link the toolkit's shared CUDA runtime, which
+# must be of the wheel's CUDA major version (13 with torch 2.11+cu130: the same libcudart.so.13 soname, loaded once).
+# CMAKE_CUDA_ARCHITECTURES comes from the command line (scripts/gpu.sh passes 90, the H200).
 if(C10_CUDA_LIBRARY)
   set(GROVE_CUDA_KERNELS ON)
   set(CMAKE_CUDA_RUNTIME_LIBRARY Shared)

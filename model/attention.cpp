@@ -52,8 +52,9 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const RotaryTables&
   const auto pieces = qkv.split_with_sizes({(n_heads_ + n_kv_heads_) * head_dim_, n_kv_heads_ * head_dim_}, -1);
   const torch::Tensor qk = pieces[0].view({batch, length, n_heads_ + n_kv_heads_, head_dim_});
   // On CUDA in bf16 one kernel each way (fused_rotary.h), reading q and k straight out of qkv.
-  const torch::Tensor rotated = fused::rotary_available(qk) ? fused::rotary(qk, rotary.cos, rotary.sin)
-                                                            : rotate(qk, rotary.cos.unsqueeze(1), rotary.sin.unsqueeze(1));
+  const torch::Tensor rotated = fused::rotary_available(qk, rotary.cos, rotary.sin)
+                                    ? fused::rotary(qk, rotary.cos, rotary.sin)
+                                    : rotate(qk, rotary.cos.unsqueeze(1), rotary.sin.unsqueeze(1));
   const auto qk_heads = rotated.split_with_sizes({n_heads_, n_kv_heads_}, 2);
   torch::Tensor q = qk_heads[0].transpose(1, 2);
   torch::Tensor k = qk_heads[1].transpose(1, 2);

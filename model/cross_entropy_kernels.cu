@@ -15,9 +15,11 @@ struct MaxSum {
   float sum;  // of exp(v - max)
 };
 
+// A side whose maximum is -inf holds nothing (its sum may be NaN: exp(-inf - -inf)), so the other side wins whole.
 __device__ __forceinline__ MaxSum merge(MaxSum a, MaxSum b) {
+  if (b.max == -CUDART_INF_F) return a;
+  if (a.max == -CUDART_INF_F) return b;
   const float m = fmaxf(a.max, b.max);
-  if (m == -CUDART_INF_F) return {m, 0.0f};
   return {m, a.sum * __expf(a.max - m) + b.sum * __expf(b.max - m)};
 }
 

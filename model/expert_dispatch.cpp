@@ -209,7 +209,7 @@ struct GroupedExperts : public torch::autograd::Function<GroupedExperts> {
     torch::Tensor du = compat::grouped_mm(dy, w2, ends);
     const bool want_dgate = ctx->needs_input_grad(1);
     torch::Tensor dh13, dgate;
-    if (fused::swiglu_available(h13) && du.is_contiguous()) {
+    if (fused::swiglu_backward_available(du, h13)) {
       fused::SwigluGradients fused_grads = fused::swiglu_backward(du, h13, gate, want_dgate);
       dh13 = std::move(fused_grads.dh13);
       dgate = std::move(fused_grads.dgate);

@@ -5,11 +5,6 @@
 namespace grove::model::kernels {
 namespace {
 
-
-struct alignas(16) Float4 {
-  float v[4];
-};
-
 __device__ __forceinline__ float sigmoid(float x) { return 1.0f / (1.0f + __expf(-x)); }
 
 __global__ void swiglu_forward_kernel(const Bf16x8* __restrict__ h13, const float* __restrict__ gate,
@@ -72,9 +67,9 @@ __global__ void swiglu_backward_kernel(const Bf16x8* __restrict__ du, const Bf16
   }
 }
 
-// Grid (chunks, experts): every block handles a strided share of one expert's rows * cols values.
+// Grid (chunks, experts): every block handles a strided share of one expert's rows * cols values, 8 at a time.
 __global__ void widen_expert_gradients_kernel(const Bf16x8* __restrict__ grads, const int32_t* __restrict__ ends,
-                                              Float4* __restrict__ first, Float4* __restrict__ second, int64_t rows,
+                                              Float8* __restrict__ first, Float8* __restrict__ second, int64_t rows,
                                               int64_t split, int64_t vectors_per_row) {
   const int64_t expert = blockIdx.y;
   const bool empty = ends[expert] == (expert == 0 ? 0 : ends[expert - 1]);
@@ -82,18 +77,11 @@ __global__ void widen_expert_gradients_kernel(const Bf16x8* __restrict__ grads, 
   const int64_t first_per_expert = split * vectors_per_row;
   const int64_t second_per_expert = per_expert - first_per_expert;
   for (int64_t i = grid_first_index(); i < per_expert; i += grid_index_stride()) {
-    Float4 low{}, high{};
-    if (!empty) {
-      const Bf16x8 in = grads[expert * per_expert + i];
-      const float2 p0 = __bfloat1622float2(in.pair[0]), p1 = __bfloat1622float2(in.pair[1]);
-      const float2 p2 = __bfloat1622float2(in.pair[2]), p3 = __bfloat1622float2(in.pair[3]);
-      low = Float4{{p0.x, p0.y, p1.x, p1.y}};
-      high = Float4{{p2.x, p2.y, p3.x, p3.y}};
-    }
-    Float4* out = i < first_per_expert ? first + 2 * (expert * first_per_expert + i)
-                                       : second + 2 * (expert * second_per_expert + (i - first_per_expert));
-    out[0] = low;
-    out[1] = high;
+    float v[8] = {};
+    if (!empty) grads[expert * per_expert + i].to_floats(v);
+    Float8* out = i < first_per_expert ? first + expert * first_per_expert + i
+                                       : second + expert * second_per_expert + (i - first_per_expert);
+    *out = Float8{make_float4(v[0], v[1], v[2], v[3]), make_float4(v[4], v[5], v[6], v[7])};
   }
 }
 
@@ -174,8 +162,8 @@ cudaError_t widen_expert_gradients(const void* grads, const int32_t* ends, float
   const int64_t vectors_per_row = cols / kPerVector;
   const dim3 grid(blocks_for(rows * vectors_per_row, 1024 / experts + 1), static_cast<unsigned int>(experts));
   widen_expert_gradients_kernel<<<grid, kThreads, 0, stream>>>(static_cast<const Bf16x8*>(grads), ends,
-                                                               reinterpret_cast<Float4*>(first),
-                                                               reinterpret_cast<Float4*>(second), rows, split,
+                                                               reinterpret_cast<Float8*>(first),
+                                                               reinterpret_cast<Float8*>(second), rows, split,
                                                                vectors_per_row);
   return cudaGetLastError();
 }

@@ -16,17 +16,20 @@ namespace grove::model::fused::detail {
 
 inline bool aligned16(const torch::Tensor& t) { return reinterpret_cast<uintptr_t>(t.data_ptr()) % 16 == 0; }
 
-// A bf16 CUDA tensor whose innermost dimension is dense and a multiple of 8 wide, with 16-byte aligned storage:
-// what the kernels' 8-value loads need. Contiguity beyond that is each caller's check.
-inline bool bf16_vectorisable(const torch::Tensor& t) {
-  return enabled() && t.defined() && t.is_cuda() && t.scalar_type() == torch::kBFloat16 && t.dim() >= 1 &&
-         t.stride(-1) == 1 && t.size(-1) % 8 == 0 && aligned16(t);
+// A CUDA tensor of `dtype` whose innermost dimension is dense and a multiple of 8 wide, with 16-byte aligned
+// storage, and the switch on: what the kernels' 8-value loads need. Contiguity beyond that is each caller's check.
+inline bool vectorisable(const torch::Tensor& t, torch::ScalarType dtype) {
+  return enabled() && t.defined() && t.is_cuda() && t.scalar_type() == dtype && t.dim() >= 1 && t.stride(-1) == 1 &&
+         t.size(-1) % 8 == 0 && aligned16(t);
 }
+
+inline bool bf16_vectorisable(const torch::Tensor& t) { return vectorisable(t, torch::kBFloat16); }
 
 inline void check_launch(cudaError_t status, const char* what) {
   if (status != cudaSuccess) {
     throw std::runtime_error(fmt::format("{}: CUDA kernel launch failed: {}", what, cudaGetErrorString(status)));
   }
+  count_launch();
 }
 
 inline cudaStream_t current_stream(const torch::Tensor& t) {

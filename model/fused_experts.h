@@ -19,6 +19,7 @@ namespace grove::model::fused {
 // Whether the fused kernels may run on these operands: a CUDA build, the switch on (fused_switch.h), CUDA bf16
 // contiguous tensors with 16-byte aligned storage, and a width that is a multiple of 8.
 bool swiglu_available(const torch::Tensor& h13);
+bool swiglu_backward_available(const torch::Tensor& du, const torch::Tensor& h13);  // du [rows, f] as well
 bool widen_available(const torch::Tensor& grads);
 
 // u = gate * silu(h1) * h3 for h13 = [h1 | h3] of shape [rows, 2f]; gate [rows], any floating dtype.

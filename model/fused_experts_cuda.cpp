@@ -10,40 +10,48 @@ namespace {
 
 bool fusable(const torch::Tensor& t) { return detail::bf16_vectorisable(t) && t.is_contiguous(); }
 
-constexpr auto check = detail::check_launch;
-constexpr auto stream_of = detail::current_stream;
+bool gate_fits(const torch::Tensor& gate, const torch::Tensor& h13) {
+  return gate.defined() && gate.device() == h13.device() && gate.numel() == h13.size(0) &&
+         gate.is_floating_point();
+}
 
 }  // namespace
 
 bool swiglu_available(const torch::Tensor& h13) { return h13.dim() == 2 && h13.size(1) % 16 == 0 && fusable(h13); }
 
-bool widen_available(const torch::Tensor& grads) { return grads.dim() == 3 && fusable(grads); }
+bool swiglu_backward_available(const torch::Tensor& du, const torch::Tensor& h13) {
+  return swiglu_available(h13) && fusable(du) && du.dim() == 2 && du.size(0) == h13.size(0) &&
+         du.size(1) * 2 == h13.size(1) && du.device() == h13.device();
+}
+
+bool widen_available(const torch::Tensor& grads) {
+  return grads.dim() == 3 && grads.size(0) <= 65535 && fusable(grads);  // one grid row per expert
+}
 
 torch::Tensor swiglu_forward(const torch::Tensor& h13, const torch::Tensor& gate) {
   TORCH_CHECK(swiglu_available(h13), "fused::swiglu_forward: h13 must be contiguous CUDA bf16 [rows, 2f], f % 8 == 0");
   const int64_t rows = h13.size(0), f = h13.size(1) / 2;
-  TORCH_CHECK(gate.numel() == rows, "fused::swiglu_forward: gate must have one value per row");
+  TORCH_CHECK(gate_fits(gate, h13), "fused::swiglu_forward: gate must have one value per row on h13's device");
   const c10::cuda::CUDAGuard guard(h13.device());
   const torch::Tensor gate32 = gate.reshape({rows}).to(torch::kFloat).contiguous();
   torch::Tensor u = torch::empty({rows, f}, h13.options());
-  check(kernels::swiglu_forward(h13.data_ptr(), gate32.data_ptr<float>(), u.data_ptr(), rows, f, stream_of(h13)),
+  detail::check_launch(kernels::swiglu_forward(h13.data_ptr(), gate32.data_ptr<float>(), u.data_ptr(), rows, f, detail::current_stream(h13)),
         "fused::swiglu_forward");
   return u;
 }
 
 SwigluGradients swiglu_backward(const torch::Tensor& du, const torch::Tensor& h13, const torch::Tensor& gate,
                                 bool want_dgate) {
-  TORCH_CHECK(swiglu_available(h13) && fusable(du), "fused::swiglu_backward: operands must be contiguous CUDA bf16");
+  TORCH_CHECK(swiglu_backward_available(du, h13) && gate_fits(gate, h13),
+              "fused::swiglu_backward: expected dense CUDA bf16 du [rows, f] and h13 [rows, 2f], gate [rows]");
   const int64_t rows = h13.size(0), f = h13.size(1) / 2;
-  TORCH_CHECK(du.dim() == 2 && du.size(0) == rows && du.size(1) == f && gate.numel() == rows,
-              "fused::swiglu_backward: expected du [rows, f] and gate [rows] for h13 [rows, 2f]");
   const c10::cuda::CUDAGuard guard(h13.device());
   const torch::Tensor gate32 = gate.reshape({rows}).to(torch::kFloat).contiguous();
   SwigluGradients out;
   out.dh13 = torch::empty_like(h13);
   if (want_dgate) out.dgate = torch::empty({rows}, h13.options().dtype(torch::kFloat));
-  check(kernels::swiglu_backward(du.data_ptr(), h13.data_ptr(), gate32.data_ptr<float>(), out.dh13.data_ptr(),
-                                 want_dgate ? out.dgate.data_ptr<float>() : nullptr, rows, f, stream_of(h13)),
+  detail::check_launch(kernels::swiglu_backward(du.data_ptr(), h13.data_ptr(), gate32.data_ptr<float>(), out.dh13.data_ptr(),
+                                 want_dgate ? out.dgate.data_ptr<float>() : nullptr, rows, f, detail::current_stream(h13)),
         "fused::swiglu_backward");
   return out;
 }
@@ -61,24 +69,22 @@ std::pair<torch::Tensor, torch::Tensor> widen_expert_gradients(const torch::Tens
   torch::Tensor first = torch::empty({experts, split, cols}, options);
   torch::Tensor second;
   if (split < rows) second = torch::empty({experts, rows - split, cols}, options);
-  check(kernels::widen_expert_gradients(grads.data_ptr(), ends.data_ptr<int32_t>(), first.data_ptr<float>(),
+  detail::check_launch(kernels::widen_expert_gradients(grads.data_ptr(), ends.data_ptr<int32_t>(), first.data_ptr<float>(),
                                         second.defined() ? second.data_ptr<float>() : nullptr, experts, rows, split,
-                                        cols, stream_of(grads)),
+                                        cols, detail::current_stream(grads)),
         "fused::widen_expert_gradients");
   return {first, second};
 }
 
 bool gather_available(const torch::Tensor& src) {
-  return enabled() && src.defined() && src.is_cuda() && src.dim() == 2 && src.is_contiguous() &&
-         (src.scalar_type() == torch::kFloat || src.scalar_type() == torch::kBFloat16) && src.size(1) % 8 == 0 &&
-         detail::aligned16(src);
+  const bool dtype = src.defined() && (src.scalar_type() == torch::kFloat || src.scalar_type() == torch::kBFloat16);
+  return dtype && detail::vectorisable(src, src.scalar_type()) && src.dim() == 2 && src.is_contiguous();
 }
 
 bool combine_available(const torch::Tensor& src) { return src.dim() == 2 && fusable(src); }
 
 bool stack_available(const torch::Tensor& weights) {
-  return enabled() && weights.defined() && weights.is_cuda() && weights.dim() == 3 && weights.is_contiguous() &&
-         weights.scalar_type() == torch::kFloat && weights.size(2) % 8 == 0 && detail::aligned16(weights);
+  return detail::vectorisable(weights, torch::kFloat) && weights.dim() == 3 && weights.is_contiguous();
 }
 
 torch::Tensor gather_rows_to_bf16(const torch::Tensor& src, const torch::Tensor& index) {
@@ -87,9 +93,9 @@ torch::Tensor gather_rows_to_bf16(const torch::Tensor& src, const torch::Tensor&
               "fused::gather_rows_to_bf16: index must be dense int64 on src's device");
   const c10::cuda::CUDAGuard guard(src.device());
   torch::Tensor out = torch::empty({index.numel(), src.size(1)}, src.options().dtype(torch::kBFloat16));
-  check(kernels::gather_rows_to_bf16(src.data_ptr(), src.scalar_type() == torch::kBFloat16,
+  detail::check_launch(kernels::gather_rows_to_bf16(src.data_ptr(), src.scalar_type() == torch::kBFloat16,
                                      index.data_ptr<int64_t>(), out.data_ptr(), index.numel(), src.size(1),
-                                     stream_of(src)),
+                                     detail::current_stream(src)),
         "fused::gather_rows_to_bf16");
   return out;
 }
@@ -102,8 +108,8 @@ torch::Tensor combine_rows(const torch::Tensor& src, const torch::Tensor& index,
   const c10::cuda::CUDAGuard guard(src.device());
   const int64_t tokens = index.numel() / k;
   torch::Tensor out = torch::empty({tokens, src.size(1)}, src.options().dtype(torch::kFloat));
-  check(kernels::combine_rows(src.data_ptr(), index.data_ptr<int64_t>(), out.data_ptr<float>(), tokens, k,
-                              src.size(1), stream_of(src)),
+  detail::check_launch(kernels::combine_rows(src.data_ptr(), index.data_ptr<int64_t>(), out.data_ptr<float>(), tokens, k,
+                              src.size(1), detail::current_stream(src)),
         "fused::combine_rows");
   return out;
 }
@@ -115,8 +121,8 @@ void cast_into_stack(const torch::Tensor& weights, torch::Tensor& dst, int64_t f
                   dst.device() == weights.device(),
               "fused::cast_into_stack: dst must be a dense bf16 stack with room for the weights");
   const c10::cuda::CUDAGuard guard(weights.device());
-  check(kernels::cast_into_stack(weights.data_ptr<float>(), dst.data_ptr(), weights.size(0), weights.size(1),
-                                 weights.size(2), first_expert, dst.size(1), row_offset, stream_of(weights)),
+  detail::check_launch(kernels::cast_into_stack(weights.data_ptr<float>(), dst.data_ptr(), weights.size(0), weights.size(1),
+                                 weights.size(2), first_expert, dst.size(1), row_offset, detail::current_stream(weights)),
         "fused::cast_into_stack");
 }
 

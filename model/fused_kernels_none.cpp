@@ -16,8 +16,9 @@ namespace {
 }  // namespace
 
 bool swiglu_available(const torch::Tensor&) { return false; }
+bool swiglu_backward_available(const torch::Tensor&, const torch::Tensor&) { return false; }
 bool widen_available(const torch::Tensor&) { return false; }
-bool rotary_available(const torch::Tensor&) { return false; }
+bool rotary_available(const torch::Tensor&, const torch::Tensor&, const torch::Tensor&) { return false; }
 bool gather_available(const torch::Tensor&) { return false; }
 bool combine_available(const torch::Tensor&) { return false; }
 bool stack_available(const torch::Tensor&) { return false; }

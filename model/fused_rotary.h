@@ -10,9 +10,10 @@
 
 namespace grove::model::fused {
 
-// Whether rotary() may run on x [batch, length, heads, head_dim]: the switch on, CUDA bf16, each token's heads
-// dense (any token stride that keeps 16-byte alignment), head_dim a multiple of 16.
-bool rotary_available(const torch::Tensor& x);
+// Whether rotary() may run on x [batch, length, heads, head_dim] with these tables: the switch on, CUDA bf16, each
+// token's heads dense (any token stride that keeps 16-byte alignment), head_dim a multiple of 16, cos and sin fp32
+// [length, head_dim] on x's device.
+bool rotary_available(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin);
 
 // x * cos + rotate_half(x) * sin with cos, sin fp32 [length, head_dim] (rotary_tables()); returns a dense
 // [batch, length, heads, head_dim] tensor and carries x's gradient.

@@ -33,29 +33,32 @@ struct RotaryFunction : public torch::autograd::Function<RotaryFunction> {
 
   static variable_list backward(AutogradContext* ctx, variable_list grad_outputs) {
     const auto saved = ctx->get_saved_variables();
-    const torch::Tensor grad = grad_outputs[0].contiguous();
+    torch::Tensor grad = grad_outputs[0].contiguous();
+    if (!detail::aligned16(grad)) grad = grad.clone();  // a dense view at an odd offset: the kernel loads 16 bytes
     return {rotate(grad, saved[0], saved[1], -1.0f), torch::Tensor(), torch::Tensor()};
   }
 };
 
 bool tables_fit(const torch::Tensor& table, const torch::Tensor& x) {
-  return table.is_cuda() && table.device() == x.device() && table.scalar_type() == torch::kFloat &&
+  return table.defined() && table.is_cuda() && table.device() == x.device() && table.scalar_type() == torch::kFloat &&
          table.is_contiguous() && table.dim() == 2 && table.size(0) == x.size(1) && table.size(1) == x.size(3);
 }
 
 }  // namespace
 
-bool rotary_available(const torch::Tensor& x) {
+bool rotary_available(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin) {
   if (!detail::bf16_vectorisable(x) || x.dim() != 4 || x.size(0) == 0 || x.size(1) == 0) return false;
   const int64_t heads = x.size(2), head_dim = x.size(3);
   const bool heads_dense = x.stride(2) == head_dim || heads == 1;
   const bool rows_uniform = x.stride(0) == x.size(1) * x.stride(1) || x.size(0) == 1;
-  return head_dim % 16 == 0 && heads_dense && rows_uniform && x.stride(1) % 8 == 0 && x.stride(1) >= heads * head_dim;
+  return head_dim % 16 == 0 && heads_dense && rows_uniform && x.stride(1) % 8 == 0 &&
+         x.stride(1) >= heads * head_dim && tables_fit(cos, x) && tables_fit(sin, x);
 }
 
 torch::Tensor rotary(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin) {
-  TORCH_CHECK(rotary_available(x), "fused::rotary: x must be CUDA bf16 [B, T, H, D] with dense heads, D % 16 == 0");
-  TORCH_CHECK(tables_fit(cos, x) && tables_fit(sin, x), "fused::rotary: cos and sin must be fp32 [T, D] on x's device");
+  TORCH_CHECK(rotary_available(x, cos, sin),
+              "fused::rotary: x must be CUDA bf16 [B, T, H, D] with dense heads and D % 16 == 0, cos and sin fp32 "
+              "[T, D] on x's device");
   return RotaryFunction::apply(x, cos, sin);
 }
 

@@ -16,7 +16,13 @@ std::atomic<bool>& switch_state() {
   return state;
 }
 
+std::atomic<uint64_t> launched{0};
+
 }  // namespace
+
+uint64_t launches() { return launched.load(std::memory_order_relaxed); }
+
+void count_launch() { launched.fetch_add(1, std::memory_order_relaxed); }
 
 void set_enabled(bool enabled) { switch_state().store(enabled); }
 

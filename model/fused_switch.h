@@ -3,9 +3,27 @@
 // for measuring what the kernels buy (train_step_bench's e16-aten case) and for checking them against it in tests.
 #pragma once
 
+#include <cstdint>
+
 namespace grove::model::fused {
 
 void set_enabled(bool enabled);
 bool enabled();
+
+// Sets the switch for one scope and restores what it was, also when the scope is left by an exception.
+class ScopedSwitch {
+ public:
+  explicit ScopedSwitch(bool on) : previous_(enabled()) { set_enabled(on); }
+  ~ScopedSwitch() { set_enabled(previous_); }
+  ScopedSwitch(const ScopedSwitch&) = delete;
+  ScopedSwitch& operator=(const ScopedSwitch&) = delete;
+
+ private:
+  bool previous_;
+};
+
+// Fused kernels launched by this process so far: lets a test see that the fused path really ran, not its fallback.
+uint64_t launches();
+void count_launch();
 
 }  // namespace grove::model::fused

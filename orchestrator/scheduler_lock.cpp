@@ -32,9 +32,10 @@ namespace {
 // The holder's record, or nullopt while it is incomplete: the holder writes it just after taking the lock, so a
 // reader can land between the two (and the holder empties it just before letting go).
 std::optional<LockHolder> read_holder(int fd) {
-  char buffer[512] = {};
-  const ssize_t n = ::pread(fd, buffer, sizeof(buffer) - 1, 0);
-  std::istringstream in(std::string(buffer, n > 0 ? static_cast<size_t>(n) : 0));
+  std::string text(64 * 1024, '\0');  // a record is three short lines; the command may be a long one
+  const ssize_t n = ::pread(fd, text.data(), text.size(), 0);
+  text.resize(n > 0 ? static_cast<size_t>(n) : 0);
+  std::istringstream in(text);
   LockHolder holder;
   bool complete = false;
   for (std::string line; std::getline(in, line);) {

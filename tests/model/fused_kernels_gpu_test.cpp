@@ -5,9 +5,12 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
+#include <vector>
 
 #include "model/attention.h"
 #include "model/fused_cross_entropy.h"
+#include "model/fused_experts.h"
 #include "model/fused_rotary.h"
 #include "model/seeded_init.h"
 #include "model/torch_compat.h"
@@ -28,8 +31,10 @@ TEST(FusedKernels, RotaryMatchesTheAtenFormulationOnAStridedQkView) {
                                 .to(torch::kBFloat16);
   const torch::Tensor x = qkv.narrow(2, 0, (q_heads + kv_heads) * head_dim)
                               .view({batch, length, q_heads + kv_heads, head_dim});
-  ASSERT_TRUE(fused::rotary_available(x)) << "a CUDA build compiles the fused kernels";
   const RotaryTables tables = rotary_tables(length, head_dim, 10000.0, torch::Device(torch::kCUDA));
+  ASSERT_TRUE(fused::rotary_available(x, tables.cos, tables.sin)) << "a CUDA build compiles the fused kernels";
+  EXPECT_FALSE(fused::rotary_available(x, tables.cos.narrow(0, 0, length - 1), tables.sin))
+      << "tables of another length fall back to ATen instead of failing";
   const torch::Tensor upstream = seeded_normal({batch, length, q_heads + kv_heads, head_dim}, 1.0, 42).to(cuda_float());
 
   torch::Tensor x_fused = x.detach().clone().requires_grad_(true);
@@ -79,14 +84,43 @@ TEST(FusedKernels, CrossEntropyMatchesAtenIncludingIgnoredAndInvalidTargets) {
   EXPECT_TRUE(torch::isfinite(invalid.narrow(0, 0, 7)).all().item<bool>());
 }
 
+TEST(FusedKernels, CrossEntropyRowsWithMaskedVocabularyStayFinite) {
+  if (!compat::cuda_available()) GTEST_SKIP() << "no CUDA device";
+  // 32000 columns: every thread of a row merges many 8-value blocks; one block of 8 and the row's tail are -inf
+  // (a masked vocabulary), which must not turn the row's normaliser into NaN.
+  const int64_t rows = 4, vocab = 32000;
+  torch::Tensor logits = seeded_normal({rows, vocab}, 2.0, 46).to(cuda_float());
+  logits.narrow(1, 800, 8).fill_(-std::numeric_limits<float>::infinity());
+  logits.narrow(1, vocab - 4000, 4000).fill_(-std::numeric_limits<float>::infinity());
+  logits = logits.to(torch::kBFloat16);
+  const torch::Tensor targets = torch::tensor({0, 17, 12345, 799}, torch::TensorOptions().dtype(torch::kLong)).to(torch::kCUDA);
+  const torch::Tensor fused_nll = fused::cross_entropy(logits, targets);
+  const torch::Tensor reference = torch::nn::functional::cross_entropy(
+      logits.to(torch::kFloat), targets, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
+  ASSERT_TRUE(torch::isfinite(fused_nll).all().item<bool>()) << fused_nll;
+  EXPECT_LE(relative_error(fused_nll, reference), 1e-5);
+}
+
 TEST(FusedKernels, SwitchedOffNothingIsAvailable) {
   if (!compat::cuda_available()) GTEST_SKIP() << "no CUDA device";
-  const torch::Tensor logits = torch::zeros({4, 16}, cuda_float().dtype(torch::kBFloat16));
-  ASSERT_TRUE(fused::cross_entropy_available(logits));
-  fused::set_enabled(false);
-  EXPECT_FALSE(fused::cross_entropy_available(logits));
-  EXPECT_FALSE(fused::rotary_available(logits.view({1, 4, 1, 16})));
-  fused::set_enabled(true);
+  const auto bf16 = cuda_float().dtype(torch::kBFloat16);
+  const torch::Tensor logits = torch::zeros({4, 16}, bf16);
+  const torch::Tensor h13 = torch::zeros({4, 32}, bf16), du = torch::zeros({4, 16}, bf16);
+  const torch::Tensor stacked = torch::zeros({2, 8, 16}, bf16), weights = torch::zeros({2, 8, 16}, cuda_float());
+  const RotaryTables tables = rotary_tables(4, 16, 10000.0, torch::Device(torch::kCUDA));
+  const torch::Tensor heads = logits.view({1, 4, 1, 16});
+  auto all_available = [&] {
+    return std::vector<bool>{fused::cross_entropy_available(logits), fused::rotary_available(heads, tables.cos, tables.sin),
+                             fused::swiglu_available(h13),           fused::swiglu_backward_available(du, h13),
+                             fused::widen_available(stacked),        fused::gather_available(weights[0]),
+                             fused::combine_available(du),           fused::stack_available(weights)};
+  };
+  for (const bool on : all_available()) EXPECT_TRUE(on) << "a CUDA build has every fused kernel";
+  {
+    fused::ScopedSwitch off(false);
+    for (const bool on : all_available()) EXPECT_FALSE(on) << "the switch turns every fused kernel off";
+  }
+  EXPECT_TRUE(fused::enabled()) << "and the scope puts it back";
 }
 
 }  // namespace

@@ -114,42 +114,66 @@ TEST(GroupedVersusLoop, FrozenGroupsHaveNoWeightGradientsOnTheGroupedPath) {
   EXPECT_TRUE(layer->group(1).w1().grad().defined());
 }
 
+bool is_expert_weight(const std::string& name) {
+  return name.ends_with("w1") || name.ends_with("w3") || name.ends_with("w2");
+}
+
 // The fused CUDA kernels of the grouped path (model/fused_experts.h) against its ATen formulation: the output and
-// every gradient (x, gate rows, expert weights) agree; an expert that receives no token gets exactly zero gradients.
+// every gradient (x, gate rows, expert weights) agree, with and without a frozen group (the growth phase), and an
+// expert that receives no token gets exactly zero gradients. The launch counter shows the fused path really ran.
 TEST(FusedExpertKernels, MatchTheAtenFormulationForwardAndBackward) {
   if (!compat::cuda_available()) GTEST_SKIP() << "no CUDA device";
   if (!compat::kTorchAtLeast2_8) GTEST_SKIP() << "no grouped path in this LibTorch";
-  const auto bf16 = torch::TensorOptions().dtype(torch::kBFloat16).device(torch::kCUDA);
-  ASSERT_TRUE(fused::swiglu_available(torch::zeros({4, 32}, bf16))) << "a CUDA build compiles the fused kernels";
   // A dense case, and a sparse one (16 tokens, top-2, 32 experts): most experts get no token there.
-  for (const Case& c : {Case{{8}, 2, 256, 512, 4096}, Case{{24, 8}, 2, 128, 256, 16}}) {
+  struct Variant {
+    Case c;
+    bool freeze_first_group;
+  };
+  for (const Variant& v : {Variant{{{8}, 2, 256, 512, 4096}, false}, Variant{{{24, 8}, 2, 128, 256, 16}, false},
+                           Variant{{{12, 4}, 2, 256, 512, 4096}, true}}) {
+    const Case& c = v.c;
     MoeLayer layer = cuda_layer(c, 30);
+    if (v.freeze_first_group) {
+      layer->group(0).set_experts_trainable(false);
+      layer->group(0).set_gate_trainable(false);
+    }
     const auto options = torch::TensorOptions().device(torch::kCUDA);
     const torch::Tensor x = seeded_normal({c.tokens, c.d}, 1.0, 5).to(options);
     const torch::Tensor weights = seeded_normal({c.tokens, c.d}, 1.0, 6).to(options);
+    const std::string shape = "experts " + std::to_string(layer->n_experts()) + ", tokens " +
+                              std::to_string(c.tokens) + (v.freeze_first_group ? ", first group frozen" : "");
+
+    const uint64_t before = fused::launches();
     const Result with = run(*layer, x, weights, ExpertBackend::kGrouped);
-    fused::set_enabled(false);
-    const Result without = run(*layer, x, weights, ExpertBackend::kGrouped);
-    fused::set_enabled(true);
-    const std::string shape = "experts " + std::to_string(layer->n_experts()) + ", tokens " + std::to_string(c.tokens);
+    // At least three stackings per group and SwiGLU forward; SwiGLU backward and two widenings (all on freshly
+    // allocated operands; the gathers and combines come on top where their inputs are dense).
+    EXPECT_GE(fused::launches() - before, 4u + 3u * layer->n_groups()) << shape << ": the fused kernels ran";
+    Result without;
+    {
+      fused::ScopedSwitch off(false);
+      const uint64_t off_before = fused::launches();
+      without = run(*layer, x, weights, ExpertBackend::kGrouped);
+      EXPECT_EQ(fused::launches(), off_before) << shape << ": switched off, none ran";
+    }
+
     EXPECT_LE(relative_error(with.y, without.y), 1e-2) << shape;
     const auto names = layer->named_parameters().keys();
-    int empty_experts = 0;
+    int empty_blocks = 0;
     for (size_t i = 0; i < with.grads.size(); ++i) {
       const std::string what = (i == 0 ? "x" : names[i - 1]) + " (" + shape + ")";
-      ASSERT_TRUE(with.grads[i].defined() && without.grads[i].defined()) << what;
+      ASSERT_EQ(with.grads[i].defined(), without.grads[i].defined()) << what;
+      if (!without.grads[i].defined()) continue;  // a frozen tensor
       ASSERT_EQ(with.grads[i].scalar_type(), without.grads[i].scalar_type()) << what;
       EXPECT_LE(relative_error(with.grads[i], without.grads[i]), 1e-2) << what;
-      if (i > 0 && names[i - 1].find("w1") != std::string::npos) {
-        for (int64_t e = 0; e < without.grads[i].size(0); ++e) {
-          if (!without.grads[i][e].eq(0).all().item<bool>()) continue;
-          ++empty_experts;
-          EXPECT_TRUE(with.grads[i][e].eq(0).all().item<bool>()) << what << ": expert " << e << " got no token";
-        }
+      if (i == 0 || !is_expert_weight(names[i - 1])) continue;
+      for (int64_t e = 0; e < without.grads[i].size(0); ++e) {
+        if (!without.grads[i][e].eq(0).all().item<bool>()) continue;
+        ++empty_blocks;
+        EXPECT_TRUE(with.grads[i][e].eq(0).all().item<bool>()) << what << ": expert " << e << " got no token";
       }
     }
     if (c.tokens == 16) {
-      EXPECT_GT(empty_experts, 0) << "the sparse case should leave experts without tokens";
+      EXPECT_GT(empty_blocks, 0) << "the sparse case should leave experts without tokens";
     }
   }
 }

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <sstream>
@@ -64,14 +65,18 @@ TEST(RuntimeLinking, StdFilesystemComesFromLibstdcxxNotFromLibTorch) {
     const std::filesystem::path folder = std::filesystem::temp_directory_path() / "grove-runtime-linking";
     std::filesystem::create_directories(folder / "a" / "b", ignored);
     std::filesystem::remove_all(folder, ignored);
+    std::printf("runtime-linking child: std::filesystem calls made\n");
     return;
   }
   const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
   testing::ProcessOptions options;
-  options.env = {{kChildVariable, "1"}, {"LD_DEBUG", "bindings"}};
+  // No sharding inherited from a parallel runner: the child runs this one test, whole.
+  options.env = {{kChildVariable, "1"}, {"LD_DEBUG", "bindings"}, {"GTEST_TOTAL_SHARDS", "1"},
+                 {"GTEST_SHARD_INDEX", "0"}};
   const auto child = testing::run_process(
       self, {"--gtest_filter=RuntimeLinking.StdFilesystemComesFromLibstdcxxNotFromLibTorch"}, options);
   ASSERT_EQ(child.exit_code, 0) << child.out;
+  ASSERT_NE(child.out.find("runtime-linking child: std::filesystem calls made"), std::string::npos) << child.out;
 
   // No std::filesystem reference, from any object, may be served by LibTorch's private copies.
   int from_executable = 0, filesystem_bindings = 0;

@@ -1,6 +1,7 @@
 // Pure pieces of the orchestrator: learning-rate schedule, growth decisions, training-state persistence,
 // the scheduler lock, seeds.
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -123,6 +124,15 @@ TEST(SchedulerLock, ARecordWrittenJustAfterTheFlockIsWaitedFor) {
   EXPECT_FALSE(attempt.has_value());
   EXPECT_EQ(holder.pid, 4242);
   EXPECT_EQ(describe(holder), "pid 4242, since 2026-11-29T14:00:00Z, running 'grove tick'");
+
+  // A long command (a deep experiment path) is read whole.
+  const std::string command = fmt::format("grove run /{}/experiment.yaml", std::string(2000, 'x'));
+  const std::string long_record = fmt::format("pid=4243\nsince=2026-11-29T14:00:00Z\ncommand={}\n", command);
+  ASSERT_EQ(::ftruncate(fd, 0), 0);
+  ASSERT_EQ(::pwrite(fd, long_record.data(), long_record.size(), 0), static_cast<ssize_t>(long_record.size()));
+  EXPECT_FALSE(SchedulerLock::try_acquire(registry, "grove watch", &holder).has_value());
+  EXPECT_EQ(holder.pid, 4243);
+  EXPECT_EQ(holder.command, command);
 
   // A holder that never writes its record is still reported, as unrecorded, after the wait.
   ASSERT_EQ(::ftruncate(fd, 0), 0);
