@@ -5,7 +5,8 @@
 
 Prints, per step (the trace's steps averaged):
   - each phase (grove::forward_and_loss, grove::backward, grove::optimizer): wall time, GPU kernel time of the
-    kernels its operators launched, and the share of the step;
+    kernels its operators launched, and its share of all kernel time (kernels on other streams overlap, so shares
+    are of the sum of kernel durations, not of the busy time);
   - GPU busy time (when any kernel ran) against the step's wall time (what remains is the GPU waiting for the host);
   - the top-level operators by GPU kernel time (the outermost ATen operator or autograd node that launched them);
   - the launching operators (the innermost one around each launch) within their top-level operator;
@@ -129,32 +130,33 @@ def main():
         sys.exit(f"trace_summary: '{args.trace}' has no GPU kernels (was it recorded on a CUDA build?)")
     step_wall = sum(e["dur"] for e in steps) / n_steps / 1e3
     busy = busy_time(kernels) / n_steps / 1e3  # the union of kernel intervals: overlapping streams count once
+    kernel_ms = sum(k["dur"] for k in kernels) / n_steps / 1e3  # the sum: what the shares below divide
     print(f"{args.trace}: {n_steps} steps, {len(kernels) // n_steps} kernels per step")
     print(f"step wall {step_wall:.2f} ms, GPU busy {busy:.2f} ms ({100 * busy / step_wall:.1f} %), "
           f"GPU idle {step_wall - busy:.2f} ms\n")
 
-    print("| phase | wall ms | GPU ms | share of GPU time |")
+    print("| phase | wall ms | GPU ms | share of kernel time |")
     print("|---|---:|---:|---:|")
     for name in PHASES + ("(outside the phases)",):
         wall = sum(e["dur"] for e in phases if e["name"] == name) / n_steps / 1e3
         gpu = phase_gpu[name] / n_steps / 1e3
         if wall or gpu:
-            print(f"| {name} | {wall:.2f} | {gpu:.2f} | {100 * gpu / busy:.1f} % |")
+            print(f"| {name} | {wall:.2f} | {gpu:.2f} | {100 * gpu / kernel_ms:.1f} % |")
 
     print(f"\n| top-level operator | calls | GPU ms | share |")
     print("|---|---:|---:|---:|")
     for name, us in op_gpu.most_common(args.top):
-        print(f"| {short(name)} | {op_calls[name] // n_steps} | {us / n_steps / 1e3:.2f} | {100 * us / n_steps / 1e3 / busy:.1f} % |")
+        print(f"| {short(name)} | {op_calls[name] // n_steps} | {us / n_steps / 1e3:.2f} | {100 * us / n_steps / 1e3 / kernel_ms:.1f} % |")
 
     print(f"\n| launching operator (in its top-level operator) | calls | GPU ms | share |")
     print("|---|---:|---:|---:|")
     for name, us in inner_gpu.most_common(args.top):
-        print(f"| {short(name, 120)} | {inner_calls[name] // n_steps} | {us / n_steps / 1e3:.2f} | {100 * us / n_steps / 1e3 / busy:.1f} % |")
+        print(f"| {short(name, 120)} | {inner_calls[name] // n_steps} | {us / n_steps / 1e3:.2f} | {100 * us / n_steps / 1e3 / kernel_ms:.1f} % |")
 
     print(f"\n| kernel | calls | GPU ms | share |")
     print("|---|---:|---:|---:|")
     for name, us in kernel_gpu.most_common(args.top):
-        print(f"| {short(name)} | {kernel_calls[name] // n_steps} | {us / n_steps / 1e3:.2f} | {100 * us / n_steps / 1e3 / busy:.1f} % |")
+        print(f"| {short(name)} | {kernel_calls[name] // n_steps} | {us / n_steps / 1e3:.2f} | {100 * us / n_steps / 1e3 / kernel_ms:.1f} % |")
 
 
 if __name__ == "__main__":

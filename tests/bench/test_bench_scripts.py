@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""The benchmark scripts' arithmetic (label unit): bench/side_by_side.py on the TSVs of a real H200 run
+(h200-2026-11-29/, commit 352ccd3), and bench/trace_summary.py on a small hand-built Kineto trace whose answers are
+known: phases, outermost and launching operators, driver launches, and GPU busy time with overlapping kernels."""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BENCH = os.path.join(HERE, "..", "..", "bench")
+
+
+def run(script, *args):
+    result = subprocess.run([sys.executable, os.path.join(BENCH, script), *args], capture_output=True, text=True)
+    return result.returncode, result.stdout, result.stderr
+
+
+class SideBySide(unittest.TestCase):
+    def test_ratios_and_verdicts_of_a_real_run(self):
+        code, out, err = run("side_by_side.py", os.path.join(HERE, "h200-2026-11-29"))
+        self.assertEqual(code, 0, err)
+        # 252170 / 41716 tokens/s; MFU 0.3588; 152716 / 252170; 23.92 / 12.545 and 9.60 / 5.192; 52.13 / 74.73
+        self.assertIn("vs HF's best backend: 6.04× (target ≥ 5×): **met**", out)
+        self.assertIn("35.9% (target ≥ 35%): **met**", out)
+        self.assertIn("64 experts over 16: 0.606 (target ≥ 0.95): **not met**", out)
+        self.assertIn("MoE block olmoe vs HF's best backend: 1.91× (target ≥ 2.5×): **not met**", out)
+        self.assertIn("MoE block mixtral-small vs HF's best backend: 1.85× (target ≥ 2.5×): **not met**", out)
+        self.assertIn("over all-trainable (same 16 + 8 model): 0.698 (target ≤ 0.75): **met**", out)
+        self.assertIn("all-trainable 8.00, frozen phase 8.00", out)
+        self.assertIn("e16 step 64.97 ms with them, 100.25 ms with the ATen formulation (1.54×)", out)
+
+    def test_a_missing_folder_gives_no_rows_rather_than_made_up_ones(self):
+        with tempfile.TemporaryDirectory() as empty:
+            code, out, _ = run("side_by_side.py", empty)
+        self.assertEqual(code, 0)
+        self.assertNotIn("**met**", out)
+        self.assertNotIn("e16 (", out)
+
+
+def event(cat, name, ts, dur, tid=1, **args):
+    return {"ph": "X", "cat": cat, "name": name, "pid": 1, "tid": tid, "ts": ts, "dur": dur, "args": args}
+
+
+class TraceSummary(unittest.TestCase):
+    def trace(self):
+        # One step of 100 us: forward [0, 40) with an outer op wrapping an inner launching op, backward [40, 80) on
+        # the autograd thread (tid 2), optimizer [80, 100). Kernels: 10 us (forward, runtime launch), 20 us
+        # (backward, driver launch) overlapping a 10 us one on another stream for 5 us, 5 us (optimizer).
+        return {"traceEvents": [
+            event("user_annotation", "grove::step", 0, 100),
+            event("user_annotation", "grove::forward_and_loss", 0, 40),
+            event("user_annotation", "grove::backward", 40, 40),
+            event("user_annotation", "grove::optimizer", 80, 20),
+            event("cpu_op", "aten::linear", 1, 30, **{"External id": 1}),
+            event("cpu_op", "aten::mm", 2, 10, **{"External id": 2}),
+            event("cuda_runtime", "cudaLaunchKernel", 3, 2, correlation=10, **{"External id": 2}),
+            event("kernel", "gemm_forward", 10, 10, tid=7, correlation=10, **{"External id": 2}),
+            event("cpu_op", "autograd::engine::evaluate_function: MmBackward0", 41, 20, tid=2, **{"External id": 3}),
+            event("cpu_op", "aten::_grouped_mm", 42, 10, tid=2, **{"External id": 4}),
+            event("cuda_driver", "cuLaunchKernelEx", 43, 2, tid=2, correlation=11, **{"External id": 4}),
+            event("kernel", "cutlass_grouped", 45, 20, tid=7, correlation=11, **{"External id": 4}),
+            event("cuda_runtime", "cudaLaunchKernel", 50, 1, tid=2, correlation=12, **{"External id": 3}),
+            event("kernel", "elementwise", 60, 10, tid=8, correlation=12, **{"External id": 3}),
+            event("cpu_op", "aten::_fused_adamw_", 81, 5, **{"External id": 5}),
+            event("cuda_runtime", "cudaLaunchKernel", 82, 1, correlation=13, **{"External id": 5}),
+            event("kernel", "adamw", 90, 5, tid=7, correlation=13, **{"External id": 5}),
+        ]}
+
+    def summary(self):
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "t.trace.json")
+            with open(path, "w") as f:
+                json.dump(self.trace(), f)
+            code, out, err = run("trace_summary.py", path)
+        self.assertEqual(code, 0, err)
+        return out
+
+    def test_busy_time_counts_overlapping_kernels_once(self):
+        out = self.summary()
+        # kernels cover [10,20), [45,65) and [60,70) overlapping, [90,95): 10 + 25 + 5 = 40 us
+        self.assertIn("step wall 0.10 ms, GPU busy 0.04 ms (40.0 %), GPU idle 0.06 ms", out)
+
+    def test_kernels_land_in_their_phase_and_operators(self):
+        out = self.summary()
+        # 45 us of kernels: 10 forward, 20 + 10 backward (one launched through the driver), 5 optimizer
+        self.assertIn("| grove::forward_and_loss | 0.04 | 0.01 | 22.2 % |", out)
+        self.assertIn("| grove::backward | 0.04 | 0.03 | 66.7 % |", out)
+        self.assertIn("| grove::optimizer | 0.02 | 0.01 | 11.1 % |", out)
+        self.assertIn("| aten::linear | 1 | 0.01 |", out)  # outermost operator of the forward launch
+        self.assertIn("| aten::mm in aten::linear | 1 | 0.01 |", out)  # the launching one inside it
+        self.assertIn("| aten::_grouped_mm in autograd::engine::evaluate_function: MmBackward0 | 1 | 0.02 |", out)
+
+    def test_a_trace_without_steps_is_refused_by_name(self):
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "empty.json")
+            with open(path, "w") as f:
+                json.dump({"traceEvents": []}, f)
+            code, _, err = run("trace_summary.py", path)
+        self.assertNotEqual(code, 0)
+        self.assertIn("empty.json", err)
+        self.assertIn("grove::step", err)
+
+
+if __name__ == "__main__":
+    unittest.main()
