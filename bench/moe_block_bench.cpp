@@ -20,6 +20,7 @@
 
 #include "bench/device_memory.h"
 #include "bench/flop_count.h"
+#include "bench/tsv_output.h"
 #include "model/moe_layer.h"
 #include "model/seeded_init.h"
 #include "model/torch_compat.h"
@@ -173,13 +174,10 @@ int main(int argc, char** argv) {
   app.add_option("--tsv", tsv_path, "Also write the rows as tab-separated values to this file");
   CLI11_PARSE(app, argc, argv);
   std::unique_ptr<std::ofstream> tsv;
-  if (!tsv_path.empty()) {
-    tsv = std::make_unique<std::ofstream>(tsv_path);
-    if (!*tsv) {
-      fmt::print(stderr, "moe_block_bench: cannot write '{}'\n", tsv_path);
-      return 2;
-    }
-    *tsv << "shape\td\tf\texperts\ttop_k\ttokens\tgroups\tbackend\tmedian_ms\tmin_ms\ttflops\tpeak_gib\n";
+  if (!grove::bench::open_tsv("moe_block_bench", tsv_path,
+                              "shape\td\tf\texperts\ttop_k\ttokens\tgroups\tbackend\tmedian_ms\tmin_ms\ttflops\tpeak_gib\n",
+                              tsv)) {
+    return 2;
   }
 
   const torch::Device device(device_name == "cuda" ? torch::kCUDA : torch::kCPU);

@@ -30,6 +30,7 @@
 #include "bench/device_memory.h"
 #include "bench/flop_count.h"
 #include "bench/kernel_trace.h"
+#include "bench/tsv_output.h"
 #include "model/fused_experts.h"
 #include "model/moe_transformer.h"
 #include "model/torch_compat.h"
@@ -224,14 +225,11 @@ int main(int argc, char** argv) {
   if (batch <= 0) batch = device.is_cuda() ? 16 : 2;
 
   std::unique_ptr<std::ofstream> tsv;
-  if (!tsv_path.empty()) {
-    tsv = std::make_unique<std::ofstream>(tsv_path);
-    if (!*tsv) {
-      fmt::print(stderr, "train_step_bench: cannot write '{}'\n", tsv_path);
-      return 2;
-    }
-    *tsv << "case\texperts\ttrainable_experts\tmedian_ms\tmin_ms\tfwd_bwd_ms\ttokens_per_s\ttflops\tmfu\tpeak_gib"
-            "\toptimizer_gib\ttrainable_params\tparams\tloss\n";
+  if (!grove::bench::open_tsv("train_step_bench", tsv_path,
+                              "case\texperts\ttrainable_experts\tmedian_ms\tmin_ms\tfwd_bwd_ms\ttokens_per_s\ttflops"
+                              "\tmfu\tpeak_gib\toptimizer_gib\ttrainable_params\tparams\tloss\n",
+                              tsv)) {
+    return 2;
   }
   fmt::print("LibTorch {}, device {}, d {} layers {} heads {} f {} top-{} vocab {}, batch {} x {}, warm-up {}, "
              "median of {}\n",
