@@ -1,18 +1,26 @@
 // Times the MoE block (router + expert dispatch, forward + backward) with the shapes the GPU targets are judged on:
 //   olmoe          d 2048, f 1024, 64 experts, top-8
 //   mixtral-small  d 1024, f 3584,  8 experts, top-2
-// 16,384 tokens, fp32 master weights under bf16 autocast on CUDA (timed with CUDA events: warm-up, then the median
-// of --iters runs). On the CPU it runs the `small` shape (d 256, f 512, 8 experts, top-2, 2,048 tokens) in fp32.
-//   moe_block_bench [--device cuda|cpu] [--shapes olmoe,mixtral-small|small] [--tokens N] [--iters N]
-//                   [--warmup N] [--backend auto|grouped|loop|both] [--groups G]
+// 16,384 tokens, timed with CUDA events (warm-up, then the median of --iters runs), in two precisions (--params):
+//   bf16  parameters, activations and gradients in bf16: the setting the block numbers and the Hugging Face
+//         peer use (bench/peers/hf_mixtral_bench.py), so the ratio is like for like;
+//   fp32  fp32 master parameters under bf16 autocast, as the training step runs: the per-step bf16 stacking of the
+//         weights and the widening of their gradients to fp32 are timed too.
+// On the CPU it runs the `small` shape (d 256, f 512, 8 experts, top-2, 2,048 tokens) with fp32 parameters.
+//   moe_block_bench [--device cuda|cpu] [--shapes olmoe,mixtral-small|small] [--params bf16,fp32] [--tokens N]
+//                   [--iters N] [--warmup N] [--backend auto|grouped|loop|both] [--groups G] [--trace DIR]
 // --groups splits each layer's experts into G equal groups (as growth does) with all but the newest frozen.
 // --check first compares the grouped path with the per-expert loop on each shape (output and every gradient,
 // relative error in bf16; plus an expert that receives no token) and exits 1 when they disagree.
-// --tsv FILE writes the rows for bench/side_by_side.py.
+// --tsv FILE writes the rows for bench/side_by_side.py. --trace DIR (CUDA builds) records three more passes of each
+// row under Kineto into DIR/SHAPE-PARAMS.trace.json (grove::step around each, grove::forward_and_loss and
+// grove::backward inside) for bench/trace_summary.py.
+#include <ATen/record_function.h>
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -20,6 +28,7 @@
 
 #include "bench/device_memory.h"
 #include "bench/flop_count.h"
+#include "bench/kernel_trace.h"
 #include "bench/tsv_output.h"
 #include "model/moe_layer.h"
 #include "model/seeded_init.h"
@@ -35,24 +44,35 @@ struct Shape {
   int64_t d, f, experts, top_k, tokens;
 };
 
-const std::vector<Shape> kShapes{{"olmoe", 2048, 1024, 64, 8, 16384},
-                                 {"mixtral-small", 1024, 3584, 8, 2, 16384},
-                                 {"small", 256, 512, 8, 2, 2048}};
+const std::vector<Shape> kShapes{
+    {"olmoe", 2048, 1024, 64, 8, 16384}, {"mixtral-small", 1024, 3584, 8, 2, 16384}, {"small", 256, 512, 8, 2, 2048}};
 
 struct Timing {
   double median_ms = 0, min_ms = 0;
   int64_t peak_bytes = -1;
 };
 
+// The parameters' dtype: bf16 throughout, or fp32 masters computed in bf16 under autocast (on CUDA).
+enum class Params { kBf16, kFp32 };
+
+std::string_view params_name(Params params) {
+  return params == Params::kBf16 ? "bf16" : "fp32";
+}
+
+torch::ScalarType params_dtype(Params params) {
+  return params == Params::kBf16 ? torch::kBFloat16 : torch::kFloat;
+}
+
 // `groups` equal groups, all but the newest frozen; router bias on expert 0 of the newest group set to -1e4 when
-// `starve_one` (it then receives no token).
-MoeLayer make_layer(const Shape& shape, int64_t groups, const torch::Device& device, bool starve_one) {
+// `starve_one` (it then receives no token). Initialised in fp32 from fixed seeds, then cast to `params`.
+MoeLayer make_layer(const Shape& shape, int64_t groups, const torch::Device& device, bool starve_one, Params params) {
   MoeLayer layer(shape.top_k, 0.0);
   for (int64_t g = 0; g < groups; ++g) {
     ExpertGroup group(shape.experts / groups, shape.d, shape.f, starve_one);
     for (auto& item : group->named_parameters()) {
       if (item.key() == "gate_bias") continue;
-      fill_normal_(item.value(), item.key() == "gate_weight" ? 0.5 : 0.02, derive_seed(static_cast<uint64_t>(g), item.key()));
+      fill_normal_(item.value(), item.key() == "gate_weight" ? 0.5 : 0.02,
+                   derive_seed(static_cast<uint64_t>(g), item.key()));
     }
     if (starve_one && g == groups - 1) {
       torch::NoGradGuard no_grad;
@@ -62,7 +82,7 @@ MoeLayer make_layer(const Shape& shape, int64_t groups, const torch::Device& dev
     group->set_gate_trainable(g == groups - 1);
     layer->add_group(group);
   }
-  layer->to(device);
+  layer->to(device, params_dtype(params));
   return layer;
 }
 
@@ -71,6 +91,7 @@ struct Pass {
   std::vector<torch::Tensor> grads;  // x, then every parameter (undefined where frozen)
 };
 
+// x is in the parameters' dtype; autocast is on for fp32 parameters on CUDA only.
 Pass forward_backward(MoeLayerImpl& layer, const torch::Tensor& x, const torch::Tensor& upstream,
                       ExpertBackend backend) {
   layer.zero_grad();
@@ -79,12 +100,18 @@ Pass forward_backward(MoeLayerImpl& layer, const torch::Tensor& x, const torch::
   moe_options.backend = backend;
   Pass pass;
   {
-    compat::AutocastGuard autocast(x.device().type(), torch::kBFloat16, x.is_cuda());
-    pass.y = layer.forward(x, moe_options).y;
+    compat::AutocastGuard autocast(x.device().type(), torch::kBFloat16,
+                                   x.is_cuda() && x.scalar_type() == torch::kFloat);
+    {
+      RECORD_USER_SCOPE("grove::forward_and_loss");
+      pass.y = layer.forward(x, moe_options).y;
+    }
+    RECORD_USER_SCOPE("grove::backward");
     (pass.y.to(torch::kFloat) * upstream).sum().backward();
   }
   pass.grads.push_back(x.grad().clone());
-  for (const auto& p : layer.parameters()) pass.grads.push_back(p.grad().defined() ? p.grad().clone() : torch::Tensor());
+  for (const auto& p : layer.parameters())
+    pass.grads.push_back(p.grad().defined() ? p.grad().clone() : torch::Tensor());
   return pass;
 }
 
@@ -95,10 +122,12 @@ double relative_error(const torch::Tensor& a, const torch::Tensor& b) {
 
 // The grouped path against the loop on the same layer and input; prints the worst error, returns false on a
 // disagreement, a non-finite value or a gradient present on one path only.
-bool check_against_loop(const Shape& shape, int64_t groups, const torch::Device& device, bool starve_one) {
-  MoeLayer layer = make_layer(shape, groups, device, starve_one);
+bool check_against_loop(const Shape& shape, int64_t groups, const torch::Device& device, bool starve_one,
+                        Params params) {
+  MoeLayer layer = make_layer(shape, groups, device, starve_one, params);
   const auto options = torch::TensorOptions().device(device);
-  const torch::Tensor x = seeded_normal({shape.tokens, shape.d}, 1.0, 3).to(options).requires_grad_(true);
+  const torch::Tensor x =
+      seeded_normal({shape.tokens, shape.d}, 1.0, 3).to(options.dtype(params_dtype(params))).requires_grad_(true);
   const torch::Tensor upstream = seeded_normal({shape.tokens, shape.d}, 1.0, 4).to(options);
   const Pass grouped = forward_backward(*layer, x, upstream, ExpertBackend::kGrouped);
   const Pass loop = forward_backward(*layer, x, upstream, ExpertBackend::kLoop);
@@ -125,16 +154,18 @@ bool check_against_loop(const Shape& shape, int64_t groups, const torch::Device&
     worst = std::max(worst, error);
     ok = ok && error <= tolerance;
   }
-  fmt::print("check {:<14} groups {} {:<18} grouped vs loop: worst relative error {:.2e} -> {}\n", shape.name, groups,
-             starve_one ? "(one starved expert)" : "", worst, ok ? "ok" : "MISMATCH");
+  fmt::print("check {:<14} {} parameters, groups {} {:<18} grouped vs loop: worst relative error {:.2e} -> {}\n",
+             shape.name, params_name(params), groups, starve_one ? "(one starved expert)" : "", worst,
+             ok ? "ok" : "MISMATCH");
   return ok;
 }
 
-Timing time_block(const Shape& shape, int64_t groups, ExpertBackend backend, const torch::Device& device, int warmup,
-                  int iters) {
-  MoeLayer layer = make_layer(shape, groups, device, false);
+Timing time_block(const Shape& shape, int64_t groups, ExpertBackend backend, Params params, const torch::Device& device,
+                  int warmup, int iters, const std::string& trace_path) {
+  MoeLayer layer = make_layer(shape, groups, device, false, params);
   const auto options = torch::TensorOptions().device(device);
-  const torch::Tensor x = seeded_normal({shape.tokens, shape.d}, 1.0, 1).to(options).requires_grad_(true);
+  const torch::Tensor x =
+      seeded_normal({shape.tokens, shape.d}, 1.0, 1).to(options.dtype(params_dtype(params))).requires_grad_(true);
   const torch::Tensor upstream = seeded_normal({shape.tokens, shape.d}, 1.0, 2).to(options);
   compat::DeviceTimer timer(device);
   std::vector<double> samples;
@@ -145,8 +176,19 @@ Timing time_block(const Shape& shape, int64_t groups, ExpertBackend backend, con
     const double ms = timer.stop_ms();
     if (i >= warmup) samples.push_back(ms);
   }
+  const int64_t peak = grove::bench::peak_memory_bytes(device);
+  if (!trace_path.empty()) {
+    grove::bench::start_kernel_trace();
+    for (int i = 0; i < 3; ++i) {
+      RECORD_USER_SCOPE("grove::step");
+      timer.start();
+      forward_backward(*layer, x, upstream, backend);
+      timer.stop_ms();
+    }
+    grove::bench::stop_kernel_trace(trace_path);
+  }
   std::sort(samples.begin(), samples.end());
-  return {samples[samples.size() / 2], samples.front(), grove::bench::peak_memory_bytes(device)};
+  return {samples[samples.size() / 2], samples.front(), peak};
 }
 
 }  // namespace
@@ -156,12 +198,21 @@ int main(int argc, char** argv) {
   std::string device_name = compat::cuda_available() ? "cuda" : "cpu";
   std::string shapes_arg;
   std::string backend_arg = "auto";
+  std::string params_arg;
+  std::string trace_dir;
   int64_t tokens = 0, groups = 1;
   int warmup = 3, iters = 10;
   app.add_option("--device", device_name, "cuda or cpu (default: cuda when available)")
       ->check(CLI::IsMember({"cuda", "cpu"}));
-  app.add_option("--shapes", shapes_arg, "Comma-separated: olmoe, mixtral-small, small (default: the first two on "
-                                         "CUDA, small on the CPU)");
+  app.add_option("--shapes", shapes_arg,
+                 "Comma-separated: olmoe, mixtral-small, small (default: the first two on "
+                 "CUDA, small on the CPU)");
+  app.add_option("--params", params_arg,
+                 "Comma-separated parameter precisions: bf16 (as the peer), fp32 (masters "
+                 "under bf16 autocast) (default: bf16,fp32 on CUDA, fp32 on the CPU)");
+  app.add_option("--trace", trace_dir,
+                 "After timing, record 3 more passes of each row with Kineto into "
+                 "DIR/SHAPE-PARAMS.trace.json (CUDA builds)");
   app.add_option("--tokens", tokens, "Tokens per step (default: the shape's)");
   app.add_option("--iters", iters, "Timed iterations (median reported)");
   app.add_option("--warmup", warmup, "Untimed iterations first");
@@ -174,19 +225,45 @@ int main(int argc, char** argv) {
   app.add_option("--tsv", tsv_path, "Also write the rows as tab-separated values to this file");
   CLI11_PARSE(app, argc, argv);
   std::unique_ptr<std::ofstream> tsv;
-  if (!grove::bench::open_tsv("moe_block_bench", tsv_path,
-                              "shape\td\tf\texperts\ttop_k\ttokens\tgroups\tbackend\tmedian_ms\tmin_ms\ttflops\tpeak_gib\n",
-                              tsv)) {
+  if (!grove::bench::open_tsv(
+          "moe_block_bench", tsv_path,
+          "shape\td\tf\texperts\ttop_k\ttokens\tgroups\tparams\tbackend\tmedian_ms\tmin_ms\ttflops\tpeak_gib\n", tsv)) {
     return 2;
   }
 
   const torch::Device device(device_name == "cuda" ? torch::kCUDA : torch::kCPU);
   if (shapes_arg.empty()) shapes_arg = device.is_cuda() ? "olmoe,mixtral-small" : "small";
+  if (params_arg.empty()) params_arg = device.is_cuda() ? "bf16,fp32" : "fp32";
+  std::vector<Params> precisions;
+  std::stringstream params_list(params_arg);
+  for (std::string name; std::getline(params_list, name, ',');) {
+    if (name != "bf16" && name != "fp32") {
+      fmt::print(stderr, "moe_block_bench: --params: unknown precision '{}' (expected bf16 or fp32)\n", name);
+      return 2;
+    }
+    precisions.push_back(name == "bf16" ? Params::kBf16 : Params::kFp32);
+  }
+  if (!trace_dir.empty()) {
+    if (!grove::bench::kernel_trace_available()) {
+      fmt::print(stderr, "moe_block_bench: --trace needs a LibTorch build with CUDA; this build has none\n");
+      return 2;
+    }
+    std::error_code error;
+    std::filesystem::create_directories(trace_dir, error);
+    if (error) {
+      fmt::print(stderr, "moe_block_bench: cannot create trace folder '{}': {}\n", trace_dir, error.message());
+      return 2;
+    }
+  }
   std::vector<ExpertBackend> backends;
-  if (backend_arg == "both") backends = {ExpertBackend::kGrouped, ExpertBackend::kLoop};
-  else if (backend_arg == "grouped") backends = {ExpertBackend::kGrouped};
-  else if (backend_arg == "loop") backends = {ExpertBackend::kLoop};
-  else backends = {ExpertBackend::kAuto};
+  if (backend_arg == "both")
+    backends = {ExpertBackend::kGrouped, ExpertBackend::kLoop};
+  else if (backend_arg == "grouped")
+    backends = {ExpertBackend::kGrouped};
+  else if (backend_arg == "loop")
+    backends = {ExpertBackend::kLoop};
+  else
+    backends = {ExpertBackend::kAuto};
 
   fmt::print("LibTorch {}, device {}, {} expert group(s), warm-up {}, median of {}\n", compat::torch_version(),
              device.str(), groups, warmup, iters);
@@ -208,28 +285,36 @@ int main(int argc, char** argv) {
   }
   if (check) {
     bool ok = true;
-    for (const Shape& shape : selected) ok = check_against_loop(shape, groups, device, false) && ok;
-    // Two groups (older frozen) with an expert of the trainable group that no token reaches.
-    Shape starved = selected.front();
-    starved.tokens = std::min<int64_t>(starved.tokens, 4096);
-    ok = check_against_loop(starved, 2, device, true) && ok;
+    for (const Params params : precisions) {
+      for (const Shape& shape : selected) ok = check_against_loop(shape, groups, device, false, params) && ok;
+      // Two groups (older frozen) with an expert of the trainable group that no token reaches.
+      Shape starved = selected.front();
+      starved.tokens = std::min<int64_t>(starved.tokens, 4096);
+      ok = check_against_loop(starved, 2, device, true, params) && ok;
+    }
     if (!ok) return 1;
   }
-  fmt::print("{:<14} {:>6} {:>6} {:>4} {:>3} {:>7} {:>8} {:>10} {:>10} {:>12} {:>9} {:>9}\n", "shape", "d", "f", "E",
-             "k", "tokens", "backend", "median ms", "min ms", "tokens/s", "TFLOP/s", "peak GiB");
+  fmt::print("{:<14} {:>6} {:>6} {:>4} {:>3} {:>7} {:>6} {:>8} {:>10} {:>10} {:>12} {:>9} {:>9}\n", "shape", "d", "f",
+             "E", "k", "tokens", "params", "backend", "median ms", "min ms", "tokens/s", "TFLOP/s", "peak GiB");
   for (const Shape& shape : selected) {
-    for (const ExpertBackend backend : backends) {
-      const Timing timing = time_block(shape, groups, backend, device, warmup, iters);
-      const double flops = grove::bench::moe_block_flops(shape.tokens, shape.top_k, shape.d, shape.f);
-      const double tflops = flops / (timing.median_ms / 1e3) / 1e12;
-      const double peak = timing.peak_bytes < 0 ? -1.0 : static_cast<double>(timing.peak_bytes) / (1024.0 * 1024.0 * 1024.0);
-      fmt::print("{:<14} {:>6} {:>6} {:>4} {:>3} {:>7} {:>8} {:>10.3f} {:>10.3f} {:>12.0f} {:>9.1f} {:>9.2f}\n",
-                 shape.name, shape.d, shape.f, shape.experts, shape.top_k, shape.tokens, expert_backend_name(backend),
-                 timing.median_ms, timing.min_ms, shape.tokens / (timing.median_ms / 1e3), tflops, peak);
-      if (tsv) {
-        *tsv << fmt::format("{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{:.3f}\t{:.3f}\t{:.1f}\t{:.2f}\n", shape.name, shape.d,
-                            shape.f, shape.experts, shape.top_k, shape.tokens, groups, expert_backend_name(backend),
-                            timing.median_ms, timing.min_ms, tflops, peak);
+    for (const Params params : precisions) {
+      for (const ExpertBackend backend : backends) {
+        const std::string trace_path =
+            trace_dir.empty() ? "" : fmt::format("{}/{}-{}.trace.json", trace_dir, shape.name, params_name(params));
+        const Timing timing = time_block(shape, groups, backend, params, device, warmup, iters, trace_path);
+        const double flops = grove::bench::moe_block_flops(shape.tokens, shape.top_k, shape.d, shape.f);
+        const double tflops = flops / (timing.median_ms / 1e3) / 1e12;
+        const double peak =
+            timing.peak_bytes < 0 ? -1.0 : static_cast<double>(timing.peak_bytes) / (1024.0 * 1024.0 * 1024.0);
+        fmt::print("{:<14} {:>6} {:>6} {:>4} {:>3} {:>7} {:>6} {:>8} {:>10.3f} {:>10.3f} {:>12.0f} {:>9.1f} {:>9.2f}\n",
+                   shape.name, shape.d, shape.f, shape.experts, shape.top_k, shape.tokens, params_name(params),
+                   expert_backend_name(backend), timing.median_ms, timing.min_ms,
+                   shape.tokens / (timing.median_ms / 1e3), tflops, peak);
+        if (tsv) {
+          *tsv << fmt::format("{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{:.3f}\t{:.3f}\t{:.1f}\t{:.2f}\n", shape.name,
+                              shape.d, shape.f, shape.experts, shape.top_k, shape.tokens, groups, params_name(params),
+                              expert_backend_name(backend), timing.median_ms, timing.min_ms, tflops, peak);
+        }
       }
     }
   }

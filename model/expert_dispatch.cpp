@@ -115,14 +115,17 @@ DispatchPlan plan_dispatch(const torch::Tensor& expert_index, const torch::Tenso
 }
 
 // One stacked copy of every group's weights in key order, in the compute dtype: [E, 2f, d] (w1 rows then w3 rows
-// of each expert) and [E, d, f]. These are the GEMM operands; the fp32 parameters stay the master copies.
+// of each expert) and [E, d, f]. These are the GEMM operands; the parameters stay the master copies. A single group
+// whose w2 is already in the compute dtype (bf16 parameters) is its own [E, d, f] stack: no copy.
 std::pair<torch::Tensor, torch::Tensor> stack_weights(const std::vector<GroupWeights>& groups, const DispatchPlan& plan,
                                                       torch::ScalarType dtype) {
   const int64_t experts = plan.ends.size(0);
   const int64_t f = groups[0].w1.size(1), d = groups[0].w1.size(2);
   const auto options = groups[0].w1.options().dtype(dtype);
+  const bool w2_is_stack =
+      groups.size() == 1 && groups[0].w2.scalar_type() == dtype && groups[0].w2.is_contiguous();
   torch::Tensor w13 = torch::empty({experts, 2 * f, d}, options);
-  torch::Tensor w2 = torch::empty({experts, d, f}, options);
+  torch::Tensor w2 = w2_is_stack ? groups[0].w2 : torch::empty({experts, d, f}, options);
   for (size_t g = 0; g < groups.size(); ++g) {
     const int64_t first = plan.key_first[g], n = groups[g].w1.size(0);
     const GroupWeights& group = groups[g];
@@ -130,12 +133,12 @@ std::pair<torch::Tensor, torch::Tensor> stack_weights(const std::vector<GroupWei
         fused::stack_available(group.w2)) {
       fused::cast_into_stack(group.w1, w13, first, 0);
       fused::cast_into_stack(group.w3, w13, first, f);
-      fused::cast_into_stack(group.w2, w2, first, 0);
+      if (!w2_is_stack) fused::cast_into_stack(group.w2, w2, first, 0);
       continue;
     }
     w13.narrow(0, first, n).narrow(1, 0, f).copy_(group.w1);
     w13.narrow(0, first, n).narrow(1, f, f).copy_(group.w3);
-    w2.narrow(0, first, n).copy_(group.w2);
+    if (!w2_is_stack) w2.narrow(0, first, n).copy_(group.w2);
   }
   return {w13, w2};
 }
@@ -146,10 +149,13 @@ torch::Tensor gather_to(const torch::Tensor& x, const torch::Tensor& index, torc
   return x.to(dtype).index_select(0, index);
 }
 
-// out[n] = sum_j rows[inv[n * k + j]] in fp32: each token's k expert outputs, back in token order.
-torch::Tensor combine(const torch::Tensor& rows, const torch::Tensor& inv, int64_t k) {
-  if (fused::combine_available(rows)) return fused::combine_rows(rows, inv, k);
-  return rows.index_select(0, inv).view({inv.size(0) / k, k, rows.size(1)}).sum(1, false, torch::kFloat);
+// out[n] = sum_j rows[inv[n * k + j]], summed in fp32 and returned in `dtype`: each token's k expert outputs, back
+// in token order.
+torch::Tensor combine(const torch::Tensor& rows, const torch::Tensor& inv, int64_t k, torch::ScalarType dtype) {
+  if (fused::combine_available(rows) && (dtype == torch::kFloat || dtype == torch::kBFloat16)) {
+    return fused::combine_rows(rows, inv, k, dtype);
+  }
+  return rows.index_select(0, inv).view({inv.size(0) / k, k, rows.size(1)}).sum(1, false, torch::kFloat).to(dtype);
 }
 
 // Inputs: x [N, d], gate [N, k], then (w1, w3, w2) of every group in group order. Output: [N, d] in x's dtype.
@@ -175,7 +181,7 @@ struct GroupedExperts : public torch::autograd::Function<GroupedExperts> {
       u.mul_(h13.narrow(1, f, f)).mul_(plan->gate.to(dtype).unsqueeze(1));
     }
     const torch::Tensor y = compat::grouped_mm(u, w2.transpose(1, 2), plan->ends);
-    const torch::Tensor out = combine(y, plan->inv, plan->top_k);
+    const torch::Tensor out = combine(y, plan->inv, plan->top_k, x.scalar_type());
 
     for (const auto& [name, tensor] : {std::pair<const char*, torch::Tensor>{"a", a}, {"h13", h13}, {"u", u},
                                        {"w13", w13}, {"w2", w2}, {"token", plan->token}, {"inv", plan->inv},
@@ -187,7 +193,8 @@ struct GroupedExperts : public torch::autograd::Function<GroupedExperts> {
     ctx->saved_data["key_first"] = plan->key_first;
     ctx->saved_data["group_sizes"] = group_sizes;
     ctx->saved_data["x_dtype"] = static_cast<int64_t>(x.scalar_type());
-    return {out.to(x.scalar_type())};
+    ctx->saved_data["weight_dtype"] = static_cast<int64_t>(weights[0].scalar_type());
+    return {out};
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grad_outputs) {
@@ -199,6 +206,7 @@ struct GroupedExperts : public torch::autograd::Function<GroupedExperts> {
     const std::vector<int64_t> key_first = ctx->saved_data["key_first"].toIntVector();
     const std::vector<int64_t> group_sizes = ctx->saved_data["group_sizes"].toIntVector();
     const auto x_dtype = static_cast<torch::ScalarType>(ctx->saved_data["x_dtype"].toInt());
+    const auto weight_dtype = static_cast<torch::ScalarType>(ctx->saved_data["weight_dtype"].toInt());
     const torch::ScalarType dtype = a.scalar_type();
     const int64_t rows = a.size(0), d = a.size(1), f = w2.size(2), tokens = rows / top_k;
     const size_t n_groups = group_sizes.size();
@@ -226,23 +234,24 @@ struct GroupedExperts : public torch::autograd::Function<GroupedExperts> {
     if (want_dgate) grads[1] = dgate.index_select(0, inv).view({tokens, top_k}).to(gate.scalar_type());
     if (ctx->needs_input_grad(0)) {
       const torch::Tensor da = compat::grouped_mm(dh13, w13, ends);
-      grads[0] = combine(da, inv, top_k).to(x_dtype);
+      grads[0] = combine(da, inv, top_k, x_dtype);
     }
     if (trainable == 0) return grads;
 
-    // Weight gradients of the leading (trainable) experts only, straight into fp32; an expert that received no
-    // row gets zeros (the native kernel leaves its block unspecified).
+    // Weight gradients of the leading (trainable) experts only, in the parameters' dtype (fp32 masters: widened);
+    // an expert that received no row gets zeros (the native kernel leaves its block unspecified).
     const torch::Tensor lead = ends.slice(0, 0, trainable);
     const torch::Tensor dw13 = compat::grouped_mm_weight_grad(dh13, a, lead);
     const torch::Tensor dw2_compute = compat::grouped_mm_weight_grad(dy, u, lead);
     torch::Tensor dw1, dw3, dw2;
-    if (fused::widen_available(dw13) && fused::widen_available(dw2_compute)) {
-      std::tie(dw1, dw3) = fused::widen_expert_gradients(dw13, lead, f);
-      dw2 = fused::widen_expert_gradients(dw2_compute, lead, d).first;
+    const bool widen_dtype = weight_dtype == torch::kFloat || weight_dtype == torch::kBFloat16;
+    if (widen_dtype && fused::widen_available(dw13) && fused::widen_available(dw2_compute)) {
+      std::tie(dw1, dw3) = fused::widen_expert_gradients(dw13, lead, f, weight_dtype);
+      dw2 = fused::widen_expert_gradients(dw2_compute, lead, d, weight_dtype).first;
     } else {
       const torch::Tensor previous = torch::cat({torch::zeros({1}, lead.options()), lead.slice(0, 0, trainable - 1)});
       const torch::Tensor used = lead.gt(previous).view({trainable, 1, 1});
-      const torch::Tensor zero = torch::zeros({1, 1, 1}, a.options().dtype(torch::kFloat));
+      const torch::Tensor zero = torch::zeros({1, 1, 1}, a.options().dtype(weight_dtype));
       dw1 = torch::where(used, dw13.narrow(1, 0, f), zero);
       dw3 = torch::where(used, dw13.narrow(1, f, f), zero);
       dw2 = torch::where(used, dw2_compute, zero);

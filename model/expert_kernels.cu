@@ -68,8 +68,22 @@ __global__ void swiglu_backward_kernel(const Bf16x8* __restrict__ du, const Bf16
 }
 
 // Grid (chunks, experts): every block handles a strided share of one expert's rows * cols values, 8 at a time.
+// Eight values stored as fp32 (Float8) or bf16 (Bf16x8).
+__device__ __forceinline__ void store8(Float8* out, const float (&v)[8]) {
+  *out = Float8{make_float4(v[0], v[1], v[2], v[3]), make_float4(v[4], v[5], v[6], v[7])};
+}
+__device__ __forceinline__ void store8(Bf16x8* out, const float (&v)[8]) { *out = Bf16x8::from_floats(v); }
+
+__device__ __forceinline__ void load8(const Float8& in, float (&v)[8]) {
+  const float values[8] = {in.low.x, in.low.y, in.low.z, in.low.w, in.high.x, in.high.y, in.high.z, in.high.w};
+#pragma unroll
+  for (int j = 0; j < 8; ++j) v[j] = values[j];
+}
+__device__ __forceinline__ void load8(const Bf16x8& in, float (&v)[8]) { in.to_floats(v); }
+
+template <typename Out>
 __global__ void widen_expert_gradients_kernel(const Bf16x8* __restrict__ grads, const int32_t* __restrict__ ends,
-                                              Float8* __restrict__ first, Float8* __restrict__ second, int64_t rows,
+                                              Out* __restrict__ first, Out* __restrict__ second, int64_t rows,
                                               int64_t split, int64_t vectors_per_row) {
   const int64_t expert = blockIdx.y;
   const bool empty = ends[expert] == (expert == 0 ? 0 : ends[expert - 1]);
@@ -79,9 +93,9 @@ __global__ void widen_expert_gradients_kernel(const Bf16x8* __restrict__ grads, 
   for (int64_t i = grid_first_index(); i < per_expert; i += grid_index_stride()) {
     float v[8] = {};
     if (!empty) grads[expert * per_expert + i].to_floats(v);
-    Float8* out = i < first_per_expert ? first + expert * first_per_expert + i
-                                       : second + expert * second_per_expert + (i - first_per_expert);
-    *out = Float8{make_float4(v[0], v[1], v[2], v[3]), make_float4(v[4], v[5], v[6], v[7])};
+    Out* out = i < first_per_expert ? first + expert * first_per_expert + i
+                                    : second + expert * second_per_expert + (i - first_per_expert);
+    store8(out, v);
   }
 }
 
@@ -95,15 +109,16 @@ __global__ void gather_rows_to_bf16_kernel(const void* __restrict__ src, const i
     if constexpr (kSrcBf16) {
       out[i] = static_cast<const Bf16x8*>(src)[from];
     } else {
-      const Float8 v = static_cast<const Float8*>(src)[from];
-      const float values[8] = {v.low.x, v.low.y, v.low.z, v.low.w, v.high.x, v.high.y, v.high.z, v.high.w};
+      float values[8];
+      load8(static_cast<const Float8*>(src)[from], values);
       out[i] = Bf16x8::from_floats(values);
     }
   }
 }
 
+template <typename Out>
 __global__ void combine_rows_kernel(const Bf16x8* __restrict__ src, const int64_t* __restrict__ index,
-                                    Float8* __restrict__ out, int64_t tokens, int64_t k, int64_t vectors) {
+                                    Out* __restrict__ out, int64_t tokens, int64_t k, int64_t vectors) {
   const int64_t total = tokens * vectors;
   for (int64_t i = grid_first_index(); i < total; i += grid_index_stride()) {
     const int64_t token = i / vectors, column = i - token * vectors;
@@ -114,19 +129,20 @@ __global__ void combine_rows_kernel(const Bf16x8* __restrict__ src, const int64_
 #pragma unroll
       for (int c = 0; c < 8; ++c) sum[c] += v[c];
     }
-    out[i] = Float8{make_float4(sum[0], sum[1], sum[2], sum[3]), make_float4(sum[4], sum[5], sum[6], sum[7])};
+    store8(out + i, sum);
   }
 }
 
-__global__ void cast_into_stack_kernel(const Float8* __restrict__ src, Bf16x8* __restrict__ dst, int64_t experts,
+template <typename Src>
+__global__ void cast_into_stack_kernel(const Src* __restrict__ src, Bf16x8* __restrict__ dst, int64_t experts,
                                        int64_t rows, int64_t vectors, int64_t first_expert, int64_t dst_rows,
                                        int64_t row_offset) {
   const int64_t per_expert = rows * vectors;
   const int64_t total = experts * per_expert;
   for (int64_t i = grid_first_index(); i < total; i += grid_index_stride()) {
     const int64_t expert = i / per_expert, within = i - expert * per_expert;
-    const Float8 v = src[i];
-    const float values[8] = {v.low.x, v.low.y, v.low.z, v.low.w, v.high.x, v.high.y, v.high.z, v.high.w};
+    float values[8];
+    load8(src[i], values);
     dst[((first_expert + expert) * dst_rows + row_offset) * vectors + within] = Bf16x8::from_floats(values);
   }
 }
@@ -155,16 +171,22 @@ cudaError_t swiglu_backward(const void* du, const void* h13, const float* gate, 
   return cudaGetLastError();
 }
 
-cudaError_t widen_expert_gradients(const void* grads, const int32_t* ends, float* first, float* second, int64_t experts,
-                                   int64_t rows, int64_t split, int64_t cols, cudaStream_t stream) {
+cudaError_t widen_expert_gradients(const void* grads, const int32_t* ends, void* first, void* second, bool out_bf16,
+                                   int64_t experts, int64_t rows, int64_t split, int64_t cols, cudaStream_t stream) {
   if (experts == 0 || rows == 0 || cols == 0) return cudaSuccess;
   if (experts > 65535 || split < 0 || split > rows || (split < rows && second == nullptr)) return cudaErrorInvalidValue;
   const int64_t vectors_per_row = cols / kPerVector;
   const dim3 grid(blocks_for(rows * vectors_per_row, 1024 / experts + 1), static_cast<unsigned int>(experts));
-  widen_expert_gradients_kernel<<<grid, kThreads, 0, stream>>>(static_cast<const Bf16x8*>(grads), ends,
-                                                               reinterpret_cast<Float8*>(first),
-                                                               reinterpret_cast<Float8*>(second), rows, split,
-                                                               vectors_per_row);
+  const auto* in = static_cast<const Bf16x8*>(grads);
+  if (out_bf16) {
+    widen_expert_gradients_kernel<<<grid, kThreads, 0, stream>>>(in, ends, static_cast<Bf16x8*>(first),
+                                                                 static_cast<Bf16x8*>(second), rows, split,
+                                                                 vectors_per_row);
+  } else {
+    widen_expert_gradients_kernel<<<grid, kThreads, 0, stream>>>(in, ends, static_cast<Float8*>(first),
+                                                                 static_cast<Float8*>(second), rows, split,
+                                                                 vectors_per_row);
+  }
   return cudaGetLastError();
 }
 
@@ -184,24 +206,35 @@ cudaError_t gather_rows_to_bf16(const void* src, bool src_is_bf16, const int64_t
   return cudaGetLastError();
 }
 
-cudaError_t combine_rows(const void* src, const int64_t* index, float* out, int64_t tokens, int64_t k, int64_t cols,
-                         cudaStream_t stream) {
+cudaError_t combine_rows(const void* src, const int64_t* index, void* out, bool out_bf16, int64_t tokens, int64_t k,
+                         int64_t cols, cudaStream_t stream) {
   if (tokens == 0 || cols == 0) return cudaSuccess;
   if (cols % kPerVector != 0 || k <= 0) return cudaErrorInvalidValue;
   const int64_t vectors = cols / kPerVector;
-  combine_rows_kernel<<<blocks_for(tokens * vectors), kThreads, 0, stream>>>(
-      static_cast<const Bf16x8*>(src), index, reinterpret_cast<Float8*>(out), tokens, k, vectors);
+  const unsigned int blocks = blocks_for(tokens * vectors);
+  const auto* in = static_cast<const Bf16x8*>(src);
+  if (out_bf16) {
+    combine_rows_kernel<<<blocks, kThreads, 0, stream>>>(in, index, static_cast<Bf16x8*>(out), tokens, k, vectors);
+  } else {
+    combine_rows_kernel<<<blocks, kThreads, 0, stream>>>(in, index, static_cast<Float8*>(out), tokens, k, vectors);
+  }
   return cudaGetLastError();
 }
 
-cudaError_t cast_into_stack(const float* src, void* dst, int64_t experts, int64_t rows, int64_t cols,
+cudaError_t cast_into_stack(const void* src, bool src_is_bf16, void* dst, int64_t experts, int64_t rows, int64_t cols,
                             int64_t first_expert, int64_t dst_rows, int64_t row_offset, cudaStream_t stream) {
   if (experts == 0 || rows == 0 || cols == 0) return cudaSuccess;
   if (cols % kPerVector != 0 || row_offset + rows > dst_rows) return cudaErrorInvalidValue;
   const int64_t vectors = cols / kPerVector;
-  cast_into_stack_kernel<<<blocks_for(experts * rows * vectors), kThreads, 0, stream>>>(
-      reinterpret_cast<const Float8*>(src), static_cast<Bf16x8*>(dst), experts, rows, vectors, first_expert, dst_rows,
-      row_offset);
+  const unsigned int blocks = blocks_for(experts * rows * vectors);
+  auto* out = static_cast<Bf16x8*>(dst);
+  if (src_is_bf16) {
+    cast_into_stack_kernel<<<blocks, kThreads, 0, stream>>>(static_cast<const Bf16x8*>(src), out, experts, rows,
+                                                            vectors, first_expert, dst_rows, row_offset);
+  } else {
+    cast_into_stack_kernel<<<blocks, kThreads, 0, stream>>>(static_cast<const Float8*>(src), out, experts, rows,
+                                                            vectors, first_expert, dst_rows, row_offset);
+  }
   return cudaGetLastError();
 }
 

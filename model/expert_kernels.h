@@ -23,25 +23,27 @@ cudaError_t swiglu_forward(const void* h13, const float* gate, void* u, int64_t 
 cudaError_t swiglu_backward(const void* du, const void* h13, const float* gate, void* dh13, float* dgate, int64_t rows,
                             int64_t f, cudaStream_t stream);
 
-// Weight gradients of `experts` experts from one grouped GEMM, in bf16 [experts, rows, cols], widened to the fp32
-// gradients of the parameters: rows [0, split) of each expert go to first [experts, split, cols], rows [split, rows)
-// to second [experts, rows - split, cols] (second may be null when split == rows). An expert that received no token
-// (ends[e] == ends[e - 1], ends being the int32 cumulative row ends of the GEMM) gets zeros: the GEMM leaves its
-// block unspecified. cols must be a multiple of 8.
-cudaError_t widen_expert_gradients(const void* grads, const int32_t* ends, float* first, float* second, int64_t experts,
-                                   int64_t rows, int64_t split, int64_t cols, cudaStream_t stream);
+// Weight gradients of `experts` experts from one grouped GEMM, in bf16 [experts, rows, cols], split into the
+// gradients of the parameters, fp32 (widened) or bf16 (out_bf16, for bf16 parameters): rows [0, split) of each
+// expert go to first [experts, split, cols], rows [split, rows) to second [experts, rows - split, cols] (second may
+// be null when split == rows). An expert that received no token (ends[e] == ends[e - 1], ends being the int32
+// cumulative row ends of the GEMM) gets zeros: the GEMM leaves its block unspecified. cols must be a multiple of 8.
+cudaError_t widen_expert_gradients(const void* grads, const int32_t* ends, void* first, void* second, bool out_bf16,
+                                   int64_t experts, int64_t rows, int64_t split, int64_t cols, cudaStream_t stream);
 
 // out[i, :] = bf16(src[index[i], :]) for i < rows; src is fp32 (src_is_bf16 false) or bf16, [*, cols] dense.
 cudaError_t gather_rows_to_bf16(const void* src, bool src_is_bf16, const int64_t* index, void* out, int64_t rows,
                                 int64_t cols, cudaStream_t stream);
 
-// out[n, :] = sum_j src[index[n * k + j], :] in fp32, for n < tokens; src bf16 [*, cols], out fp32 [tokens, cols].
-cudaError_t combine_rows(const void* src, const int64_t* index, float* out, int64_t tokens, int64_t k, int64_t cols,
-                         cudaStream_t stream);
+// out[n, :] = sum_j src[index[n * k + j], :] summed in fp32, for n < tokens; src bf16 [*, cols], out [tokens, cols]
+// fp32 (or bf16 when out_bf16: one rounding of the fp32 sum).
+cudaError_t combine_rows(const void* src, const int64_t* index, void* out, bool out_bf16, int64_t tokens, int64_t k,
+                         int64_t cols, cudaStream_t stream);
 
-// The fp32 weights of `experts` experts, src [experts, rows, cols], cast into a bf16 stack: expert e's row r goes
-// to dst row (first_expert + e) * dst_rows + row_offset + r (dst has dst_rows rows per expert, cols wide).
-cudaError_t cast_into_stack(const float* src, void* dst, int64_t experts, int64_t rows, int64_t cols,
+// The fp32 (or, src_is_bf16, bf16) weights of `experts` experts, src [experts, rows, cols], copied into a bf16
+// stack: expert e's row r goes to dst row (first_expert + e) * dst_rows + row_offset + r (dst has dst_rows rows per
+// expert, cols wide).
+cudaError_t cast_into_stack(const void* src, bool src_is_bf16, void* dst, int64_t experts, int64_t rows, int64_t cols,
                             int64_t first_expert, int64_t dst_rows, int64_t row_offset, cudaStream_t stream);
 
 }  // namespace grove::model::kernels

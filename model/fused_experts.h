@@ -32,14 +32,15 @@ struct SwigluGradients {
 SwigluGradients swiglu_backward(const torch::Tensor& du, const torch::Tensor& h13, const torch::Tensor& gate,
                                 bool want_dgate);
 
-// grads [experts, rows, cols] bf16 from one grouped GEMM with int32 row ends `ends` [experts]: fp32 copies of rows
-// [0, split) and [split, rows) of each expert (the second undefined when split == rows), zeros for an expert with
-// no rows.
+// grads [experts, rows, cols] bf16 from one grouped GEMM with int32 row ends `ends` [experts]: copies in out_dtype
+// (fp32, or bf16 for bf16 parameters) of rows [0, split) and [split, rows) of each expert (the second undefined when
+// split == rows), zeros for an expert with no rows.
 std::pair<torch::Tensor, torch::Tensor> widen_expert_gradients(const torch::Tensor& grads, const torch::Tensor& ends,
-                                                               int64_t split);
+                                                               int64_t split,
+                                                               torch::ScalarType out_dtype = torch::kFloat);
 
 // Whether the data-movement kernels may run: CUDA, the switch on, dense 16-byte aligned operands whose row width is a
-// multiple of 8; gather reads fp32 or bf16 [*, cols], combine reads bf16 [*, cols], stacking reads fp32
+// multiple of 8; gather reads fp32 or bf16 [*, cols], combine reads bf16 [*, cols], stacking reads fp32 or bf16
 // [experts, rows, cols].
 bool gather_available(const torch::Tensor& src);
 bool combine_available(const torch::Tensor& src);
@@ -48,10 +49,11 @@ bool stack_available(const torch::Tensor& weights);
 // bf16 [index.numel(), cols]: row i is src[index[i]] (index int64 on src's device).
 torch::Tensor gather_rows_to_bf16(const torch::Tensor& src, const torch::Tensor& index);
 
-// fp32 [index.numel() / k, cols]: row n is the sum over j < k of src[index[n * k + j]].
-torch::Tensor combine_rows(const torch::Tensor& src, const torch::Tensor& index, int64_t k);
+// [index.numel() / k, cols] in out_dtype (fp32 or bf16): row n is the fp32 sum over j < k of src[index[n * k + j]].
+torch::Tensor combine_rows(const torch::Tensor& src, const torch::Tensor& index, int64_t k,
+                           torch::ScalarType out_dtype = torch::kFloat);
 
-// Casts weights [experts, rows, cols] into the bf16 stack dst [*, dst_rows, cols]: expert e's row r lands in
+// Casts (or copies, when bf16) weights [experts, rows, cols] into the bf16 stack dst [*, dst_rows, cols]: expert e's row r lands in
 // dst[first_expert + e, row_offset + r].
 void cast_into_stack(const torch::Tensor& weights, torch::Tensor& dst, int64_t first_expert, int64_t row_offset);
 

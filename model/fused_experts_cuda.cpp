@@ -57,21 +57,24 @@ SwigluGradients swiglu_backward(const torch::Tensor& du, const torch::Tensor& h1
 }
 
 std::pair<torch::Tensor, torch::Tensor> widen_expert_gradients(const torch::Tensor& grads, const torch::Tensor& ends,
-                                                               int64_t split) {
+                                                               int64_t split, torch::ScalarType out_dtype) {
   TORCH_CHECK(widen_available(grads), "fused::widen_expert_gradients: grads must be contiguous CUDA bf16 [E, rows, cols]");
   const int64_t experts = grads.size(0), rows = grads.size(1), cols = grads.size(2);
   TORCH_CHECK(ends.numel() == experts && ends.scalar_type() == torch::kInt && ends.is_contiguous() &&
                   ends.device() == grads.device(),
               "fused::widen_expert_gradients: ends must be int32 [experts] on the gradients' device");
   TORCH_CHECK(split > 0 && split <= rows, "fused::widen_expert_gradients: split must be in (0, rows]");
+  TORCH_CHECK(out_dtype == torch::kFloat || out_dtype == torch::kBFloat16,
+              "fused::widen_expert_gradients: the output dtype must be fp32 or bf16");
   const c10::cuda::CUDAGuard guard(grads.device());
-  const auto options = grads.options().dtype(torch::kFloat);
+  const auto options = grads.options().dtype(out_dtype);
   torch::Tensor first = torch::empty({experts, split, cols}, options);
   torch::Tensor second;
   if (split < rows) second = torch::empty({experts, rows - split, cols}, options);
-  detail::check_launch(kernels::widen_expert_gradients(grads.data_ptr(), ends.data_ptr<int32_t>(), first.data_ptr<float>(),
-                                        second.defined() ? second.data_ptr<float>() : nullptr, experts, rows, split,
-                                        cols, detail::current_stream(grads)),
+  detail::check_launch(kernels::widen_expert_gradients(grads.data_ptr(), ends.data_ptr<int32_t>(), first.data_ptr(),
+                                                       second.defined() ? second.data_ptr() : nullptr,
+                                                       out_dtype == torch::kBFloat16, experts, rows, split, cols,
+                                                       detail::current_stream(grads)),
         "fused::widen_expert_gradients");
   return {first, second};
 }
@@ -84,7 +87,8 @@ bool gather_available(const torch::Tensor& src) {
 bool combine_available(const torch::Tensor& src) { return src.dim() == 2 && fusable(src); }
 
 bool stack_available(const torch::Tensor& weights) {
-  return detail::vectorisable(weights, torch::kFloat) && weights.dim() == 3 && weights.is_contiguous();
+  const bool dtype = weights.defined() && (weights.scalar_type() == torch::kFloat || weights.scalar_type() == torch::kBFloat16);
+  return dtype && detail::vectorisable(weights, weights.scalar_type()) && weights.dim() == 3 && weights.is_contiguous();
 }
 
 torch::Tensor gather_rows_to_bf16(const torch::Tensor& src, const torch::Tensor& index) {
@@ -100,29 +104,34 @@ torch::Tensor gather_rows_to_bf16(const torch::Tensor& src, const torch::Tensor&
   return out;
 }
 
-torch::Tensor combine_rows(const torch::Tensor& src, const torch::Tensor& index, int64_t k) {
+torch::Tensor combine_rows(const torch::Tensor& src, const torch::Tensor& index, int64_t k, torch::ScalarType out_dtype) {
   TORCH_CHECK(combine_available(src), "fused::combine_rows: src must be dense CUDA bf16 [rows, cols]");
   TORCH_CHECK(k > 0 && index.numel() % k == 0 && index.scalar_type() == torch::kLong && index.is_contiguous() &&
                   index.device() == src.device(),
               "fused::combine_rows: index must be dense int64 with k entries per token on src's device");
+  TORCH_CHECK(out_dtype == torch::kFloat || out_dtype == torch::kBFloat16,
+              "fused::combine_rows: the output dtype must be fp32 or bf16");
   const c10::cuda::CUDAGuard guard(src.device());
   const int64_t tokens = index.numel() / k;
-  torch::Tensor out = torch::empty({tokens, src.size(1)}, src.options().dtype(torch::kFloat));
-  detail::check_launch(kernels::combine_rows(src.data_ptr(), index.data_ptr<int64_t>(), out.data_ptr<float>(), tokens, k,
-                              src.size(1), detail::current_stream(src)),
-        "fused::combine_rows");
+  torch::Tensor out = torch::empty({tokens, src.size(1)}, src.options().dtype(out_dtype));
+  detail::check_launch(kernels::combine_rows(src.data_ptr(), index.data_ptr<int64_t>(), out.data_ptr(),
+                                             out_dtype == torch::kBFloat16, tokens, k, src.size(1),
+                                             detail::current_stream(src)),
+                       "fused::combine_rows");
   return out;
 }
 
 void cast_into_stack(const torch::Tensor& weights, torch::Tensor& dst, int64_t first_expert, int64_t row_offset) {
-  TORCH_CHECK(stack_available(weights), "fused::cast_into_stack: weights must be dense CUDA fp32 [experts, rows, cols]");
+  TORCH_CHECK(stack_available(weights),
+              "fused::cast_into_stack: weights must be dense CUDA fp32 or bf16 [experts, rows, cols]");
   TORCH_CHECK(fusable(dst) && dst.dim() == 3 && dst.size(2) == weights.size(2) &&
                   first_expert + weights.size(0) <= dst.size(0) && row_offset + weights.size(1) <= dst.size(1) &&
                   dst.device() == weights.device(),
               "fused::cast_into_stack: dst must be a dense bf16 stack with room for the weights");
   const c10::cuda::CUDAGuard guard(weights.device());
-  detail::check_launch(kernels::cast_into_stack(weights.data_ptr<float>(), dst.data_ptr(), weights.size(0), weights.size(1),
-                                 weights.size(2), first_expert, dst.size(1), row_offset, detail::current_stream(weights)),
+  detail::check_launch(kernels::cast_into_stack(weights.data_ptr(), weights.scalar_type() == torch::kBFloat16, dst.data_ptr(),
+                                                weights.size(0), weights.size(1), weights.size(2), first_expert,
+                                                dst.size(1), row_offset, detail::current_stream(weights)),
         "fused::cast_into_stack");
 }
 

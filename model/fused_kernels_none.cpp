@@ -27,7 +27,9 @@ torch::Tensor gather_rows_to_bf16(const torch::Tensor&, const torch::Tensor&) {
   unavailable("fused::gather_rows_to_bf16");
 }
 
-torch::Tensor combine_rows(const torch::Tensor&, const torch::Tensor&, int64_t) { unavailable("fused::combine_rows"); }
+torch::Tensor combine_rows(const torch::Tensor&, const torch::Tensor&, int64_t, torch::ScalarType) {
+  unavailable("fused::combine_rows");
+}
 
 void cast_into_stack(const torch::Tensor&, torch::Tensor&, int64_t, int64_t) { unavailable("fused::cast_into_stack"); }
 bool cross_entropy_available(const torch::Tensor&) { return false; }
@@ -44,7 +46,8 @@ SwigluGradients swiglu_backward(const torch::Tensor&, const torch::Tensor&, cons
   unavailable("fused::swiglu_backward");
 }
 
-std::pair<torch::Tensor, torch::Tensor> widen_expert_gradients(const torch::Tensor&, const torch::Tensor&, int64_t) {
+std::pair<torch::Tensor, torch::Tensor> widen_expert_gradients(const torch::Tensor&, const torch::Tensor&, int64_t,
+                                                               torch::ScalarType) {
   unavailable("fused::widen_expert_gradients");
 }
 

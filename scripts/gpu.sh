@@ -5,8 +5,8 @@
 #   build  configure and build into build-gpu/ (Release, CUDA arch 90, ninja -j16)
 #   test   build, then run the whole ctest suite, gpu-labelled tests included
 #   bench  build, then run the benchmarks in bench/ and their peers (see bench/README.md)
-#   all    build, ctest, the Hugging Face interop check, the benchmarks, then a Kineto trace of the e16 step
-#          (build-gpu/results/trace/e16.trace.{json.gz,md}); each step's log goes to
+#   all    build, ctest, the Hugging Face interop check, the benchmarks, then Kineto traces of the e16 step and the
+#          MoE blocks (build-gpu/results/trace/*.trace.{json.gz,md}); each step's log goes to
 #          RESULTS_DIR (first argument, default build-gpu/results) and a failing step does not stop the next
 # The sysroot comes from `bash scripts/make-device-sysroot.sh` on the Debian machine (git-ignored, carried along).
 set -euo pipefail
@@ -55,10 +55,12 @@ build() {
   cmake --build "$BUILD_DIR" -j16
 }
 
-# A Kineto trace of three e16 training steps and its breakdown by phase, operator and kernel (bench/README.md).
+# Kineto traces of three e16 training steps and of three passes of each MoE block row, and their breakdowns by
+# phase, operator and kernel (bench/README.md).
 trace_step() {
   local dir=$1
   "$BUILD_DIR/bench/train_step_bench" --cases e16 --warmup 2 --iters 3 --trace "$dir"
+  "$BUILD_DIR/bench/moe_block_bench" --warmup 2 --iters 3 --trace "$dir"
   for f in "$dir"/*.trace.json; do
     python3 bench/trace_summary.py "$f" --top 40 > "${f%.json}.md"
     head -n 12 "${f%.json}.md"

@@ -119,8 +119,10 @@ bool is_expert_weight(const std::string& name) {
 }
 
 // The fused CUDA kernels of the grouped path (model/fused_experts.h) against its ATen formulation: the output and
-// every gradient (x, gate rows, expert weights) agree, with and without a frozen group (the growth phase), and an
-// expert that receives no token gets exactly zero gradients. The launch counter shows the fused path really ran.
+// every gradient (x, gate rows, expert weights) agree, with and without a frozen group (the growth phase), with fp32
+// master parameters under autocast and with bf16 parameters (gradients then stay bf16, and a single group's w2 is
+// used as its own stack), and an expert that receives no token gets exactly zero gradients. The launch counter shows
+// the fused path really ran.
 TEST(FusedExpertKernels, MatchTheAtenFormulationForwardAndBackward) {
   if (!compat::cuda_available()) GTEST_SKIP() << "no CUDA device";
   if (!compat::kTorchAtLeast2_8) GTEST_SKIP() << "no grouped path in this LibTorch";
@@ -128,20 +130,25 @@ TEST(FusedExpertKernels, MatchTheAtenFormulationForwardAndBackward) {
   struct Variant {
     Case c;
     bool freeze_first_group;
+    bool bf16_parameters = false;
   };
   for (const Variant& v : {Variant{{{8}, 2, 256, 512, 4096}, false}, Variant{{{24, 8}, 2, 128, 256, 16}, false},
-                           Variant{{{12, 4}, 2, 256, 512, 4096}, true}}) {
+                           Variant{{{12, 4}, 2, 256, 512, 4096}, true}, Variant{{{8}, 2, 256, 512, 4096}, false, true},
+                           Variant{{{32}, 2, 128, 256, 16}, false, true}, Variant{{{12, 4}, 2, 256, 512, 4096}, true, true}}) {
     const Case& c = v.c;
     MoeLayer layer = cuda_layer(c, 30);
+    const torch::ScalarType dtype = v.bf16_parameters ? torch::kBFloat16 : torch::kFloat;
+    layer->to(dtype);
     if (v.freeze_first_group) {
       layer->group(0).set_experts_trainable(false);
       layer->group(0).set_gate_trainable(false);
     }
     const auto options = torch::TensorOptions().device(torch::kCUDA);
-    const torch::Tensor x = seeded_normal({c.tokens, c.d}, 1.0, 5).to(options);
+    const torch::Tensor x = seeded_normal({c.tokens, c.d}, 1.0, 5).to(options.dtype(dtype));
     const torch::Tensor weights = seeded_normal({c.tokens, c.d}, 1.0, 6).to(options);
     const std::string shape = "experts " + std::to_string(layer->n_experts()) + ", tokens " +
-                              std::to_string(c.tokens) + (v.freeze_first_group ? ", first group frozen" : "");
+                              std::to_string(c.tokens) + (v.freeze_first_group ? ", first group frozen" : "") +
+                              (v.bf16_parameters ? ", bf16 parameters" : "");
 
     const uint64_t before = fused::launches();
     const Result with = run(*layer, x, weights, ExpertBackend::kGrouped);
@@ -164,6 +171,9 @@ TEST(FusedExpertKernels, MatchTheAtenFormulationForwardAndBackward) {
       ASSERT_EQ(with.grads[i].defined(), without.grads[i].defined()) << what;
       if (!without.grads[i].defined()) continue;  // a frozen tensor
       ASSERT_EQ(with.grads[i].scalar_type(), without.grads[i].scalar_type()) << what;
+      if (i > 0) {
+        EXPECT_EQ(with.grads[i].scalar_type(), dtype) << what << ": a gradient in its parameter's dtype";
+      }
       EXPECT_LE(relative_error(with.grads[i], without.grads[i]), 1e-2) << what;
       if (i == 0 || !is_expert_weight(names[i - 1])) continue;
       for (int64_t e = 0; e < without.grads[i].size(0); ++e) {
