@@ -5,15 +5,18 @@
 //   bf16  parameters, activations and gradients in bf16: the setting the block numbers and the Hugging Face
 //         peer use (bench/peers/hf_mixtral_bench.py), so the ratio is like for like;
 //   fp32  fp32 master parameters under bf16 autocast, as the training step runs: the per-step bf16 stacking of the
-//         weights and the widening of their gradients to fp32 are timed too.
-// On the CPU it runs the `small` shape (d 256, f 512, 8 experts, top-2, 2,048 tokens) with fp32 parameters.
-//   moe_block_bench [--device cuda|cpu] [--shapes olmoe,mixtral-small|small] [--params bf16,fp32] [--tokens N]
-//                   [--iters N] [--warmup N] [--backend auto|grouped|loop|both] [--groups G] [--trace DIR]
+//         weights and the widening of their gradients to fp32 are timed too;
+// and two ways of launching it (--launch): eager (every kernel launched from the host each time, as the peer does)
+// and graph (captured once as a CUDA graph, model/cuda_graph.h, then replayed: no host launch time).
+// On the CPU it runs the `small` shape (d 256, f 512, 8 experts, top-2, 2,048 tokens) with fp32 parameters, eager.
+//   moe_block_bench [--device cuda|cpu] [--shapes olmoe,mixtral-small|small] [--params bf16,fp32]
+//                   [--launch eager,graph] [--tokens N] [--iters N] [--warmup N] [--backend auto|grouped|loop|both]
+//                   [--groups G] [--trace DIR]
 // --groups splits each layer's experts into G equal groups (as growth does) with all but the newest frozen.
 // --check first compares the grouped path with the per-expert loop on each shape (output and every gradient,
 // relative error in bf16; plus an expert that receives no token) and exits 1 when they disagree.
 // --tsv FILE writes the rows for bench/side_by_side.py. --trace DIR (CUDA builds) records three more passes of each
-// row under Kineto into DIR/SHAPE-PARAMS.trace.json (grove::step around each, grove::forward_and_loss and
+// row under Kineto into DIR/SHAPE-PARAMS-LAUNCH.trace.json (grove::step around each, grove::forward_and_loss and
 // grove::backward inside) for bench/trace_summary.py.
 #include <ATen/record_function.h>
 #include <fmt/format.h>
@@ -30,6 +33,7 @@
 #include "bench/flop_count.h"
 #include "bench/kernel_trace.h"
 #include "bench/tsv_output.h"
+#include "model/cuda_graph.h"
 #include "model/moe_layer.h"
 #include "model/seeded_init.h"
 #include "model/torch_compat.h"
@@ -91,27 +95,33 @@ struct Pass {
   std::vector<torch::Tensor> grads;  // x, then every parameter (undefined where frozen)
 };
 
-// x is in the parameters' dtype; autocast is on for fp32 parameters on CUDA only.
-Pass forward_backward(MoeLayerImpl& layer, const torch::Tensor& x, const torch::Tensor& upstream,
-                      ExpertBackend backend) {
+// One forward + backward of the block against a fixed upstream gradient, as the peer times it: gradients reset to
+// none first, left in .grad after. x is in the parameters' dtype; autocast is on for fp32 parameters on CUDA only.
+torch::Tensor forward_backward(MoeLayerImpl& layer, const torch::Tensor& x, const torch::Tensor& upstream,
+                               ExpertBackend backend) {
   layer.zero_grad();
   x.mutable_grad() = torch::Tensor();
   MoeOptions moe_options;
   moe_options.backend = backend;
-  Pass pass;
+  torch::Tensor y;
+  compat::AutocastGuard autocast(x.device().type(), torch::kBFloat16, x.is_cuda() && x.scalar_type() == torch::kFloat);
   {
-    compat::AutocastGuard autocast(x.device().type(), torch::kBFloat16,
-                                   x.is_cuda() && x.scalar_type() == torch::kFloat);
-    {
-      RECORD_USER_SCOPE("grove::forward_and_loss");
-      pass.y = layer.forward(x, moe_options).y;
-    }
-    RECORD_USER_SCOPE("grove::backward");
-    (pass.y.to(torch::kFloat) * upstream).sum().backward();
+    RECORD_USER_SCOPE("grove::forward_and_loss");
+    y = layer.forward(x, moe_options).y;
   }
+  RECORD_USER_SCOPE("grove::backward");
+  (y.to(torch::kFloat) * upstream).sum().backward();
+  return y;
+}
+
+// forward_backward, then copies of the output and every gradient, for comparing two paths (never timed).
+Pass checked_pass(MoeLayerImpl& layer, const torch::Tensor& x, const torch::Tensor& upstream, ExpertBackend backend) {
+  Pass pass;
+  pass.y = forward_backward(layer, x, upstream, backend);
   pass.grads.push_back(x.grad().clone());
-  for (const auto& p : layer.parameters())
+  for (const auto& p : layer.parameters()) {
     pass.grads.push_back(p.grad().defined() ? p.grad().clone() : torch::Tensor());
+  }
   return pass;
 }
 
@@ -129,8 +139,8 @@ bool check_against_loop(const Shape& shape, int64_t groups, const torch::Device&
   const torch::Tensor x =
       seeded_normal({shape.tokens, shape.d}, 1.0, 3).to(options.dtype(params_dtype(params))).requires_grad_(true);
   const torch::Tensor upstream = seeded_normal({shape.tokens, shape.d}, 1.0, 4).to(options);
-  const Pass grouped = forward_backward(*layer, x, upstream, ExpertBackend::kGrouped);
-  const Pass loop = forward_backward(*layer, x, upstream, ExpertBackend::kLoop);
+  const Pass grouped = checked_pass(*layer, x, upstream, ExpertBackend::kGrouped);
+  const Pass loop = checked_pass(*layer, x, upstream, ExpertBackend::kLoop);
   const double tolerance = device.is_cuda() ? 2e-2 : 1e-5;
   double worst = relative_error(grouped.y, loop.y);
   bool ok = worst <= tolerance && torch::isfinite(grouped.y).all().item<bool>();
@@ -160,19 +170,38 @@ bool check_against_loop(const Shape& shape, int64_t groups, const torch::Device&
   return ok;
 }
 
-Timing time_block(const Shape& shape, int64_t groups, ExpertBackend backend, Params params, const torch::Device& device,
-                  int warmup, int iters, const std::string& trace_path) {
+// Comma-separated items of a list option.
+std::vector<std::string> split_list(const std::string& list) {
+  std::vector<std::string> items;
+  std::stringstream stream(list);
+  for (std::string item; std::getline(stream, item, ',');) items.push_back(item);
+  return items;
+}
+
+// With `graphed`, the forward + backward is captured once as a CUDA graph (model/cuda_graph.h) after `warmup` eager
+// runs and each timed iteration replays it: what host launch time costs the eager rows.
+Timing time_block(const Shape& shape, int64_t groups, ExpertBackend backend, Params params, bool graphed,
+                  const torch::Device& device, int warmup, int iters, const std::string& trace_path) {
   MoeLayer layer = make_layer(shape, groups, device, false, params);
   const auto options = torch::TensorOptions().device(device);
   const torch::Tensor x =
       seeded_normal({shape.tokens, shape.d}, 1.0, 1).to(options.dtype(params_dtype(params))).requires_grad_(true);
   const torch::Tensor upstream = seeded_normal({shape.tokens, shape.d}, 1.0, 2).to(options);
+  std::unique_ptr<CapturedWork> graph;
+  if (graphed)
+    graph = std::make_unique<CapturedWork>([&] { forward_backward(*layer, x, upstream, backend); }, device, warmup);
+  auto run = [&] {
+    if (graph)
+      graph->replay();
+    else
+      forward_backward(*layer, x, upstream, backend);
+  };
   compat::DeviceTimer timer(device);
   std::vector<double> samples;
   for (int i = 0; i < warmup + iters; ++i) {
     if (i == warmup) grove::bench::reset_peak_memory(device);
     timer.start();
-    forward_backward(*layer, x, upstream, backend);
+    run();
     const double ms = timer.stop_ms();
     if (i >= warmup) samples.push_back(ms);
   }
@@ -182,7 +211,7 @@ Timing time_block(const Shape& shape, int64_t groups, ExpertBackend backend, Par
     for (int i = 0; i < 3; ++i) {
       RECORD_USER_SCOPE("grove::step");
       timer.start();
-      forward_backward(*layer, x, upstream, backend);
+      run();
       timer.stop_ms();
     }
     grove::bench::stop_kernel_trace(trace_path);
@@ -199,6 +228,7 @@ int main(int argc, char** argv) {
   std::string shapes_arg;
   std::string backend_arg = "auto";
   std::string params_arg;
+  std::string launch_arg;
   std::string trace_dir;
   int64_t tokens = 0, groups = 1;
   int warmup = 3, iters = 10;
@@ -210,9 +240,12 @@ int main(int argc, char** argv) {
   app.add_option("--params", params_arg,
                  "Comma-separated parameter precisions: bf16 (as the peer), fp32 (masters "
                  "under bf16 autocast) (default: bf16,fp32 on CUDA, fp32 on the CPU)");
+  app.add_option("--launch", launch_arg,
+                 "Comma-separated: eager (every kernel launched from the host, as the peer), graph (captured once "
+                 "as a CUDA graph, replayed) (default: eager,graph on CUDA, eager on the CPU)");
   app.add_option("--trace", trace_dir,
                  "After timing, record 3 more passes of each row with Kineto into "
-                 "DIR/SHAPE-PARAMS.trace.json (CUDA builds)");
+                 "DIR/SHAPE-PARAMS-LAUNCH.trace.json (CUDA builds)");
   app.add_option("--tokens", tokens, "Tokens per step (default: the shape's)");
   app.add_option("--iters", iters, "Timed iterations (median reported)");
   app.add_option("--warmup", warmup, "Untimed iterations first");
@@ -227,7 +260,8 @@ int main(int argc, char** argv) {
   std::unique_ptr<std::ofstream> tsv;
   if (!grove::bench::open_tsv(
           "moe_block_bench", tsv_path,
-          "shape\td\tf\texperts\ttop_k\ttokens\tgroups\tparams\tbackend\tmedian_ms\tmin_ms\ttflops\tpeak_gib\n", tsv)) {
+          "shape\td\tf\texperts\ttop_k\ttokens\tgroups\tparams\tlaunch\tbackend\tmedian_ms\tmin_ms\ttflops\tpeak_gib\n",
+          tsv)) {
     return 2;
   }
 
@@ -235,13 +269,25 @@ int main(int argc, char** argv) {
   if (shapes_arg.empty()) shapes_arg = device.is_cuda() ? "olmoe,mixtral-small" : "small";
   if (params_arg.empty()) params_arg = device.is_cuda() ? "bf16,fp32" : "fp32";
   std::vector<Params> precisions;
-  std::stringstream params_list(params_arg);
-  for (std::string name; std::getline(params_list, name, ',');) {
+  for (const std::string& name : split_list(params_arg)) {
     if (name != "bf16" && name != "fp32") {
       fmt::print(stderr, "moe_block_bench: --params: unknown precision '{}' (expected bf16 or fp32)\n", name);
       return 2;
     }
     precisions.push_back(name == "bf16" ? Params::kBf16 : Params::kFp32);
+  }
+  if (launch_arg.empty()) launch_arg = device.is_cuda() ? "eager,graph" : "eager";
+  std::vector<bool> launches;  // graphed or not
+  for (const std::string& name : split_list(launch_arg)) {
+    if (name != "eager" && name != "graph") {
+      fmt::print(stderr, "moe_block_bench: --launch: unknown mode '{}' (expected eager or graph)\n", name);
+      return 2;
+    }
+    if (name == "graph" && !CapturedWork::available(device)) {
+      fmt::print(stderr, "moe_block_bench: --launch graph needs a CUDA device and a LibTorch build with CUDA\n");
+      return 2;
+    }
+    launches.push_back(name == "graph");
   }
   if (!trace_dir.empty()) {
     if (!grove::bench::kernel_trace_available()) {
@@ -268,8 +314,7 @@ int main(int argc, char** argv) {
   fmt::print("LibTorch {}, device {}, {} expert group(s), warm-up {}, median of {}\n", compat::torch_version(),
              device.str(), groups, warmup, iters);
   std::vector<Shape> selected;
-  std::stringstream list(shapes_arg);
-  for (std::string name; std::getline(list, name, ',');) {
+  for (const std::string& name : split_list(shapes_arg)) {
     const auto it = std::find_if(kShapes.begin(), kShapes.end(), [&](const Shape& s) { return s.name == name; });
     if (it == kShapes.end()) {
       fmt::print(stderr, "moe_block_bench: unknown shape '{}' (olmoe, mixtral-small, small)\n", name);
@@ -294,26 +339,33 @@ int main(int argc, char** argv) {
     }
     if (!ok) return 1;
   }
-  fmt::print("{:<14} {:>6} {:>6} {:>4} {:>3} {:>7} {:>6} {:>8} {:>10} {:>10} {:>12} {:>9} {:>9}\n", "shape", "d", "f",
-             "E", "k", "tokens", "params", "backend", "median ms", "min ms", "tokens/s", "TFLOP/s", "peak GiB");
+  fmt::print("{:<14} {:>6} {:>6} {:>4} {:>3} {:>7} {:>6} {:>6} {:>8} {:>10} {:>10} {:>12} {:>9} {:>9}\n", "shape", "d",
+             "f", "E", "k", "tokens", "params", "launch", "backend", "median ms", "min ms", "tokens/s", "TFLOP/s",
+             "peak GiB");
   for (const Shape& shape : selected) {
     for (const Params params : precisions) {
-      for (const ExpertBackend backend : backends) {
-        const std::string trace_path =
-            trace_dir.empty() ? "" : fmt::format("{}/{}-{}.trace.json", trace_dir, shape.name, params_name(params));
-        const Timing timing = time_block(shape, groups, backend, params, device, warmup, iters, trace_path);
-        const double flops = grove::bench::moe_block_flops(shape.tokens, shape.top_k, shape.d, shape.f);
-        const double tflops = flops / (timing.median_ms / 1e3) / 1e12;
-        const double peak =
-            timing.peak_bytes < 0 ? -1.0 : static_cast<double>(timing.peak_bytes) / (1024.0 * 1024.0 * 1024.0);
-        fmt::print("{:<14} {:>6} {:>6} {:>4} {:>3} {:>7} {:>6} {:>8} {:>10.3f} {:>10.3f} {:>12.0f} {:>9.1f} {:>9.2f}\n",
-                   shape.name, shape.d, shape.f, shape.experts, shape.top_k, shape.tokens, params_name(params),
-                   expert_backend_name(backend), timing.median_ms, timing.min_ms,
-                   shape.tokens / (timing.median_ms / 1e3), tflops, peak);
-        if (tsv) {
-          *tsv << fmt::format("{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{:.3f}\t{:.3f}\t{:.1f}\t{:.2f}\n", shape.name,
-                              shape.d, shape.f, shape.experts, shape.top_k, shape.tokens, groups, params_name(params),
-                              expert_backend_name(backend), timing.median_ms, timing.min_ms, tflops, peak);
+      for (const bool graphed : launches) {
+        for (const ExpertBackend backend : backends) {
+          const std::string_view launch = graphed ? "graph" : "eager";
+          const std::string trace_path = trace_dir.empty() ? ""
+                                                           : fmt::format("{}/{}-{}-{}.trace.json", trace_dir,
+                                                                         shape.name, params_name(params), launch);
+          const Timing timing = time_block(shape, groups, backend, params, graphed, device, warmup, iters, trace_path);
+          const double flops = grove::bench::moe_block_flops(shape.tokens, shape.top_k, shape.d, shape.f);
+          const double tflops = flops / (timing.median_ms / 1e3) / 1e12;
+          const double peak =
+              timing.peak_bytes < 0 ? -1.0 : static_cast<double>(timing.peak_bytes) / (1024.0 * 1024.0 * 1024.0);
+          fmt::print(
+              "{:<14} {:>6} {:>6} {:>4} {:>3} {:>7} {:>6} {:>6} {:>8} {:>10.3f} {:>10.3f} {:>12.0f} {:>9.1f} "
+              "{:>9.2f}\n",
+              shape.name, shape.d, shape.f, shape.experts, shape.top_k, shape.tokens, params_name(params), launch,
+              expert_backend_name(backend), timing.median_ms, timing.min_ms, shape.tokens / (timing.median_ms / 1e3),
+              tflops, peak);
+          if (tsv) {
+            *tsv << fmt::format("{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{:.3f}\t{:.3f}\t{:.1f}\t{:.2f}\n", shape.name,
+                                shape.d, shape.f, shape.experts, shape.top_k, shape.tokens, groups, params_name(params),
+                                launch, expert_backend_name(backend), timing.median_ms, timing.min_ms, tflops, peak);
+          }
         }
       }
     }

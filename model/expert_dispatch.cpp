@@ -241,20 +241,36 @@ struct GroupedExperts : public torch::autograd::Function<GroupedExperts> {
     // Weight gradients of the leading (trainable) experts only, in the parameters' dtype (fp32 masters: widened);
     // an expert that received no row gets zeros (the native kernel leaves its block unspecified).
     const torch::Tensor lead = ends.slice(0, 0, trainable);
-    const torch::Tensor dw13 = compat::grouped_mm_weight_grad(dh13, a, lead);
-    const torch::Tensor dw2_compute = compat::grouped_mm_weight_grad(dy, u, lead);
-    torch::Tensor dw1, dw3, dw2;
-    const bool widen_dtype = weight_dtype == torch::kFloat || weight_dtype == torch::kBFloat16;
-    if (widen_dtype && fused::widen_available(dw13) && fused::widen_available(dw2_compute)) {
-      std::tie(dw1, dw3) = fused::widen_expert_gradients(dw13, lead, f, weight_dtype);
-      dw2 = fused::widen_expert_gradients(dw2_compute, lead, d, weight_dtype).first;
-    } else {
+    // ATen fallback: t with the blocks of experts without rows zeroed, in the parameters' dtype.
+    auto zeroed_where_unused = [&](const torch::Tensor& t) {
       const torch::Tensor previous = torch::cat({torch::zeros({1}, lead.options()), lead.slice(0, 0, trainable - 1)});
       const torch::Tensor used = lead.gt(previous).view({trainable, 1, 1});
-      const torch::Tensor zero = torch::zeros({1, 1, 1}, a.options().dtype(weight_dtype));
-      dw1 = torch::where(used, dw13.narrow(1, 0, f), zero);
-      dw3 = torch::where(used, dw13.narrow(1, f, f), zero);
-      dw2 = torch::where(used, dw2_compute, zero);
+      return torch::where(used, t, torch::zeros({1, 1, 1}, t.options().dtype(weight_dtype)));
+    };
+    torch::Tensor dw1, dw3, dw2;
+    if (weight_dtype == dtype) {
+      // Parameters in the compute dtype (bf16 parameters): each gradient straight from its own GEMM (dh1 and dh3 are
+      // strided halves of dh13), then only the blocks of experts without rows zeroed; no split or widening pass.
+      dw1 = compat::grouped_mm_weight_grad(dh13.narrow(1, 0, f), a, lead);
+      dw3 = compat::grouped_mm_weight_grad(dh13.narrow(1, f, f), a, lead);
+      dw2 = compat::grouped_mm_weight_grad(dy, u, lead);
+      for (torch::Tensor* grad : {&dw1, &dw3, &dw2}) {
+        if (fused::widen_available(*grad)) fused::zero_empty_experts(*grad, lead);
+        else *grad = zeroed_where_unused(*grad);
+      }
+    } else {
+      // fp32 masters: one GEMM for w1 and w3 together, split and widened to fp32 in one pass.
+      const torch::Tensor dw13 = compat::grouped_mm_weight_grad(dh13, a, lead);
+      const torch::Tensor dw2_compute = compat::grouped_mm_weight_grad(dy, u, lead);
+      const bool widen_dtype = weight_dtype == torch::kFloat || weight_dtype == torch::kBFloat16;
+      if (widen_dtype && fused::widen_available(dw13) && fused::widen_available(dw2_compute)) {
+        std::tie(dw1, dw3) = fused::widen_expert_gradients(dw13, lead, f, weight_dtype);
+        dw2 = fused::widen_expert_gradients(dw2_compute, lead, d, weight_dtype).first;
+      } else {
+        dw1 = zeroed_where_unused(dw13.narrow(1, 0, f));
+        dw3 = zeroed_where_unused(dw13.narrow(1, f, f));
+        dw2 = zeroed_where_unused(dw2_compute);
+      }
     }
     for (size_t g = 0; g < n_groups; ++g) {
       const int64_t first = key_first[g], count = group_sizes[g];

@@ -99,6 +99,17 @@ __global__ void widen_expert_gradients_kernel(const Bf16x8* __restrict__ grads, 
   }
 }
 
+// Grid (chunks, experts): the blocks of an expert that received rows return at once.
+__global__ void zero_empty_experts_kernel(Bf16x8* __restrict__ grads, const int32_t* __restrict__ ends,
+                                          int64_t vectors_per_expert) {
+  const int64_t expert = blockIdx.y;
+  if (ends[expert] != (expert == 0 ? 0 : ends[expert - 1])) return;
+  const float zeros[8] = {};
+  for (int64_t i = grid_first_index(); i < vectors_per_expert; i += grid_index_stride()) {
+    grads[expert * vectors_per_expert + i] = Bf16x8::from_floats(zeros);
+  }
+}
+
 template <bool kSrcBf16>
 __global__ void gather_rows_to_bf16_kernel(const void* __restrict__ src, const int64_t* __restrict__ index,
                                            Bf16x8* __restrict__ out, int64_t rows, int64_t vectors) {
@@ -187,6 +198,16 @@ cudaError_t widen_expert_gradients(const void* grads, const int32_t* ends, void*
                                                                  static_cast<Float8*>(second), rows, split,
                                                                  vectors_per_row);
   }
+  return cudaGetLastError();
+}
+
+cudaError_t zero_empty_experts(void* grads, const int32_t* ends, int64_t experts, int64_t per_expert,
+                               cudaStream_t stream) {
+  if (experts == 0 || per_expert == 0) return cudaSuccess;
+  if (experts > 65535 || per_expert % kPerVector != 0) return cudaErrorInvalidValue;
+  const int64_t vectors = per_expert / kPerVector;
+  const dim3 grid(blocks_for(vectors, 1024 / experts + 1), static_cast<unsigned int>(experts));
+  zero_empty_experts_kernel<<<grid, kThreads, 0, stream>>>(static_cast<Bf16x8*>(grads), ends, vectors);
   return cudaGetLastError();
 }
 

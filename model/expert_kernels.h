@@ -31,6 +31,12 @@ cudaError_t swiglu_backward(const void* du, const void* h13, const float* gate, 
 cudaError_t widen_expert_gradients(const void* grads, const int32_t* ends, void* first, void* second, bool out_bf16,
                                    int64_t experts, int64_t rows, int64_t split, int64_t cols, cudaStream_t stream);
 
+// Zeroes the blocks of grads (bf16 [experts, per_expert]) of the experts that received no row (ends as above), in
+// place: the weight gradients of bf16 parameters come straight from the grouped GEMM, which leaves those blocks
+// unspecified. per_expert must be a multiple of 8.
+cudaError_t zero_empty_experts(void* grads, const int32_t* ends, int64_t experts, int64_t per_expert,
+                               cudaStream_t stream);
+
 // out[i, :] = bf16(src[index[i], :]) for i < rows; src is fp32 (src_is_bf16 false) or bf16, [*, cols] dense.
 cudaError_t gather_rows_to_bf16(const void* src, bool src_is_bf16, const int64_t* index, void* out, int64_t rows,
                                 int64_t cols, cudaStream_t stream);

@@ -39,6 +39,10 @@ std::pair<torch::Tensor, torch::Tensor> widen_expert_gradients(const torch::Tens
                                                                int64_t split,
                                                                torch::ScalarType out_dtype = torch::kFloat);
 
+// Zeroes, in place, the gradient blocks grads[e] (bf16 [experts, rows, cols], dense) of the experts that received no
+// row (int32 cumulative row ends `ends` [experts]). Available under the same conditions as widening.
+void zero_empty_experts(torch::Tensor& grads, const torch::Tensor& ends);
+
 // Whether the data-movement kernels may run: CUDA, the switch on, dense 16-byte aligned operands whose row width is a
 // multiple of 8; gather reads fp32 or bf16 [*, cols], combine reads bf16 [*, cols], stacking reads fp32 or bf16
 // [experts, rows, cols].

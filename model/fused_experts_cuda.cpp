@@ -79,6 +79,17 @@ std::pair<torch::Tensor, torch::Tensor> widen_expert_gradients(const torch::Tens
   return {first, second};
 }
 
+void zero_empty_experts(torch::Tensor& grads, const torch::Tensor& ends) {
+  TORCH_CHECK(widen_available(grads), "fused::zero_empty_experts: grads must be contiguous CUDA bf16 [E, rows, cols]");
+  TORCH_CHECK(ends.numel() == grads.size(0) && ends.scalar_type() == torch::kInt && ends.is_contiguous() &&
+                  ends.device() == grads.device(),
+              "fused::zero_empty_experts: ends must be int32 [experts] on the gradients' device");
+  const c10::cuda::CUDAGuard guard(grads.device());
+  detail::check_launch(kernels::zero_empty_experts(grads.data_ptr(), ends.data_ptr<int32_t>(), grads.size(0),
+                                                   grads.size(1) * grads.size(2), detail::current_stream(grads)),
+                       "fused::zero_empty_experts");
+}
+
 bool gather_available(const torch::Tensor& src) {
   const bool dtype = src.defined() && (src.scalar_type() == torch::kFloat || src.scalar_type() == torch::kBFloat16);
   return dtype && detail::vectorisable(src, src.scalar_type()) && src.dim() == 2 && src.is_contiguous();

@@ -46,6 +46,8 @@ SwigluGradients swiglu_backward(const torch::Tensor&, const torch::Tensor&, cons
   unavailable("fused::swiglu_backward");
 }
 
+void zero_empty_experts(torch::Tensor&, const torch::Tensor&) { unavailable("fused::zero_empty_experts"); }
+
 std::pair<torch::Tensor, torch::Tensor> widen_expert_gradients(const torch::Tensor&, const torch::Tensor&, int64_t,
                                                                torch::ScalarType) {
   unavailable("fused::widen_expert_gradients");

@@ -60,7 +60,7 @@ build() {
 trace_step() {
   local dir=$1
   "$BUILD_DIR/bench/train_step_bench" --cases e16 --warmup 2 --iters 3 --trace "$dir"
-  "$BUILD_DIR/bench/moe_block_bench" --warmup 2 --iters 3 --trace "$dir"
+  "$BUILD_DIR/bench/moe_block_bench" --warmup 2 --iters 3 --launch eager --trace "$dir"
   for f in "$dir"/*.trace.json; do
     python3 bench/trace_summary.py "$f" --top 40 > "${f%.json}.md"
     head -n 12 "${f%.json}.md"

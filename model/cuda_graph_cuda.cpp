@@ -1,0 +1,65 @@
+// model/cuda_graph.h for builds with CUDA, on at::cuda::CUDAGraph. Capture runs on a side stream (CUDA graphs
+// cannot capture the default stream), ordered after the caller's stream before and before it after.
+#include <ATen/cuda/CUDAEvent.h>
+#include <ATen/cuda/CUDAGraph.h>
+#include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
+#include <fmt/format.h>
+
+#include <stdexcept>
+
+#include "model/cuda_graph.h"
+
+namespace grove::model {
+
+struct CapturedWork::Graph {
+  at::cuda::CUDAGraph graph;
+};
+
+bool CapturedWork::available(const torch::Device& device) {
+  return device.is_cuda() && torch::cuda::is_available() &&
+         (device.has_index() ? device.index() : 0) < static_cast<int>(torch::cuda::device_count());
+}
+
+CapturedWork::CapturedWork(const std::function<void()>& work, const torch::Device& device, int warmup)
+    : graph_(std::make_unique<Graph>()) {
+  if (!available(device)) {
+    throw std::runtime_error(fmt::format("CapturedWork: cannot capture work on {}: no such CUDA device", device.str()));
+  }
+  const c10::cuda::CUDAGuard device_guard(device);
+  const c10::cuda::CUDAStream caller = c10::cuda::getCurrentCUDAStream();
+  const c10::cuda::CUDAStream side = c10::cuda::getStreamFromPool();
+  at::cuda::CUDAEvent caller_done;
+  caller_done.record(caller);
+  caller_done.block(side);
+  {
+    const c10::cuda::CUDAStreamGuard stream_guard(side);
+    for (int i = 0; i < warmup; ++i) work();
+    side.synchronize();
+    graph_->graph.capture_begin();
+    try {
+      work();
+    } catch (const std::exception& error) {
+      try {
+        graph_->graph.capture_end();  // leaves capture mode; the graph is invalid either way
+      } catch (const std::exception&) {
+      }
+      throw std::runtime_error(fmt::format("CapturedWork: the work cannot be captured as a CUDA graph: {}", error.what()));
+    }
+    try {
+      graph_->graph.capture_end();
+    } catch (const std::exception& error) {
+      throw std::runtime_error(fmt::format("CapturedWork: capture failed (does the work synchronise with the host?): {}",
+                                           error.what()));
+    }
+  }
+  at::cuda::CUDAEvent side_done;
+  side_done.record(side);
+  side_done.block(caller);
+}
+
+CapturedWork::~CapturedWork() = default;
+
+void CapturedWork::replay() { graph_->graph.replay(); }
+
+}  // namespace grove::model
