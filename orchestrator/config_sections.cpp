@@ -57,6 +57,8 @@ void parse_training_section(StrictMap& map, TrainingSection& out) {
   out.grad_clip = map.get<double>("grad_clip", out.grad_clip);
   out.checkpoint_every = map.get<int64_t>("checkpoint_every", out.checkpoint_every);
   out.keep_checkpoints = map.get<int64_t>("keep_checkpoints", out.keep_checkpoints);
+  out.keep_finished_phase_checkpoints =
+      map.get<bool>("keep_finished_phase_checkpoints", out.keep_finished_phase_checkpoints);
   out.log_every = map.get<int64_t>("log_every", out.log_every);
   out.device = map.get<std::string>("device", out.device);
   out.precision = map.get<std::string>("precision", out.precision);

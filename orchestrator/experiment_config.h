@@ -44,6 +44,7 @@ struct TrainingSection {
   double grad_clip = 1.0;
   int64_t checkpoint_every = 100;      // steps; phase end always checkpoints
   int64_t keep_checkpoints = 2;        // periodic checkpoints kept per phase (phase-end ones are always kept)
+  bool keep_finished_phase_checkpoints = false;  // keep them after the phase's final checkpoint exists
   int64_t log_every = 10;              // metrics rows and progress updates
   std::string device = "auto";         // auto | cpu | cuda
   std::string precision = "auto";      // auto (bf16 on CUDA, fp32 on CPU) | fp32 | bf16

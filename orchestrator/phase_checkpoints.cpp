@@ -27,6 +27,7 @@ registry::CheckpointKind kind_of(CheckpointReason reason) {
   return registry::CheckpointKind::kPeriodic;
 }
 
+// Deletes the phase's resumable (periodic and interrupt) checkpoints beyond the newest `keep`, rows and folders.
 void prune(RunContext& ctx, const registry::PhaseRow& phase, int64_t keep) {
   auto rows = registry::list_checkpoints(ctx.registry(), ctx.run.id, phase.id);
   std::vector<registry::CheckpointRow> resumable;
@@ -35,7 +36,7 @@ void prune(RunContext& ctx, const registry::PhaseRow& phase, int64_t keep) {
   }
   std::sort(resumable.begin(), resumable.end(),
             [](const auto& a, const auto& b) { return a.step != b.step ? a.step > b.step : a.id > b.id; });
-  for (size_t i = static_cast<size_t>(std::max<int64_t>(keep, 1)); i < resumable.size(); ++i) {
+  for (size_t i = static_cast<size_t>(std::max<int64_t>(keep, 0)); i < resumable.size(); ++i) {
     registry::delete_checkpoint(ctx.registry(), resumable[i].id);
     std::error_code ignored;
     fs::remove_all(resumable[i].path, ignored);
@@ -79,7 +80,10 @@ registry::CheckpointRow save_phase_checkpoint(RunContext& ctx, const registry::P
   row.xxh3 = summary.xxh3;
   row.kind = kind_of(reason);
   const int64_t id = registry::insert_checkpoint(ctx.registry(), row);
-  if (!phase_end) prune(ctx, phase, ctx.config.training.keep_checkpoints);
+  // A finished phase resumes from its final checkpoint: its resumable ones (the step-0 one right after growth
+  // included, with optimizer state) would only fill the disk, phase after phase, as the model grows.
+  if (!phase_end) prune(ctx, phase, std::max<int64_t>(ctx.config.training.keep_checkpoints, 1));
+  else if (!ctx.config.training.keep_finished_phase_checkpoints) prune(ctx, phase, 0);
   log::debug("checkpoint {} ({} bytes, xxh3 {}) for phase {} step {}", dir.string(), summary.bytes, summary.xxh3,
              phase.idx, objects.state.step);
   registry::CheckpointRow result;

@@ -1,7 +1,8 @@
 // Checkpoints of a phase on disk and in the registry: where they go (<run_dir>/phase-<idx>/step-<n> and
 // .../final), writing one with the optimizer and TrainingState (plus the router-noise generator state on CPU),
 // restoring the newest, and pruning old periodic ones (phase-end checkpoints are always kept: the next phase
-// starts from them and the KD teacher is loaded from them).
+// starts from them and the KD teacher is loaded from them). Once the phase-end checkpoint is written, the phase's
+// periodic and interrupt checkpoints are deleted unless training.keep_finished_phase_checkpoints is set.
 #pragma once
 
 #include <torch/torch.h>
@@ -26,7 +27,8 @@ struct PhaseTrainingObjects {
 };
 
 // Writes a checkpoint of `objects` for `phase` and records its row; prunes periodic/interrupt checkpoints of the
-// phase beyond `keep` (newest kept). kPhaseEnd writes <phase>/final without optimizer state.
+// phase beyond training.keep_checkpoints (newest kept). kPhaseEnd writes <phase>/final without optimizer state and
+// then removes the phase's periodic/interrupt checkpoints (unless training.keep_finished_phase_checkpoints).
 registry::CheckpointRow save_phase_checkpoint(RunContext& ctx, const registry::PhaseRow& phase,
                                               PhaseTrainingObjects& objects, CheckpointReason reason);
 

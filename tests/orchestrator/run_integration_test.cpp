@@ -63,15 +63,17 @@ TEST_F(RunIntegration, ThreePhaseRunRecordsPhasesLineageCheckpointsEvalsAndRouti
   const auto ancestry = registry::expert_ancestors(db, run.id, 1, 6);  // layer 1, slot 6: born in phase 2
   EXPECT_GE(ancestry.size(), 2u) << "a phase-2 expert descends from an earlier one";
 
-  // Checkpoints: a phase-end checkpoint per phase, recorded with its checksum.
+  // Checkpoints: a phase-end checkpoint per phase, recorded with its checksum, and nothing else once the phase is
+  // done: its periodic ones (written every 5 steps) are deleted, rows and folders.
   for (const auto& phase : phases) {
-    int finals = 0;
-    for (const auto& row : registry::list_checkpoints(db, run.id, phase.id)) {
-      EXPECT_EQ(row.xxh3.size(), 16u);
-      EXPECT_TRUE(std::filesystem::exists(row.path)) << row.path;
-      finals += row.kind == registry::CheckpointKind::kPhaseEnd ? 1 : 0;
+    const auto rows = registry::list_checkpoints(db, run.id, phase.id);
+    ASSERT_EQ(rows.size(), 1u) << "phase " << phase.idx << " keeps only its final checkpoint";
+    EXPECT_EQ(rows[0].kind, registry::CheckpointKind::kPhaseEnd) << phase.idx;
+    EXPECT_EQ(rows[0].xxh3.size(), 16u);
+    EXPECT_TRUE(std::filesystem::exists(rows[0].path)) << rows[0].path;
+    for (const auto& entry : std::filesystem::directory_iterator(std::filesystem::path(rows[0].path).parent_path())) {
+      EXPECT_EQ(entry.path().filename(), "final") << "left behind: " << entry.path();
     }
-    EXPECT_EQ(finals, 1) << phase.idx;
   }
 
   // The full evaluation matrix, the untrained row and no missing cell.
@@ -101,7 +103,8 @@ TEST_F(RunIntegration, ThreePhaseRunRecordsPhasesLineageCheckpointsEvalsAndRouti
 
 TEST_F(RunIntegration, FrozenTensorsAreBitIdenticalBetweenConsecutivePhases) {
   const auto experiment = write_experiment();
-  ASSERT_EQ(grove({"run", experiment.string()}).exit_code, 0);
+  // The finished phases' periodic checkpoints are kept here: the earliest of phase 2 is the grown, untrained model.
+  ASSERT_EQ(grove({"run", experiment.string(), "--set", "training.keep_finished_phase_checkpoints=true"}).exit_code, 0);
   auto db = open_registry();
   const auto p0 = final_checkpoint(db, "tiny", 0);
   const auto p1 = final_checkpoint(db, "tiny", 1);
