@@ -83,6 +83,15 @@ def main():
               f"| {fmt(num(grouped, 'tokens_per_s'), 0) if grouped else '—'} | {fmt(best_peak, 2)} | "
               f"{fmt(ratio, 2) + '×' if not math.isnan(ratio) else '—'} |")
 
+    graph = step.get("e16-graph")
+    if graph and step.get("e16"):
+        eager = step["e16"]
+        print(f"\nWhat replaying the step's forward + loss + backward as a CUDA graph buys (orch::CapturedStep, what "
+              f"the trainer does with training.cuda_graphs; same run): e16 step {fmt(num(graph, 'median_ms'), 2)} ms "
+              f"replayed, {fmt(num(eager, 'median_ms'), 2)} ms launched eagerly "
+              f"({fmt(num(eager, 'median_ms') / num(graph, 'median_ms'), 2)}×), MFU {fmt(100 * num(graph, 'mfu'))}%; "
+              f"peak {fmt(num(graph, 'peak_gib'), 2)} vs {fmt(num(eager, 'peak_gib'), 2)} GiB.")
+
     aten = step.get("e16-aten")
     if aten and step.get("e16"):
         fused = step["e16"]
@@ -116,6 +125,10 @@ def main():
         print(f"- Step, 16 experts, vs HF's best backend: {fmt(ratio, 2)}× (target ≥ 5×): {verdict(ratio >= 5)}")
         print(f"- Step, 16 experts, MFU against {741} TFLOP/s: {fmt(100 * num(e16, 'mfu'))}% (target ≥ 35%): "
               f"{verdict(num(e16, 'mfu') >= 0.35)}")
+        if graph:
+            ratio = num(graph, "tokens_per_s") / best
+            print(f"- Step, 16 experts, replayed as a CUDA graph (the trainer's default on CUDA): {fmt(ratio, 2)}× HF's "
+                  f"best, MFU {fmt(100 * num(graph, 'mfu'))}%")
     if e16 and e64:
         ratio = num(e64, "tokens_per_s") / num(e16, "tokens_per_s")
         print(f"- Growth, tokens/s at 64 experts over 16: {fmt(ratio, 3)} (target ≥ 0.95): {verdict(ratio >= 0.95)}; "

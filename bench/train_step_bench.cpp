@@ -9,12 +9,14 @@
 //   frozen   the same model in a Grove growth phase: old experts and shared weights frozen, gate + new experts train
 //   e16-aten e16 with every fused CUDA kernel switched off (model/fused_switch.h: expert SwiGLU, widening, gather,
 //            combine and stacking, rotary, cross-entropy run as ATen kernels): what they buy, in the same run
+//   e16-graph e16 with forward + loss + backward captured once as a CUDA graph and replayed (orch::CapturedStep,
+//            what orch::Trainer does with training.cuda_graphs; CUDA only): what host launch time costs e16
 // Timed with CUDA events per step: warm-up, then the median of --iters steps. Prints one table row per case and,
 // with --tsv, writes them for bench/side_by_side.py. On the CPU it runs a small shape (d 64, 2 layers) instead.
 // With --trace DIR (CUDA builds), a few more steps per case run under Kineto and DIR/CASE.trace.json receives the
 // Chrome trace, phases marked grove::forward_and_loss / grove::backward / grove::optimizer inside grove::step;
 // bench/trace_summary.py turns it into per-phase, per-operator and per-kernel times.
-//   train_step_bench [--device cuda|cpu] [--cases e16,e64,grown,frozen,e16-aten] [--batch B] [--seq T] [--iters N]
+//   train_step_bench [--device cuda|cpu] [--cases e16,e64,grown,frozen,e16-aten,e16-graph] [--batch B] [--seq T] [--iters N]
 //                    [--warmup N] [--tsv FILE] [--trace DIR] [--trace-steps N]
 #include <ATen/record_function.h>
 #include <fmt/format.h>
@@ -35,6 +37,7 @@
 #include "model/moe_transformer.h"
 #include "model/torch_compat.h"
 #include "orchestrator/adamw.h"
+#include "orchestrator/captured_step.h"
 #include "orchestrator/training_loss.h"
 
 using namespace grove;
@@ -45,13 +48,14 @@ namespace {
 struct Case {
   std::string name;
   std::vector<int64_t> groups;
-  bool frozen;        // Grove's growth phase: gate all, shared frozen, newest experts only
-  bool fused = true;  // Grove's fused CUDA kernels (model/fused_switch.h) on
+  bool frozen;         // Grove's growth phase: gate all, shared frozen, newest experts only
+  bool fused = true;   // Grove's fused CUDA kernels (model/fused_switch.h) on
+  bool graph = false;  // forward + loss + backward replayed as a captured CUDA graph (orch::CapturedStep)
 };
 
 const std::vector<Case> kCases{{"e16", {16}, false},         {"e64", {64}, false},
                                {"grown", {16, 8}, false},    {"frozen", {16, 8}, true},
-                               {"e16-aten", {16}, false, false}};
+                               {"e16-aten", {16}, false, false}, {"e16-graph", {16}, false, true, true}};
 
 struct Result {
   double median_ms = 0, min_ms = 0;
@@ -118,28 +122,34 @@ Result time_case(const Case& c, const grove::bench::StepShape& shape, int64_t ba
   Result result;
   compat::DeviceTimer timer(device);
   std::vector<double> samples, forward_backward;
-  torch::Tensor total, last_lm;  // the step's loss to differentiate; the language-model part, reported
-  // One training step, phases marked for the Kineto trace. With `time_compute`, the timer stops (and synchronises)
-  // after the backward and the optimizer runs untimed; otherwise nothing synchronises inside the step, as in the
-  // trainer, and the caller stops the timer after it.
-  auto step = [&](const torch::Tensor& tokens, bool time_compute) {
-    double compute_ms = 0;
+  torch::Tensor last_lm;  // the language-model part of the last step's loss, reported
+  // Forward + loss + backward as orch::Trainer runs them (gradients reset first), phases marked for the Kineto trace.
+  auto gradients = [&](const torch::Tensor& tokens, const torch::Tensor& step_mask) {
+    optimizer.zero_grad();
+    orch::TrainingLoss loss;
     {
       RECORD_USER_SCOPE("grove::forward_and_loss");
-      const orch::TrainingLoss loss = orch::training_loss(*model, nullptr, tokens.slice(1, 0, shape.seq_len),
-                                                          tokens.slice(1, 1, shape.seq_len + 1), mask, loss_options);
-      total = loss.total;
-      last_lm = loss.lm.detach();
+      loss = orch::training_loss(*model, nullptr, tokens.slice(1, 0, shape.seq_len),
+                                 tokens.slice(1, 1, shape.seq_len + 1), step_mask, loss_options);
     }
-    {
-      RECORD_USER_SCOPE("grove::backward");
-      total.backward();
-    }
+    RECORD_USER_SCOPE("grove::backward");
+    loss.total.backward();
+    return loss;
+  };
+  // The graph case captures exactly that (orch::CapturedStep, as the trainer does with training.cuda_graphs).
+  std::unique_ptr<orch::CapturedStep> captured;
+  if (c.graph) captured = std::make_unique<orch::CapturedStep>(gradients, batches[0], mask);
+  // One training step. With `time_compute`, the timer stops (and synchronises) after the backward and the optimizer
+  // runs untimed; otherwise nothing synchronises inside the step, as in the trainer, and the caller stops the timer
+  // after it.
+  auto step = [&](const torch::Tensor& tokens, bool time_compute) {
+    double compute_ms = 0;
+    last_lm = (captured ? captured->replay(tokens, mask) : gradients(tokens, mask)).lm.detach();
     if (time_compute) compute_ms = timer.stop_ms();
     {
       RECORD_USER_SCOPE("grove::optimizer");
       optimizer.clip_and_step(3e-4, 1.0);
-      optimizer.zero_grad();
+      if (!captured) optimizer.zero_grad();  // a captured step's gradients belong to its graph
     }
     return compute_ms;
   };
@@ -187,13 +197,15 @@ Result time_case(const Case& c, const grove::bench::StepShape& shape, int64_t ba
 int main(int argc, char** argv) {
   CLI::App app{"Grove training step benchmark (forward, loss, backward, clipping, AdamW)"};
   std::string device_name = compat::cuda_available() ? "cuda" : "cpu";
-  std::string cases_arg = "e16,e64,grown,frozen,e16-aten";
+  std::string cases_arg;
   std::string tsv_path;
   int64_t batch = 0, seq = 0;
   int warmup = 3, iters = 8;
   app.add_option("--device", device_name, "cuda or cpu (default: cuda when available)")
       ->check(CLI::IsMember({"cuda", "cpu"}));
-  app.add_option("--cases", cases_arg, "Comma-separated: e16, e64, grown, frozen, e16-aten");
+  app.add_option("--cases", cases_arg,
+                 "Comma-separated: e16, e64, grown, frozen, e16-aten, e16-graph (default: all; e16-graph on CUDA "
+                 "only)");
   app.add_option("--batch", batch, "Sequences per step (default 16 on CUDA, 2 on the CPU)");
   app.add_option("--seq", seq, "Tokens per sequence (default 1024 on CUDA, 64 on the CPU)");
   app.add_option("--iters", iters, "Timed steps (median reported)")->check(CLI::PositiveNumber);
@@ -235,13 +247,22 @@ int main(int argc, char** argv) {
              "median of {}\n",
              compat::torch_version(), device.str(), shape.d_model, shape.n_layers, shape.n_heads, shape.d_expert,
              shape.top_k, shape.vocab, batch, shape.seq_len, warmup, iters);
-  fmt::print("{:<8} {:>7} {:>10} {:>10} {:>10} {:>11} {:>8} {:>6} {:>9} {:>9} {:>8}\n", "case", "experts",
+  fmt::print("{:<9} {:>7} {:>10} {:>10} {:>10} {:>11} {:>8} {:>6} {:>9} {:>9} {:>8}\n", "case", "experts",
              "median ms", "min ms", "fwd+bwd ms", "tokens/s", "TFLOP/s", "MFU", "peak GiB", "optim GiB", "loss");
+  if (cases_arg.empty()) {
+    cases_arg = "e16,e64,grown,frozen,e16-aten";
+    if (model::CapturedWork::available(device)) cases_arg += ",e16-graph";
+  }
   std::stringstream list(cases_arg);
   for (std::string name; std::getline(list, name, ',');) {
     const auto it = std::find_if(kCases.begin(), kCases.end(), [&](const Case& c) { return c.name == name; });
     if (it == kCases.end()) {
-      fmt::print(stderr, "train_step_bench: unknown case '{}' (e16, e64, grown, frozen, e16-aten)\n", name);
+      fmt::print(stderr, "train_step_bench: unknown case '{}' (e16, e64, grown, frozen, e16-aten, e16-graph)\n",
+                 name);
+      return 2;
+    }
+    if (it->graph && !model::CapturedWork::available(device)) {
+      fmt::print(stderr, "train_step_bench: case '{}' needs a CUDA device and a LibTorch build with CUDA\n", name);
       return 2;
     }
     int64_t experts = 0;
@@ -257,7 +278,7 @@ int main(int argc, char** argv) {
     const double mfu = it->frozen ? 0.0 : tflops / grove::bench::kMatmulCeilingTflops;
     const double gib = 1024.0 * 1024.0 * 1024.0;
     const double peak = r.peak_bytes < 0 ? -1.0 : static_cast<double>(r.peak_bytes) / gib;
-    fmt::print("{:<8} {:>7} {:>10.2f} {:>10.2f} {:>10.2f} {:>11.0f} {:>8.1f} {:>5.1f}% {:>9.2f} {:>9.2f} {:>8.4f}\n",
+    fmt::print("{:<9} {:>7} {:>10.2f} {:>10.2f} {:>10.2f} {:>11.0f} {:>8.1f} {:>5.1f}% {:>9.2f} {:>9.2f} {:>8.4f}\n",
                it->name, experts, r.median_ms, r.min_ms, r.forward_backward_ms, tokens_per_s, tflops, 100.0 * mfu,
                peak, static_cast<double>(r.optimizer_bytes) / gib, r.last_loss);
     if (tsv) {

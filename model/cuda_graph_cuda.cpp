@@ -2,8 +2,10 @@
 // cannot capture the default stream), ordered after the caller's stream before and before it after.
 #include <ATen/cuda/CUDAEvent.h>
 #include <ATen/cuda/CUDAGraph.h>
+#include <c10/cuda/CUDACachingAllocator.h>
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
+#include <cuda_runtime_api.h>
 #include <fmt/format.h>
 
 #include <stdexcept>
@@ -36,6 +38,8 @@ CapturedWork::CapturedWork(const std::function<void()>& work, const torch::Devic
     const c10::cuda::CUDAStreamGuard stream_guard(side);
     for (int i = 0; i < warmup; ++i) work();
     side.synchronize();
+    // What the eager runs cached goes back to the device: the graph's private pool is allocated on top of it.
+    c10::cuda::CUDACachingAllocator::emptyCache();
     graph_->graph.capture_begin();
     try {
       work();
@@ -44,11 +48,13 @@ CapturedWork::CapturedWork(const std::function<void()>& work, const torch::Devic
         graph_->graph.capture_end();  // leaves capture mode; the graph is invalid either way
       } catch (const std::exception&) {
       }
+      (void)cudaGetLastError();  // the failed call's error must not surface at the caller's next launch
       throw std::runtime_error(fmt::format("CapturedWork: the work cannot be captured as a CUDA graph: {}", error.what()));
     }
     try {
       graph_->graph.capture_end();
     } catch (const std::exception& error) {
+      (void)cudaGetLastError();
       throw std::runtime_error(fmt::format("CapturedWork: capture failed (does the work synchronise with the host?): {}",
                                            error.what()));
     }

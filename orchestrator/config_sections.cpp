@@ -63,6 +63,7 @@ void parse_training_section(StrictMap& map, TrainingSection& out) {
   out.device = map.get<std::string>("device", out.device);
   out.precision = map.get<std::string>("precision", out.precision);
   out.threads = map.get<int64_t>("threads", out.threads);
+  out.cuda_graphs = map.get<bool>("cuda_graphs", out.cuda_graphs);
 
   require_positive(map, "steps", static_cast<double>(out.steps));
   if (out.base_steps) require_positive(map, "base_steps", static_cast<double>(*out.base_steps));

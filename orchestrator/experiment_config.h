@@ -49,6 +49,7 @@ struct TrainingSection {
   std::string device = "auto";         // auto | cpu | cuda
   std::string precision = "auto";      // auto (bf16 on CUDA, fp32 on CPU) | fp32 | bf16
   int64_t threads = 0;                 // CPU threads for LibTorch; 0 = all cores
+  bool cuda_graphs = true;             // on CUDA, replay each step's forward + backward as a captured CUDA graph
 };
 
 struct EvaluationSection {

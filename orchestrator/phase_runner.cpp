@@ -68,6 +68,7 @@ TrainerSettings trainer_settings(const RunContext& ctx, int64_t total_steps) {
   settings.log_every = ctx.config.training.log_every;
   settings.checkpoint_every = ctx.config.training.checkpoint_every;
   settings.kd_weight = ctx.strategy.kd_weight;
+  settings.cuda_graphs = ctx.config.training.cuda_graphs;
   settings.kd_temperature = ctx.strategy.kd_temperature;
   settings.inject_nan_at_steps = ctx.inject_nan_at_steps;
   return settings;

@@ -135,8 +135,10 @@ std::string resolved_yaml(const ExperimentConfig& config, const ValidatedExperim
       << YAML::Value << t.keep_checkpoints << YAML::Key << "log_every" << YAML::Value << t.log_every << YAML::Key
       << "device" << YAML::Value << t.device << YAML::Key << "precision" << YAML::Value << t.precision << YAML::Key
       << "threads" << YAML::Value << t.threads;
-  // Only when set: the stored config of runs recorded before this key existed stays byte-identical (resumable).
+  // Only when not the default: the stored config of runs recorded before these keys existed stays byte-identical
+  // (resumable).
   if (t.keep_finished_phase_checkpoints) out << YAML::Key << "keep_finished_phase_checkpoints" << YAML::Value << true;
+  if (!t.cuda_graphs) out << YAML::Key << "cuda_graphs" << YAML::Value << false;
   out << YAML::EndMap;
   out << YAML::Key << "evaluation" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "max_tokens" << YAML::Value << config.evaluation.max_tokens << YAML::Key << "batch_size"

@@ -30,7 +30,56 @@ Trainer::Trainer(std::shared_ptr<model::MoeTransformer> model, std::shared_ptr<m
       state_(state),
       hooks_(std::move(hooks)),
       noise_generator_(std::move(noise_generator)),
-      trainable_(model_->trainable_parameters()) {}
+      trainable_(model_->trainable_parameters()) {
+  if (settings_.cuda_graphs && plan_.device.is_cuda()) {
+    const std::string why_not = why_not_captured();
+    capture_wanted_ = why_not.empty();
+    if (!capture_wanted_) log::info("training: steps run eagerly, not as a CUDA graph: {}", why_not);
+  }
+}
+
+std::string Trainer::why_not_captured() const {
+  if (!settings_.cuda_graphs) return "training.cuda_graphs is off";
+  if (!settings_.inject_nan_at_steps.empty()) return "NaN injection (a test) is on";
+  return CapturedStep::why_not(*model_, plan_.device);
+}
+
+Trainer::StepLosses Trainer::compute_gradients(const torch::Tensor& tokens, const torch::Tensor& mask) {
+  auto eager = [&] {
+    return forward_backward(tokens.slice(1, 0, tokens.size(1) - 1), tokens.slice(1, 1, tokens.size(1)), mask);
+  };
+  if (captured_ && !captured_->fits(tokens, mask)) {
+    log::info("training: a batch of another shape ({} tokens) than the captured step's; eager steps from here",
+              c10::str(tokens.sizes()));
+    release_graph();
+    capture_wanted_ = false;
+  }
+  if (!captured_ && capture_wanted_) {
+    capture_wanted_ = false;  // one attempt (again after a recovery)
+    try {
+      captured_ = std::make_unique<CapturedStep>(
+          [&](const torch::Tensor& step_tokens, const torch::Tensor& step_mask) {
+            optimizer_.zero_grad();
+            const StepLosses losses = forward_backward(step_tokens.slice(1, 0, step_tokens.size(1) - 1),
+                                                       step_tokens.slice(1, 1, step_tokens.size(1)), step_mask);
+            return TrainingLoss{losses.total, losses.lm, losses.aux, losses.kd};
+          },
+          tokens, mask);
+      log::info("training: forward + loss + backward captured as a CUDA graph; replayed every step");
+    } catch (const std::exception& error) {
+      log::warn("training: steps run eagerly: {}", error.what());
+      release_graph();
+    }
+  }
+  if (!captured_) return eager();
+  const TrainingLoss loss = captured_->replay(tokens, mask);
+  return {loss.total, loss.lm, loss.aux, loss.kd};
+}
+
+void Trainer::release_graph() {
+  captured_.reset();
+  optimizer_.zero_grad();
+}
 
 Trainer::StepLosses Trainer::forward_backward(const torch::Tensor& inputs, const torch::Tensor& targets,
                                               const torch::Tensor& mask) {
@@ -63,6 +112,8 @@ bool Trainer::handle_non_finite(const char* why) {
   }
   const int64_t recoveries = state_.nan_recoveries;
   const double new_scale = state_.lr_scale * 0.5;
+  release_graph();  // the restore may replace what the graph reads; capture again at the next step
+  capture_wanted_ = plan_.device.is_cuda() && why_not_captured().empty();
   hooks_.restore_last_checkpoint();  // resets the state to the checkpoint's
   state_.nan_recoveries = recoveries;
   state_.lr_scale = new_scale;
@@ -91,6 +142,7 @@ TrainOutcome Trainer::run() {
 
   while (state_.step < state_.total_steps) {
     if (stop_requested()) {
+      release_graph();
       hooks_.save_checkpoint(CheckpointReason::kInterrupt);
       for (auto* observer : observers_) observer->on_finish(TrainOutcome::kInterrupted, state_.step);
       return TrainOutcome::kInterrupted;
@@ -102,14 +154,12 @@ TrainOutcome Trainer::run() {
       return (device.is_cuda() ? host.pin_memory() : host).to(device, /*non_blocking=*/true);
     };
     const auto tokens = upload(batch->tokens);
-    const auto inputs = tokens.slice(1, 0, tokens.size(1) - 1);
-    const auto targets = tokens.slice(1, 1, tokens.size(1));
     const auto mask = upload(batch->mask);
 
     const double lr = settings_.schedule.at(state_.step) * state_.lr_scale;
-    const StepLosses losses = forward_backward(inputs, targets, mask);
+    const StepLosses losses = compute_gradients(tokens, mask);
     grad_norm = optimizer_.clip_and_step(lr, settings_.grad_clip);
-    optimizer_.zero_grad();
+    if (!captured_) optimizer_.zero_grad();  // a captured step resets them itself: they belong to its graph
 
     {
       torch::NoGradGuard no_grad;
@@ -119,7 +169,7 @@ TrainOutcome Trainer::run() {
     }
     state_.step += 1;
     state_.sampler_cursor = state_.step;
-    const int64_t step_tokens = inputs.numel();
+    const int64_t step_tokens = mask.numel();
     state_.tokens_seen += step_tokens;
     interval_tokens += step_tokens;
     interval_steps += 1;
@@ -144,6 +194,7 @@ TrainOutcome Trainer::run() {
       interval_start = std::chrono::steady_clock::now();
       if (!std::isfinite(metrics.loss) || !std::isfinite(metrics.grad_norm)) {
         if (!handle_non_finite("the loss became non-finite")) {
+          release_graph();
           for (auto* observer : observers_) observer->on_finish(TrainOutcome::kFailed, state_.step);
           return TrainOutcome::kFailed;
         }
@@ -159,6 +210,7 @@ TrainOutcome Trainer::run() {
       for (auto* observer : observers_) observer->on_checkpoint(state_.step);
     }
   }
+  release_graph();  // frees the graph's memory before the phase's evaluation
   for (auto* observer : observers_) observer->on_finish(TrainOutcome::kCompleted, state_.step);
   return TrainOutcome::kCompleted;
 }

@@ -4,6 +4,9 @@
 // an interruption is in TrainingState. Checkpoints, metrics and progress are observers or callbacks.
 // Stop signals are polled at step boundaries: the loop saves an `interrupt` checkpoint and returns kInterrupted.
 // A non-finite loss restores the last checkpoint and halves the learning rate; the third time in a row, kFailed.
+// With settings.cuda_graphs on CUDA, the first step captures forward + loss + backward as a CUDA graph and every
+// step with the same batch shape replays it (the optimizer always runs eagerly); a batch of another shape, a
+// recovery or a failed capture falls back to eager steps.
 #pragma once
 
 #include <torch/torch.h>
@@ -15,6 +18,7 @@
 #include "data_streams/token_batch.h"
 #include "model/moe_transformer.h"
 #include "orchestrator/adamw.h"
+#include "orchestrator/captured_step.h"
 #include "orchestrator/device_plan.h"
 #include "orchestrator/lr_schedule.h"
 #include "orchestrator/training_observer.h"
@@ -35,6 +39,9 @@ struct TrainerSettings {
   double kd_temperature = 2.0;
   int64_t max_nan_recoveries = 3;
   std::vector<int64_t> inject_nan_at_steps;  // fault injection for tests: the loss at these steps becomes NaN once
+  // Capture forward + loss + backward as a CUDA graph and replay it (orchestrator/captured_step.h) where that is
+  // possible (CapturedStep::why_not); otherwise, or when capture fails, every step runs eagerly.
+  bool cuda_graphs = false;
 };
 
 struct TrainerHooks {
@@ -60,6 +67,13 @@ class Trainer {
     torch::Tensor total, lm, aux, kd;
   };
   StepLosses forward_backward(const torch::Tensor& inputs, const torch::Tensor& targets, const torch::Tensor& mask);
+  // One step's forward + backward from the uploaded batch: replayed from the captured graph when there is one that
+  // fits, captured first when capture is still wanted, eager otherwise.
+  StepLosses compute_gradients(const torch::Tensor& tokens, const torch::Tensor& mask);
+  // Drops the captured graph (if any) and the gradients it owned: eager steps from here.
+  void release_graph();
+  // Why steps cannot be captured as a CUDA graph here ("" when they can).
+  std::string why_not_captured() const;
   bool handle_non_finite(const char* why);
 
   std::shared_ptr<model::MoeTransformer> model_;
@@ -73,6 +87,8 @@ class Trainer {
   at::Generator noise_generator_;
   std::vector<TrainingObserver*> observers_;
   std::vector<torch::Tensor> trainable_;
+  bool capture_wanted_ = false;
+  std::unique_ptr<CapturedStep> captured_;
 };
 
 }  // namespace grove::orch

@@ -120,6 +120,36 @@ TEST(ExperimentConfig, ResolvedYamlParsesBackToTheSameResolvedYaml) {
   EXPECT_EQ(resolved_yaml(again, validate_and_resolve(again)), resolved);
 }
 
+// The two retention and launch switches: defaults (cuda_graphs on, finished phases' resumable checkpoints removed)
+// are left out of the resolved config, so runs recorded before the keys existed keep their stored config and
+// resume; a set value is written, parses back, and a wrong type is named.
+TEST(ExperimentConfig, CudaGraphsAndCheckpointRetentionSwitches) {
+  const auto defaults = parse_experiment(kMinimal, "exp.yaml", "/base");
+  EXPECT_TRUE(defaults.training.cuda_graphs);
+  EXPECT_FALSE(defaults.training.keep_finished_phase_checkpoints);
+  const std::string plain = resolved_yaml(defaults, validate_and_resolve(defaults));
+  EXPECT_EQ(plain.find("cuda_graphs"), std::string::npos) << plain;
+  EXPECT_EQ(plain.find("keep_finished_phase_checkpoints"), std::string::npos) << plain;
+
+  ConfigOverrides overrides;
+  overrides.set = {"training.cuda_graphs=false", "training.keep_finished_phase_checkpoints=true"};
+  const auto set = parse_experiment(kMinimal, "exp.yaml", "/base", overrides);
+  EXPECT_FALSE(set.training.cuda_graphs);
+  EXPECT_TRUE(set.training.keep_finished_phase_checkpoints);
+  const std::string written = resolved_yaml(set, validate_and_resolve(set));
+  const auto again = parse_experiment(written, "resolved", "/elsewhere");
+  EXPECT_FALSE(again.training.cuda_graphs);
+  EXPECT_TRUE(again.training.keep_finished_phase_checkpoints);
+
+  const std::string message = message_of([&] {
+    ConfigOverrides bad;
+    bad.set = {"training.cuda_graphs=sometimes"};
+    parse_experiment(kMinimal, "exp.yaml", "/", bad);
+  });
+  EXPECT_NE(message.find("training.cuda_graphs"), std::string::npos) << message;
+  EXPECT_NE(message.find("true or false"), std::string::npos) << message;
+}
+
 // The experiment files the project ships parse and validate (corpus paths aside: the GPU machine may lack them)
 // and say what their documentation promises.
 TEST(ExperimentConfig, ShippedExperimentsValidateAndMatchTheirDescription) {

@@ -1,14 +1,33 @@
 // The trainer's arithmetic against independent references: AdamW against LibTorch's own torch::optim::AdamW,
-// gradient clipping against the definition, distillation against a hand-written KL.
+// gradient clipping against the definition, distillation against a hand-written KL; and what refuses a captured
+// step on the CPU (the capture itself is checked on CUDA in captured_step_gpu_test.cpp).
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include "common/errors.h"
 #include "orchestrator/adamw.h"
+#include "orchestrator/captured_step.h"
 #include "orchestrator/kd_loss.h"
 
 namespace grove::orch {
 namespace {
+
+TEST(CapturedStep, ACpuDeviceCannotCaptureAndSaysWhy) {
+  model::ModelConfig config;
+  config.vocab_size = 64;
+  config.d_model = 16;
+  config.n_layers = 1;
+  config.n_heads = 2;
+  config.n_kv_heads = 2;
+  config.head_dim = 8;
+  config.d_expert = 16;
+  config.n_experts = 2;
+  config.top_k = 1;
+  config.max_seq_len = 8;
+  const model::MoeTransformer model(config);
+  const std::string why = CapturedStep::why_not(model, torch::Device(torch::kCPU));
+  EXPECT_NE(why.find("cpu cannot capture CUDA graphs"), std::string::npos) << why;
+}
 
 TEST(AdamW, MatchesLibTorchAdamWOverSeveralSteps) {
   torch::manual_seed(5);

@@ -1,0 +1,47 @@
+#include "orchestrator/captured_step.h"
+
+#include <fmt/format.h>
+
+namespace grove::orch {
+namespace {
+
+bool same_layout(const torch::Tensor& a, const torch::Tensor& b) {
+  return a.sizes() == b.sizes() && a.scalar_type() == b.scalar_type() && a.device() == b.device();
+}
+
+}  // namespace
+
+std::string CapturedStep::why_not(const model::MoeTransformer& model, const torch::Device& device) {
+  if (!model::CapturedWork::available(device)) {
+    return fmt::format("{} cannot capture CUDA graphs (a CUDA device and a LibTorch build with CUDA are needed)",
+                       device.str());
+  }
+  if (model.config().router_noise_std > 0) {
+    return fmt::format("router noise (std {}) draws random numbers the graph would replay unchanged",
+                       model.config().router_noise_std);
+  }
+  return "";
+}
+
+CapturedStep::CapturedStep(Work work, const torch::Tensor& tokens, const torch::Tensor& mask, int warmup)
+    : tokens_(tokens.clone()), mask_(mask.clone()) {
+  graph_ = std::make_unique<model::CapturedWork>([&] { losses_ = work(tokens_, mask_); }, tokens.device(), warmup);
+}
+
+bool CapturedStep::fits(const torch::Tensor& tokens, const torch::Tensor& mask) const {
+  return same_layout(tokens, tokens_) && same_layout(mask, mask_);
+}
+
+TrainingLoss CapturedStep::replay(const torch::Tensor& tokens, const torch::Tensor& mask) {
+  TORCH_CHECK(fits(tokens, mask), "CapturedStep::replay: the batch's shapes differ from the captured ones (tokens ",
+              tokens.sizes(), " vs ", tokens_.sizes(), ", mask ", mask.sizes(), " vs ", mask_.sizes(), ")");
+  {
+    torch::NoGradGuard no_grad;
+    tokens_.copy_(tokens, /*non_blocking=*/true);
+    mask_.copy_(mask, /*non_blocking=*/true);
+  }
+  graph_->replay();
+  return losses_;
+}
+
+}  // namespace grove::orch
