@@ -26,6 +26,8 @@ std::string CapturedStep::why_not(const model::MoeTransformer& model, const torc
 CapturedStep::CapturedStep(Work work, const torch::Tensor& tokens, const torch::Tensor& mask, int warmup)
     : tokens_(tokens.clone()), mask_(mask.clone()) {
   graph_ = std::make_unique<model::CapturedWork>([&] { losses_ = work(tokens_, mask_); }, tokens.device(), warmup);
+  // Values only from here: detached views of the graph's outputs (each replay rewrites them) need no autograd graph.
+  losses_ = {losses_.total.detach(), losses_.lm.detach(), losses_.aux.detach(), losses_.kd.detach()};
 }
 
 bool CapturedStep::fits(const torch::Tensor& tokens, const torch::Tensor& mask) const {

@@ -5,8 +5,8 @@
 // Stop signals are polled at step boundaries: the loop saves an `interrupt` checkpoint and returns kInterrupted.
 // A non-finite loss restores the last checkpoint and halves the learning rate; the third time in a row, kFailed.
 // With settings.cuda_graphs on CUDA, the first step captures forward + loss + backward as a CUDA graph and every
-// step with the same batch shape replays it (the optimizer always runs eagerly); a batch of another shape, a
-// recovery or a failed capture falls back to eager steps.
+// step with the same batch shape replays it (the optimizer always runs eagerly); a batch of another shape or a
+// failed capture falls back to eager steps, and after a recovery the next step captures again.
 #pragma once
 
 #include <torch/torch.h>

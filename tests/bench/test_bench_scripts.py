@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""The benchmark scripts' arithmetic (label unit): bench/side_by_side.py on the TSVs of a real H200 run
-(h200-2026-11-29/, commit 352ccd3), and bench/trace_summary.py on a small hand-built Kineto trace whose answers are
+"""The benchmark scripts' arithmetic (label unit): bench/side_by_side.py on the TSVs of two real H200 runs
+(h200-2026-11-29-352ccd3/, from before the block's params and launch columns; h200-2026-11-29-37b8f56/, with
+them), and bench/trace_summary.py on a small hand-built Kineto trace whose answers are
 known: phases, outermost and launching operators, driver launches, and GPU busy time with overlapping kernels."""
 import json
 import os
@@ -20,7 +21,7 @@ def run(script, *args):
 
 class SideBySide(unittest.TestCase):
     def test_ratios_and_verdicts_of_a_real_run(self):
-        code, out, err = run("side_by_side.py", os.path.join(HERE, "h200-2026-11-29"))
+        code, out, err = run("side_by_side.py", os.path.join(HERE, "h200-2026-11-29-352ccd3"))
         self.assertEqual(code, 0, err)
         # 252170 / 41716 tokens/s; MFU 0.3588; 152716 / 252170; 23.92 / 12.545 and 9.60 / 5.192; 52.13 / 74.73
         self.assertIn("vs HF's best backend: 6.04× (target ≥ 5×): **met**", out)
@@ -36,6 +37,24 @@ class SideBySide(unittest.TestCase):
         self.assertIn("over all-trainable (same 16 + 8 model): 0.698 (target ≤ 0.75): **met**", out)
         self.assertIn("all-trainable 8.00, frozen phase 8.00", out)
         self.assertIn("e16 step 64.97 ms with them, 100.25 ms with the ATen formulation (1.54×)", out)
+
+    def test_block_rows_by_precision_and_launch(self):
+        code, out, err = run("side_by_side.py", os.path.join(HERE, "h200-2026-11-29-37b8f56"))
+        self.assertEqual(code, 0, err)
+        # HF best: olmoe grouped_mm 23.57 ms, mixtral-small grouped_mm 9.54 ms (eager 114.28 and 16.67)
+        self.assertIn("| olmoe (d 2048, f 1024, 64 experts, top-8) | bf16 | eager | 10.81 | 457.8 | 5.19 | 114.28 | "
+                      "23.57 | 2.18× |", out)
+        self.assertIn("MoE block olmoe, bf16 parameters (as the peer's), replayed as a CUDA graph, vs HF's best "
+                      "backend: 2.29× (target ≥ 2.5×): **not met**", out)
+        self.assertIn("MoE block mixtral-small, bf16 parameters (as the peer's), launched eagerly (as the peer), vs "
+                      "HF's best backend: 1.94× (target ≥ 2.5×): **not met**", out)
+        self.assertIn("MoE block mixtral-small, fp32 master parameters under autocast, replayed as a CUDA graph, vs "
+                      "HF's best backend: 2.18× (target ≥ 2.5×): **not met**", out)
+        # Eight block rows: 2 shapes x 2 precisions x 2 launches, in that order.
+        rows = [line for line in out.splitlines() if line.startswith("| olmoe") or line.startswith("| mixtral-small")]
+        self.assertEqual([r.split(" | ")[1:3] for r in rows],
+                         [["bf16", "eager"], ["bf16", "graph"], ["fp32", "eager"], ["fp32", "graph"]] * 2)
+        self.assertIn("0.617 (target ≥ 0.95): **not met**", out)
 
     def test_a_missing_folder_gives_no_rows_rather_than_made_up_ones(self):
         with tempfile.TemporaryDirectory() as empty:
