@@ -66,7 +66,7 @@ def main():
     print("| case | Grove tokens/s | Grove ms | Grove MFU | Grove peak GiB | Grove optimizer GiB | "
           "HF eager tokens/s | HF grouped_mm tokens/s | HF peak GiB (best) | Grove / HF best |")
     print("|---|---|---|---|---|---|---|---|---|---|")
-    for case in ("e16", "e64", "grown", "frozen"):
+    for case in ("e16", "e16-graph", "e64", "grown", "frozen"):
         g = step.get(case)
         if g is None:
             continue
@@ -83,23 +83,21 @@ def main():
               f"| {fmt(num(grouped, 'tokens_per_s'), 0) if grouped else '—'} | {fmt(best_peak, 2)} | "
               f"{fmt(ratio, 2) + '×' if not math.isnan(ratio) else '—'} |")
 
-    graph = step.get("e16-graph")
-    if graph and step.get("e16"):
-        eager = step["e16"]
-        print(f"\nWhat replaying the step's forward + loss + backward as a CUDA graph buys (orch::CapturedStep, what "
-              f"the trainer does with training.cuda_graphs; same run): e16 step {fmt(num(graph, 'median_ms'), 2)} ms "
-              f"replayed, {fmt(num(eager, 'median_ms'), 2)} ms launched eagerly "
-              f"({fmt(num(eager, 'median_ms') / num(graph, 'median_ms'), 2)}×), MFU {fmt(100 * num(graph, 'mfu'))}%; "
-              f"peak {fmt(num(graph, 'peak_gib'), 2)} vs {fmt(num(eager, 'peak_gib'), 2)} GiB.")
+    def e16_variant(faster, faster_label, slower, slower_label, what):  # one line: what a variant of e16 buys
+        print(f"\n{what} (same run): e16 step {fmt(num(faster, 'median_ms'), 2)} ms {faster_label}, "
+              f"{fmt(num(slower, 'median_ms'), 2)} ms {slower_label} "
+              f"({fmt(num(slower, 'median_ms') / num(faster, 'median_ms'), 2)}×); peak "
+              f"{fmt(num(faster, 'peak_gib'), 2)} vs {fmt(num(slower, 'peak_gib'), 2)} GiB.")
 
-    aten = step.get("e16-aten")
+    graph, aten = step.get("e16-graph"), step.get("e16-aten")
+    if graph and step.get("e16"):
+        e16_variant(graph, "replayed", step["e16"], "launched eagerly",
+                    "What replaying the step's forward + loss + backward as a CUDA graph buys (orch::CapturedStep, what "
+                    "the trainer does with training.cuda_graphs)")
     if aten and step.get("e16"):
-        fused = step["e16"]
-        print(f"\nWhat Grove's fused CUDA kernels buy (expert SwiGLU forward/backward, gradient widening, dispatch gather, "
-              f"combine and weight stacking, rotary embedding, cross-entropy; same run): e16 step "
-              f"{fmt(num(fused, 'median_ms'), 2)} ms with them, {fmt(num(aten, 'median_ms'), 2)} ms with the ATen "
-              f"formulation ({fmt(num(aten, 'median_ms') / num(fused, 'median_ms'), 2)}×); peak "
-              f"{fmt(num(fused, 'peak_gib'), 2)} vs {fmt(num(aten, 'peak_gib'), 2)} GiB.")
+        e16_variant(step["e16"], "with them", aten, "with the ATen formulation",
+                    "What Grove's fused CUDA kernels buy (expert SwiGLU forward/backward, gradient widening, dispatch "
+                    "gather, combine and weight stacking, rotary embedding, cross-entropy)")
 
     print("\n### MoE block forward + backward (16,384 tokens)\n")
     print("Grove's parameters: bf16 (as the peer's, like for like) or fp32 masters under bf16 autocast (as the training "

@@ -56,6 +56,26 @@ class SideBySide(unittest.TestCase):
                          [["bf16", "eager"], ["bf16", "graph"], ["fp32", "eager"], ["fp32", "graph"]] * 2)
         self.assertIn("0.617 (target ≥ 0.95): **not met**", out)
 
+    def test_the_graph_replayed_step_against_the_eager_one(self):
+        # e16 and e16-graph as printed by train_step_bench in the ffe5b82 run (no TSV was kept of that run), with the
+        # peer's rows of the 37b8f56 run: the graph line and the graph target line.
+        header = ("case\texperts\ttrainable_experts\tmedian_ms\tmin_ms\tfwd_bwd_ms\ttokens_per_s\ttflops\tmfu\t"
+                  "peak_gib\toptimizer_gib\ttrainable_params\tparams\tloss\n")
+        rows = ("e16\t16\t16\t64.96\t64.46\t54.21\t252214\t265.9\t0.3588\t23.36\t7.33\t983599872\t983599872\t9.6532\n"
+                "e16-graph\t16\t16\t62.20\t61.74\t51.69\t263418\t277.7\t0.3748\t21.54\t7.33\t983599872\t983599872"
+                "\t9.6508\n")
+        with tempfile.TemporaryDirectory() as folder:
+            with open(os.path.join(folder, "grove_step.tsv"), "w") as f:
+                f.write(header + rows)
+            with open(os.path.join(HERE, "h200-2026-11-29-37b8f56", "hf.tsv")) as src, \
+                    open(os.path.join(folder, "hf.tsv"), "w") as dst:
+                dst.write(src.read())
+            code, out, err = run("side_by_side.py", folder)
+        self.assertEqual(code, 0, err)
+        self.assertIn("e16 step 62.20 ms replayed, 64.96 ms launched eagerly (1.04×); peak 21.54 vs 23.36 GiB", out)
+        self.assertIn("replayed as a CUDA graph (the trainer's default on CUDA): 6.39× HF's best, MFU 37.5%", out)
+        self.assertIn("| e16-graph (16 experts, 16 trainable) | 263,418 | 62.20 | 37.5% |", out)
+
     def test_a_missing_folder_gives_no_rows_rather_than_made_up_ones(self):
         with tempfile.TemporaryDirectory() as empty:
             code, out, _ = run("side_by_side.py", empty)
