@@ -137,8 +137,12 @@ Result time_case(const Case& c, const grove::bench::StepShape& shape, int64_t ba
     return loss;
   };
   // The graph case captures exactly that (orch::CapturedStep, as the trainer does with training.cuda_graphs).
+  // Its memory is allocated while it is captured, so for this case the peak counts from before the capture.
   std::unique_ptr<orch::CapturedStep> captured;
-  if (c.graph) captured = std::make_unique<orch::CapturedStep>(gradients, batches[0], mask);
+  if (c.graph) {
+    grove::bench::reset_peak_memory(device);
+    captured = std::make_unique<orch::CapturedStep>(gradients, batches[0], mask);
+  }
   // One training step. With `time_compute`, the timer stops (and synchronises) after the backward and the optimizer
   // runs untimed; otherwise nothing synchronises inside the step, as in the trainer, and the caller stops the timer
   // after it.
@@ -156,7 +160,7 @@ Result time_case(const Case& c, const grove::bench::StepShape& shape, int64_t ba
   // Pass 1 times whole steps; pass 2 times forward + loss + backward alone (the optimizer still runs, untimed),
   // which shows what the compute per token costs apart from the per-parameter optimizer work.
   for (int i = 0; i < warmup + 2 * iters; ++i) {
-    if (i == warmup) grove::bench::reset_peak_memory(device);
+    if (i == warmup && !captured) grove::bench::reset_peak_memory(device);
     const bool whole_step = i < warmup + iters;
     const torch::Tensor& tokens = batches[static_cast<size_t>(i) % batches.size()];
     timer.start();

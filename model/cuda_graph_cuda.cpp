@@ -8,6 +8,8 @@
 #include <cuda_runtime_api.h>
 #include <fmt/format.h>
 
+#include <torch/version.h>
+
 #include <stdexcept>
 
 #include "model/cuda_graph.h"
@@ -23,12 +25,12 @@ bool CapturedWork::available(const torch::Device& device) {
          (device.has_index() ? device.index() : 0) < static_cast<int>(torch::cuda::device_count());
 }
 
-CapturedWork::CapturedWork(const std::function<void()>& work, const torch::Device& device, int warmup)
-    : graph_(std::make_unique<Graph>()) {
+CapturedWork::CapturedWork(const std::function<void()>& work, const torch::Device& device, int warmup) {
   if (!available(device)) {
     throw std::runtime_error(fmt::format("CapturedWork: cannot capture work on {}: no such CUDA device", device.str()));
   }
   const c10::cuda::CUDAGuard device_guard(device);
+  graph_ = std::make_unique<Graph>();
   const c10::cuda::CUDAStream caller = c10::cuda::getCurrentCUDAStream();
   const c10::cuda::CUDAStream side = c10::cuda::getStreamFromPool();
   at::cuda::CUDAEvent caller_done;
@@ -40,7 +42,14 @@ CapturedWork::CapturedWork(const std::function<void()>& work, const torch::Devic
     side.synchronize();
     // What the eager runs cached goes back to the device: the graph's private pool is allocated on top of it.
     c10::cuda::CUDACachingAllocator::emptyCache();
+    // Thread-local capture mode: other threads' CUDA calls (the batch loader pinning host memory, say) go on as
+    // usual instead of invalidating the capture; the autograd engine's device thread launches onto the captured
+    // stream and is recorded as it should be.
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 1)
+    graph_->graph.capture_begin({0, 0}, cudaStreamCaptureModeThreadLocal);
+#else
     graph_->graph.capture_begin();
+#endif
     try {
       work();
     } catch (const std::exception& error) {

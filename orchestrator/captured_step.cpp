@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "model/torch_compat.h"
+
 namespace grove::orch {
 namespace {
 
@@ -11,14 +13,27 @@ bool same_layout(const torch::Tensor& a, const torch::Tensor& b) {
 
 }  // namespace
 
-std::string CapturedStep::why_not(const model::MoeTransformer& model, const torch::Device& device) {
+std::string CapturedStep::why_not(const model::MoeTransformer& model, const torch::Device& device, bool bf16_autocast) {
   if (!model::CapturedWork::available(device)) {
     return fmt::format("{} cannot capture CUDA graphs (a CUDA device and a LibTorch build with CUDA are needed)",
                        device.str());
   }
-  if (model.config().router_noise_std > 0) {
+  const model::ModelConfig& config = model.config();
+  if (config.router_noise_std > 0) {
     return fmt::format("router noise (std {}) draws random numbers the graph would replay unchanged",
-                       model.config().router_noise_std);
+                       config.router_noise_std);
+  }
+  // The conditions under which resolve_expert_backend picks the grouped path (no host synchronisation).
+  const auto loop = [](const std::string& why) {
+    return fmt::format("{}: the experts run as a per-expert loop, which reads their token counts on the host", why);
+  };
+  if (!bf16_autocast) return loop("fp32 compute");
+  if (!compat::has_native_grouped_mm(device, torch::kBFloat16)) return loop("this LibTorch has no native grouped GEMM");
+  if (config.d_model % 8 != 0 || config.d_expert % 8 != 0) {
+    return loop(fmt::format("d_model {} or d_expert {} is not a multiple of 8", config.d_model, config.d_expert));
+  }
+  for (int64_t l = 0; l < config.n_layers; ++l) {
+    if (model.layer(l).moe().n_experts() >= 1024) return loop("1024 experts or more in a layer");
   }
   return "";
 }

@@ -27,9 +27,12 @@ class CapturedStep {
   // Resets the gradients, computes the step's losses from tokens [B, T+1] and mask [B, T] and calls backward.
   using Work = std::function<TrainingLoss(const torch::Tensor& tokens, const torch::Tensor& mask)>;
 
-  // Why a step of `model` on `device` cannot be captured ("" when it can): not a CUDA device or build, or router
-  // noise (random numbers the graph would replay unchanged).
-  static std::string why_not(const model::MoeTransformer& model, const torch::Device& device);
+  // Why a step of `model` on `device` (under bf16 autocast or not) cannot be captured ("" when it can): not a CUDA
+  // device or build; router noise (random numbers the graph would replay unchanged); or experts that would take the
+  // per-expert loop, which reads their token counts on the host (fp32 compute, a LibTorch without a native grouped
+  // GEMM, widths not a multiple of 8, 1024 experts or more: model/expert_dispatch.h). Predicting these matters: a
+  // capture that fails part-way leaves LibTorch's graph memory pool behind.
+  static std::string why_not(const model::MoeTransformer& model, const torch::Device& device, bool bf16_autocast);
 
   // Copies tokens and mask into buffers of its own, runs `work` on them `warmup` times, then captures it. The step
   // itself has not run when this returns: call replay. Throws std::runtime_error when capture fails (the caller

@@ -80,10 +80,7 @@ registry::CheckpointRow save_phase_checkpoint(RunContext& ctx, const registry::P
   row.xxh3 = summary.xxh3;
   row.kind = kind_of(reason);
   const int64_t id = registry::insert_checkpoint(ctx.registry(), row);
-  // A finished phase resumes from its final checkpoint: its resumable ones (the step-0 one right after growth
-  // included, with optimizer state) would only fill the disk, phase after phase, as the model grows.
   if (!phase_end) prune(ctx, phase, std::max<int64_t>(ctx.config.training.keep_checkpoints, 1));
-  else if (!ctx.config.training.keep_finished_phase_checkpoints) prune(ctx, phase, 0);
   log::debug("checkpoint {} ({} bytes, xxh3 {}) for phase {} step {}", dir.string(), summary.bytes, summary.xxh3,
              phase.idx, objects.state.step);
   registry::CheckpointRow result;
@@ -98,6 +95,12 @@ std::optional<registry::CheckpointRow> newest_phase_checkpoint(RunContext& ctx, 
   return *std::max_element(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
     return a.step != b.step ? a.step < b.step : a.id < b.id;
   });
+}
+
+void prune_finished_phase(RunContext& ctx, const registry::PhaseRow& phase) {
+  // A finished phase resumes from its final checkpoint: its resumable ones (the step-0 one right after growth
+  // included, with optimizer state) would only fill the disk, phase after phase, as the model grows.
+  if (!ctx.config.training.keep_finished_phase_checkpoints) prune(ctx, phase, 0);
 }
 
 registry::CheckpointRow phase_end_checkpoint(RunContext& ctx, const registry::PhaseRow& phase) {

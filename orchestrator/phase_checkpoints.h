@@ -1,8 +1,8 @@
 // Checkpoints of a phase on disk and in the registry: where they go (<run_dir>/phase-<idx>/step-<n> and
 // .../final), writing one with the optimizer and TrainingState (plus the router-noise generator state on CPU),
 // restoring the newest, and pruning old periodic ones (phase-end checkpoints are always kept: the next phase
-// starts from them and the KD teacher is loaded from them). Once the phase-end checkpoint is written, the phase's
-// periodic and interrupt checkpoints are deleted unless training.keep_finished_phase_checkpoints is set.
+// starts from them and the KD teacher is loaded from them). Once the phase has moved on to evaluation, its periodic
+// and interrupt checkpoints are deleted unless training.keep_finished_phase_checkpoints is set.
 #pragma once
 
 #include <torch/torch.h>
@@ -27,10 +27,14 @@ struct PhaseTrainingObjects {
 };
 
 // Writes a checkpoint of `objects` for `phase` and records its row; prunes periodic/interrupt checkpoints of the
-// phase beyond training.keep_checkpoints (newest kept). kPhaseEnd writes <phase>/final without optimizer state and
-// then removes the phase's periodic/interrupt checkpoints (unless training.keep_finished_phase_checkpoints).
+// phase beyond training.keep_checkpoints (newest kept). kPhaseEnd writes <phase>/final without optimizer state.
 registry::CheckpointRow save_phase_checkpoint(RunContext& ctx, const registry::PhaseRow& phase,
                                               PhaseTrainingObjects& objects, CheckpointReason reason);
+
+// Deletes a finished phase's periodic and interrupt checkpoints, rows and folders, unless
+// training.keep_finished_phase_checkpoints. Call once the phase is past training (it resumes from its final one);
+// idempotent.
+void prune_finished_phase(RunContext& ctx, const registry::PhaseRow& phase);
 
 // The newest checkpoint row of a phase (any kind), if any.
 std::optional<registry::CheckpointRow> newest_phase_checkpoint(RunContext& ctx, const registry::PhaseRow& phase);

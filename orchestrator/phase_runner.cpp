@@ -104,6 +104,7 @@ PhaseOutcome run_phase(RunContext& ctx, const registry::PhaseRow& phase_in) {
   }
   if (phase.status == registry::PhaseStatus::kEvaluating) {
     log::info("{}: resuming evaluation", label);
+    prune_finished_phase(ctx, phase);  // a crash may have come between the move to evaluating and the pruning
     auto model = load_model(ctx, phase_end_checkpoint(ctx, phase));
     finish_phase(ctx, phase, *model);
     return {};
@@ -180,8 +181,15 @@ PhaseOutcome run_phase(RunContext& ctx, const registry::PhaseRow& phase_in) {
     return {PhaseResult::kFailed, ExitCode::kRuntime, message};
   }
 
-  save_phase_checkpoint(ctx, phase, objects, CheckpointReason::kPhaseEnd);
-  registry::transition_phase(db, phase.id, registry::PhaseStatus::kEvaluating);
+  {
+    // The final checkpoint's row and the move to evaluating in one transaction: a phase still 'training' never has
+    // a final checkpoint (it would be the newest, and it holds no optimizer state to resume from).
+    registry::Transaction finish(db);
+    save_phase_checkpoint(ctx, phase, objects, CheckpointReason::kPhaseEnd);
+    registry::transition_phase(db, phase.id, registry::PhaseStatus::kEvaluating);
+    finish.commit();
+  }
+  prune_finished_phase(ctx, phase);
   finish_phase(ctx, reload(ctx, phase), *objects.model);
   return {};
 }

@@ -33,15 +33,15 @@ Trainer::Trainer(std::shared_ptr<model::MoeTransformer> model, std::shared_ptr<m
       trainable_(model_->trainable_parameters()) {
   if (settings_.cuda_graphs && plan_.device.is_cuda()) {
     const std::string why_not = why_not_captured();
-    capture_wanted_ = why_not.empty();
-    if (!capture_wanted_) log::info("training: steps run eagerly, not as a CUDA graph: {}", why_not);
+    capture_possible_ = capture_wanted_ = why_not.empty();
+    if (!capture_possible_) log::info("training: steps run eagerly, not as a CUDA graph: {}", why_not);
   }
 }
 
 std::string Trainer::why_not_captured() const {
   if (!settings_.cuda_graphs) return "training.cuda_graphs is off";
   if (!settings_.inject_nan_at_steps.empty()) return "NaN injection (a test) is on";
-  return CapturedStep::why_not(*model_, plan_.device);
+  return CapturedStep::why_not(*model_, plan_.device, plan_.bf16_autocast);
 }
 
 Trainer::StepLosses Trainer::compute_gradients(const torch::Tensor& tokens, const torch::Tensor& mask) {
@@ -52,7 +52,7 @@ Trainer::StepLosses Trainer::compute_gradients(const torch::Tensor& tokens, cons
     log::info("training: a batch of another shape ({} tokens) than the captured step's; eager steps from here",
               c10::str(tokens.sizes()));
     release_graph();
-    capture_wanted_ = false;
+    capture_possible_ = capture_wanted_ = false;
   }
   if (!captured_ && capture_wanted_) {
     capture_wanted_ = false;  // one attempt (again after a recovery)
@@ -69,6 +69,7 @@ Trainer::StepLosses Trainer::compute_gradients(const torch::Tensor& tokens, cons
     } catch (const std::exception& error) {
       log::warn("training: steps run eagerly: {}", error.what());
       release_graph();
+      capture_possible_ = false;  // not again after a recovery either: the work itself cannot be captured
     }
   }
   if (!captured_) return eager();
@@ -113,7 +114,7 @@ bool Trainer::handle_non_finite(const char* why) {
   const int64_t recoveries = state_.nan_recoveries;
   const double new_scale = state_.lr_scale * 0.5;
   release_graph();  // the restore may replace what the graph reads; capture again at the next step
-  capture_wanted_ = plan_.device.is_cuda() && why_not_captured().empty();
+  capture_wanted_ = capture_possible_;
   hooks_.restore_last_checkpoint();  // resets the state to the checkpoint's
   state_.nan_recoveries = recoveries;
   state_.lr_scale = new_scale;

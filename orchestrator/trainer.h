@@ -87,7 +87,8 @@ class Trainer {
   at::Generator noise_generator_;
   std::vector<TrainingObserver*> observers_;
   std::vector<torch::Tensor> trainable_;
-  bool capture_wanted_ = false;
+  bool capture_possible_ = false;  // on CUDA, allowed, and not yet found to fail or to meet another batch shape
+  bool capture_wanted_ = false;    // capture at the next step (once; again after a recovery if still possible)
   std::unique_ptr<CapturedStep> captured_;
 };
 

@@ -44,7 +44,7 @@ TEST(CapturedStepCuda, ReplayedStepsTrainAsEagerStepsDo) {
   model::MoeTransformer reference(small_config());
   const auto eager_model = reference.clone_model(cuda);
   const auto graph_model = reference.clone_model(cuda);
-  ASSERT_EQ(CapturedStep::why_not(*graph_model, cuda), "");
+  ASSERT_EQ(CapturedStep::why_not(*graph_model, cuda, /*bf16_autocast=*/true), "");
   eager_model->train();
   graph_model->train();
   AdamW eager_optimizer(eager_model->named_trainable_parameters(), AdamWOptions{});
@@ -92,12 +92,20 @@ TEST(CapturedStepCuda, ReplayedStepsTrainAsEagerStepsDo) {
   }
 }
 
-TEST(CapturedStepCuda, RouterNoiseIsNotCaptured) {
+// What would make a capture fail part-way, or replay stale random numbers, is refused up front with the reason.
+TEST(CapturedStepCuda, RouterNoiseAndTheHostSynchronisingExpertLoopAreNotCaptured) {
   if (!compat::cuda_available()) GTEST_SKIP() << "no CUDA device";
+  const torch::Device cuda(torch::kCUDA);
   model::ModelConfig config = small_config();
   config.router_noise_std = 0.1;
-  model::MoeTransformer noisy(config);
-  EXPECT_NE(CapturedStep::why_not(noisy, torch::Device(torch::kCUDA)).find("router noise"), std::string::npos);
+  const model::MoeTransformer noisy(config);
+  EXPECT_NE(CapturedStep::why_not(noisy, cuda, true).find("router noise"), std::string::npos);
+  const model::MoeTransformer plain(small_config());
+  EXPECT_NE(CapturedStep::why_not(plain, cuda, /*bf16_autocast=*/false).find("fp32 compute"), std::string::npos);
+  config = small_config();
+  config.d_expert = 100;
+  const model::MoeTransformer odd(config);
+  EXPECT_NE(CapturedStep::why_not(odd, cuda, true).find("not a multiple of 8"), std::string::npos);
 }
 
 }  // namespace

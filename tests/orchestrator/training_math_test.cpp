@@ -25,7 +25,7 @@ TEST(CapturedStep, ACpuDeviceCannotCaptureAndSaysWhy) {
   config.top_k = 1;
   config.max_seq_len = 8;
   const model::MoeTransformer model(config);
-  const std::string why = CapturedStep::why_not(model, torch::Device(torch::kCPU));
+  const std::string why = CapturedStep::why_not(model, torch::Device(torch::kCPU), /*bf16_autocast=*/false);
   EXPECT_NE(why.find("cpu cannot capture CUDA graphs"), std::string::npos) << why;
 }
 
