@@ -44,10 +44,7 @@ std::string Trainer::why_not_captured() const {
   return CapturedStep::why_not(*model_, plan_.device, plan_.bf16_autocast);
 }
 
-Trainer::StepLosses Trainer::compute_gradients(const torch::Tensor& tokens, const torch::Tensor& mask) {
-  auto eager = [&] {
-    return forward_backward(tokens.slice(1, 0, tokens.size(1) - 1), tokens.slice(1, 1, tokens.size(1)), mask);
-  };
+TrainingLoss Trainer::compute_gradients(const torch::Tensor& tokens, const torch::Tensor& mask) {
   if (captured_ && !captured_->fits(tokens, mask)) {
     log::info("training: a batch of another shape ({} tokens) than the captured step's; eager steps from here",
               c10::str(tokens.sizes()));
@@ -60,9 +57,7 @@ Trainer::StepLosses Trainer::compute_gradients(const torch::Tensor& tokens, cons
       captured_ = std::make_unique<CapturedStep>(
           [&](const torch::Tensor& step_tokens, const torch::Tensor& step_mask) {
             optimizer_.zero_grad();
-            const StepLosses losses = forward_backward(step_tokens.slice(1, 0, step_tokens.size(1) - 1),
-                                                       step_tokens.slice(1, 1, step_tokens.size(1)), step_mask);
-            return TrainingLoss{losses.total, losses.lm, losses.aux, losses.kd};
+            return forward_backward(step_tokens, step_mask);
           },
           tokens, mask);
       log::info("training: forward + loss + backward captured as a CUDA graph; replayed every step");
@@ -72,9 +67,7 @@ Trainer::StepLosses Trainer::compute_gradients(const torch::Tensor& tokens, cons
       capture_possible_ = false;  // not again after a recovery either: the work itself cannot be captured
     }
   }
-  if (!captured_) return eager();
-  const TrainingLoss loss = captured_->replay(tokens, mask);
-  return {loss.total, loss.lm, loss.aux, loss.kd};
+  return captured_ ? captured_->replay(tokens, mask) : forward_backward(tokens, mask);
 }
 
 void Trainer::release_graph() {
@@ -82,15 +75,14 @@ void Trainer::release_graph() {
   optimizer_.zero_grad();
 }
 
-Trainer::StepLosses Trainer::forward_backward(const torch::Tensor& inputs, const torch::Tensor& targets,
-                                              const torch::Tensor& mask) {
+TrainingLoss Trainer::forward_backward(const torch::Tensor& tokens, const torch::Tensor& mask) {
   TrainingLossOptions options;
   options.bf16_autocast = plan_.bf16_autocast;
   options.kd_weight = settings_.kd_weight;
   options.kd_temperature = settings_.kd_temperature;
   options.noise_generator = noise_generator_;
-  const TrainingLoss loss = training_loss(*model_, teacher_.get(), inputs, targets, mask, options);
-  StepLosses losses{loss.total, loss.lm, loss.aux, loss.kd};
+  const torch::Tensor inputs = tokens.slice(1, 0, tokens.size(1) - 1), targets = tokens.slice(1, 1, tokens.size(1));
+  TrainingLoss losses = training_loss(*model_, teacher_.get(), inputs, targets, mask, options);
   for (const int64_t bad_step : settings_.inject_nan_at_steps) {
     if (bad_step == state_.step) {
       losses.total = losses.total * std::numeric_limits<float>::quiet_NaN();
@@ -158,7 +150,7 @@ TrainOutcome Trainer::run() {
     const auto mask = upload(batch->mask);
 
     const double lr = settings_.schedule.at(state_.step) * state_.lr_scale;
-    const StepLosses losses = compute_gradients(tokens, mask);
+    const TrainingLoss losses = compute_gradients(tokens, mask);
     grad_norm = optimizer_.clip_and_step(lr, settings_.grad_clip);
     if (!captured_) optimizer_.zero_grad();  // a captured step resets them itself: they belong to its graph
 

@@ -21,6 +21,7 @@
 #include "orchestrator/captured_step.h"
 #include "orchestrator/device_plan.h"
 #include "orchestrator/lr_schedule.h"
+#include "orchestrator/training_loss.h"
 #include "orchestrator/training_observer.h"
 #include "orchestrator/training_state.h"
 
@@ -63,13 +64,11 @@ class Trainer {
   TrainOutcome run();
 
  private:
-  struct StepLosses {
-    torch::Tensor total, lm, aux, kd;
-  };
-  StepLosses forward_backward(const torch::Tensor& inputs, const torch::Tensor& targets, const torch::Tensor& mask);
+  // The step's loss (training_loss on inputs tokens[:, :-1], targets tokens[:, 1:]) and its backward, eagerly.
+  TrainingLoss forward_backward(const torch::Tensor& tokens, const torch::Tensor& mask);
   // One step's forward + backward from the uploaded batch: replayed from the captured graph when there is one that
   // fits, captured first when capture is still wanted, eager otherwise.
-  StepLosses compute_gradients(const torch::Tensor& tokens, const torch::Tensor& mask);
+  TrainingLoss compute_gradients(const torch::Tensor& tokens, const torch::Tensor& mask);
   // Drops the captured graph (if any) and the gradients it owned: eager steps from here.
   void release_graph();
   // Why steps cannot be captured as a CUDA graph here ("" when they can).
