@@ -11,12 +11,16 @@
 //            combine and stacking, rotary, cross-entropy run as ATen kernels): what they buy, in the same run
 //   e16-graph e16 with forward + loss + backward captured once as a CUDA graph and replayed (orch::CapturedStep,
 //            what orch::Trainer does with training.cuda_graphs; CUDA only): what host launch time costs e16
+//   e64-aten-adamw e64 with ATen's _fused_adamw_ instead of Grove's one-launch AdamW kernel (CUDA only): what that
+//            kernel buys where the optimizer costs most
+//   e16-growth, e64-growth  16 and 64 experts in a Grove growth phase: the 8 newest experts and the gate train,
+//            the older experts and the shared weights are frozen (8 + 8 and 56 + 8): growth as Grove runs it
 // Timed with CUDA events per step: warm-up, then the median of --iters steps. Prints one table row per case and,
 // with --tsv, writes them for bench/side_by_side.py. On the CPU it runs a small shape (d 64, 2 layers) instead.
 // With --trace DIR (CUDA builds), a few more steps per case run under Kineto and DIR/CASE.trace.json receives the
 // Chrome trace, phases marked grove::forward_and_loss / grove::backward / grove::optimizer inside grove::step;
 // bench/trace_summary.py turns it into per-phase, per-operator and per-kernel times.
-//   train_step_bench [--device cuda|cpu] [--cases e16,e64,grown,frozen,e16-aten,e16-graph] [--batch B] [--seq T] [--iters N]
+//   train_step_bench [--device cuda|cpu] [--cases e16,e64,...] [--batch B] [--seq T] [--iters N]
 //                    [--warmup N] [--tsv FILE] [--trace DIR] [--trace-steps N]
 #include <ATen/record_function.h>
 #include <fmt/format.h>
@@ -51,11 +55,14 @@ struct Case {
   bool frozen;         // Grove's growth phase: gate all, shared frozen, newest experts only
   bool fused = true;   // Grove's fused CUDA kernels (model/fused_switch.h) on
   bool graph = false;  // forward + loss + backward replayed as a captured CUDA graph (orch::CapturedStep)
+  bool grove_adamw = true;  // Grove's AdamW kernel on CUDA (false: ATen's _fused_adamw_)
 };
 
 const std::vector<Case> kCases{{"e16", {16}, false},         {"e64", {64}, false},
                                {"grown", {16, 8}, false},    {"frozen", {16, 8}, true},
-                               {"e16-aten", {16}, false, false}, {"e16-graph", {16}, false, true, true}};
+                               {"e16-aten", {16}, false, false}, {"e16-graph", {16}, false, true, true},
+                               {"e64-aten-adamw", {64}, false, true, false, false},
+                               {"e16-growth", {8, 8}, true},  {"e64-growth", {56, 8}, true}};
 
 struct Result {
   double median_ms = 0, min_ms = 0;
@@ -105,7 +112,9 @@ Result time_case(const Case& c, const grove::bench::StepShape& shape, int64_t ba
   if (c.frozen) policy = {model::GatePolicy::kAll, model::SharedPolicy::kFrozen, model::ExpertPolicy::kNewest};
   model->apply_trainable_policy(policy);
   model->train();
-  orch::AdamW optimizer(model->named_trainable_parameters(), orch::AdamWOptions{});
+  orch::AdamWOptions adamw_options;
+  adamw_options.grove_kernel = c.grove_adamw;
+  orch::AdamW optimizer(model->named_trainable_parameters(), adamw_options);
 
   // A few distinct random batches, rotated, so no step reuses the previous one's data.
   at::Generator generator = at::globalContext().defaultGenerator(device).clone();
@@ -208,8 +217,8 @@ int main(int argc, char** argv) {
   app.add_option("--device", device_name, "cuda or cpu (default: cuda when available)")
       ->check(CLI::IsMember({"cuda", "cpu"}));
   app.add_option("--cases", cases_arg,
-                 "Comma-separated: e16, e64, grown, frozen, e16-aten, e16-graph (default: all; e16-graph on CUDA "
-                 "only)");
+                 "Comma-separated: e16, e64, grown, frozen, e16-aten, e16-graph, e64-aten-adamw, e16-growth, "
+                 "e64-growth (default: all; e16-graph and e64-aten-adamw on CUDA only)");
   app.add_option("--batch", batch, "Sequences per step (default 16 on CUDA, 2 on the CPU)");
   app.add_option("--seq", seq, "Tokens per sequence (default 1024 on CUDA, 64 on the CPU)");
   app.add_option("--iters", iters, "Timed steps (median reported)")->check(CLI::PositiveNumber);
@@ -251,21 +260,23 @@ int main(int argc, char** argv) {
              "median of {}\n",
              compat::torch_version(), device.str(), shape.d_model, shape.n_layers, shape.n_heads, shape.d_expert,
              shape.top_k, shape.vocab, batch, shape.seq_len, warmup, iters);
-  fmt::print("{:<9} {:>7} {:>10} {:>10} {:>10} {:>11} {:>8} {:>6} {:>9} {:>9} {:>8}\n", "case", "experts",
+  fmt::print("{:<14} {:>7} {:>10} {:>10} {:>10} {:>11} {:>8} {:>6} {:>9} {:>9} {:>8}\n", "case", "experts",
              "median ms", "min ms", "fwd+bwd ms", "tokens/s", "TFLOP/s", "MFU", "peak GiB", "optim GiB", "loss");
   if (cases_arg.empty()) {
-    cases_arg = "e16,e64,grown,frozen,e16-aten";
-    if (model::CapturedWork::available(device)) cases_arg += ",e16-graph";
+    cases_arg = "e16,e64,grown,frozen,e16-aten,e16-growth,e64-growth";
+    if (model::CapturedWork::available(device)) cases_arg += ",e16-graph,e64-aten-adamw";
   }
   std::stringstream list(cases_arg);
   for (std::string name; std::getline(list, name, ',');) {
     const auto it = std::find_if(kCases.begin(), kCases.end(), [&](const Case& c) { return c.name == name; });
     if (it == kCases.end()) {
-      fmt::print(stderr, "train_step_bench: unknown case '{}' (e16, e64, grown, frozen, e16-aten, e16-graph)\n",
+      fmt::print(stderr,
+                 "train_step_bench: unknown case '{}' (e16, e64, grown, frozen, e16-aten, e16-graph, e64-aten-adamw, "
+                 "e16-growth, e64-growth)\n",
                  name);
       return 2;
     }
-    if (it->graph && !model::CapturedWork::available(device)) {
+    if ((it->graph || !it->grove_adamw) && !model::CapturedWork::available(device)) {
       fmt::print(stderr, "train_step_bench: case '{}' needs a CUDA device and a LibTorch build with CUDA\n", name);
       return 2;
     }
@@ -282,7 +293,7 @@ int main(int argc, char** argv) {
     const double mfu = it->frozen ? 0.0 : tflops / grove::bench::kMatmulCeilingTflops;
     const double gib = 1024.0 * 1024.0 * 1024.0;
     const double peak = r.peak_bytes < 0 ? -1.0 : static_cast<double>(r.peak_bytes) / gib;
-    fmt::print("{:<9} {:>7} {:>10.2f} {:>10.2f} {:>10.2f} {:>11.0f} {:>8.1f} {:>5.1f}% {:>9.2f} {:>9.2f} {:>8.4f}\n",
+    fmt::print("{:<14} {:>7} {:>10.2f} {:>10.2f} {:>10.2f} {:>11.0f} {:>8.1f} {:>5.1f}% {:>9.2f} {:>9.2f} {:>8.4f}\n",
                it->name, experts, r.median_ms, r.min_ms, r.forward_backward_ms, tokens_per_s, tflops, 100.0 * mfu,
                peak, static_cast<double>(r.optimizer_bytes) / gib, r.last_loss);
     if (tsv) {

@@ -35,6 +35,13 @@ class CapturedWork {
   // Launches the recorded work on the current stream of its device.
   void replay();
 
+  // For work that writes into or reads from storage it does not own across replays (model/expert_stack_cache.h):
+  // while this thread is inside a CapturedWork's capture, keeps `tensor` alive as long as that graph and returns
+  // true; returns false when no CapturedWork is capturing on this thread.
+  static bool keep_alive_with_capture(const torch::Tensor& tensor);
+  // Whether the current CUDA stream of this thread is being captured (by a CapturedWork or anything else).
+  static bool capturing();
+
  private:
   struct Graph;
   std::unique_ptr<Graph> graph_;

@@ -11,6 +11,7 @@
 #include <torch/version.h>
 
 #include <stdexcept>
+#include <vector>
 
 #include "model/cuda_graph.h"
 
@@ -18,7 +19,39 @@ namespace grove::model {
 
 struct CapturedWork::Graph {
   at::cuda::CUDAGraph graph;
+  std::vector<torch::Tensor> kept_alive;  // storage the captured work uses without owning it
 };
+
+namespace {
+
+// What the graph this thread is capturing keeps alive, if it is capturing (set while its work runs under capture).
+thread_local std::vector<torch::Tensor>* g_kept_alive = nullptr;
+
+struct CapturingScope {
+  explicit CapturingScope(std::vector<torch::Tensor>& kept_alive) { g_kept_alive = &kept_alive; }
+  ~CapturingScope() { g_kept_alive = nullptr; }
+  CapturingScope(const CapturingScope&) = delete;
+  CapturingScope& operator=(const CapturingScope&) = delete;
+};
+
+}  // namespace
+
+bool CapturedWork::keep_alive_with_capture(const torch::Tensor& tensor) {
+  if (g_kept_alive == nullptr) return false;
+  g_kept_alive->push_back(tensor);
+  return true;
+}
+
+bool CapturedWork::capturing() {
+  if (g_kept_alive != nullptr) return true;
+  if (!torch::cuda::is_available()) return false;
+  cudaStreamCaptureStatus status = cudaStreamCaptureStatusNone;
+  if (cudaStreamIsCapturing(c10::cuda::getCurrentCUDAStream().stream(), &status) != cudaSuccess) {
+    (void)cudaGetLastError();
+    return true;  // cannot tell: assume the worst
+  }
+  return status != cudaStreamCaptureStatusNone;
+}
 
 bool CapturedWork::available(const torch::Device& device) {
   return device.is_cuda() && torch::cuda::is_available() &&
@@ -51,6 +84,7 @@ CapturedWork::CapturedWork(const std::function<void()>& work, const torch::Devic
     graph_->graph.capture_begin();
 #endif
     try {
+      const CapturingScope scope(graph_->kept_alive);
       work();
     } catch (const std::exception& error) {
       try {

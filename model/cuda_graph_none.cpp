@@ -16,6 +16,10 @@ CapturedWork::CapturedWork(const std::function<void()>&, const torch::Device& de
 
 CapturedWork::~CapturedWork() = default;
 
+bool CapturedWork::keep_alive_with_capture(const torch::Tensor&) { return false; }
+
+bool CapturedWork::capturing() { return false; }
+
 void CapturedWork::replay() { throw std::logic_error("CapturedWork::replay: nothing was captured"); }
 
 }  // namespace grove::model

@@ -2,6 +2,9 @@
 
 #include <torch/csrc/autograd/custom_function.h>
 
+#include <array>
+
+#include "model/cuda_graph.h"
 #include "model/fused_experts.h"
 #include "model/torch_compat.h"
 
@@ -73,6 +76,7 @@ struct DispatchPlan {
   std::vector<int64_t> key_first;   // first key of each group (indexed by group)
   int64_t trainable_experts = 0;    // experts of the leading trainable groups
   int64_t top_k = 0;
+  bool training = false;            // gradients on: weight gradients for the trainable groups
 };
 
 bool group_trainable(const GroupWeights& group) {
@@ -84,6 +88,7 @@ DispatchPlan plan_dispatch(const torch::Tensor& expert_index, const torch::Tenso
   DispatchPlan plan;
   plan.top_k = expert_index.size(1);
   const bool training = torch::GradMode::is_enabled();
+  plan.training = training;
   for (bool trainable : {true, false}) {
     for (size_t g = 0; g < groups.size(); ++g) {
       if ((training && group_trainable(groups[g])) == trainable) plan.group_order.push_back(g);
@@ -117,17 +122,48 @@ DispatchPlan plan_dispatch(const torch::Tensor& expert_index, const torch::Tenso
 // One stacked copy of every group's weights in key order, in the compute dtype: [E, 2f, d] (w1 rows then w3 rows
 // of each expert) and [E, d, f]. These are the GEMM operands; the parameters stay the master copies. A single group
 // whose w2 is already in the compute dtype (bf16 parameters) is its own [E, d, f] stack: no copy.
+// With `cache` (training forwards of a layer with a frozen group), the stacks persist between forwards and only what
+// may have changed is stacked again: see model/expert_stack_cache.h for when they are written in place.
 std::pair<torch::Tensor, torch::Tensor> stack_weights(const std::vector<GroupWeights>& groups, const DispatchPlan& plan,
-                                                      torch::ScalarType dtype) {
+                                                      torch::ScalarType dtype, ExpertStackCache* cache) {
   const int64_t experts = plan.ends.size(0);
   const int64_t f = groups[0].w1.size(1), d = groups[0].w1.size(2);
   const auto options = groups[0].w1.options().dtype(dtype);
   const bool w2_is_stack =
       groups.size() == 1 && groups[0].w2.scalar_type() == dtype && groups[0].w2.is_contiguous();
-  torch::Tensor w13 = torch::empty({experts, 2 * f, d}, options);
-  torch::Tensor w2 = w2_is_stack ? groups[0].w2 : torch::empty({experts, d, f}, options);
+
+  std::vector<std::array<TensorStamp, 3>> stamps;
+  std::vector<int64_t> layout = plan.key_first;
+  layout.push_back(plan.trainable_experts);
+  bool use_cache = cache != nullptr && plan.training && plan.trainable_experts < experts && !w2_is_stack;
+  bool reuse = false;  // the cached stacks have this layout: frozen groups whose stamps match need no stacking
+  if (use_cache) {
+    for (const GroupWeights& group : groups) {
+      stamps.push_back({TensorStamp::of(group.w1), TensorStamp::of(group.w3), TensorStamp::of(group.w2)});
+    }
+    reuse = cache->w13.defined() && cache->layout == layout && cache->w13.scalar_type() == dtype &&
+            cache->w13.device() == options.device() && cache->w13.sizes() == torch::IntArrayRef{experts, 2 * f, d} &&
+            cache->w2.sizes() == torch::IntArrayRef{experts, d, f};
+  }
+  const bool held_elsewhere = reuse && (cache->w13.use_count() > 1 || cache->w2.use_count() > 1);
+  if (use_cache && CapturedWork::capturing()) {
+    // Replays will write into the cached stacks: only when they are the cache's alone and the graph keeps them.
+    use_cache = reuse && !held_elsewhere && CapturedWork::keep_alive_with_capture(cache->w13) &&
+                CapturedWork::keep_alive_with_capture(cache->w2);
+    reuse = use_cache;
+  }
+
+  torch::Tensor w13, w2;
+  if (reuse) {
+    w13 = held_elsewhere ? cache->w13.clone() : cache->w13;
+    w2 = held_elsewhere ? cache->w2.clone() : cache->w2;
+  } else {
+    w13 = torch::empty({experts, 2 * f, d}, options);
+    w2 = w2_is_stack ? groups[0].w2 : torch::empty({experts, d, f}, options);
+  }
   for (size_t g = 0; g < groups.size(); ++g) {
     const int64_t first = plan.key_first[g], n = groups[g].w1.size(0);
+    if (reuse && first >= plan.trainable_experts && cache->stamps[g] == stamps[g]) continue;  // frozen, unchanged
     const GroupWeights& group = groups[g];
     if (dtype == torch::kBFloat16 && fused::stack_available(group.w1) && fused::stack_available(group.w3) &&
         fused::stack_available(group.w2)) {
@@ -140,6 +176,7 @@ std::pair<torch::Tensor, torch::Tensor> stack_weights(const std::vector<GroupWei
     w13.narrow(0, first, n).narrow(1, f, f).copy_(group.w3);
     if (!w2_is_stack) w2.narrow(0, first, n).copy_(group.w2);
   }
+  if (use_cache) *cache = {w13, w2, std::move(layout), std::move(stamps)};
   return {w13, w2};
 }
 
@@ -161,7 +198,8 @@ torch::Tensor combine(const torch::Tensor& rows, const torch::Tensor& inv, int64
 // Inputs: x [N, d], gate [N, k], then (w1, w3, w2) of every group in group order. Output: [N, d] in x's dtype.
 struct GroupedExperts : public torch::autograd::Function<GroupedExperts> {
   static variable_list forward(AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& gate,
-                               torch::TensorList weights, const DispatchPlan* plan, torch::ScalarType dtype) {
+                               torch::TensorList weights, const DispatchPlan* plan, torch::ScalarType dtype,
+                               ExpertStackCache* cache) {
     (void)gate;  // its values arrive sorted in plan->gate; the argument is what autograd differentiates
     std::vector<GroupWeights> groups;
     std::vector<int64_t> group_sizes;
@@ -169,7 +207,7 @@ struct GroupedExperts : public torch::autograd::Function<GroupedExperts> {
       groups.push_back({weights[i], weights[i + 1], weights[i + 2], 0});
       group_sizes.push_back(weights[i].size(0));
     }
-    const auto [w13, w2] = stack_weights(groups, *plan, dtype);
+    const auto [w13, w2] = stack_weights(groups, *plan, dtype, cache);
     const int64_t f = w2.size(2);
     const torch::Tensor a = gather_to(x, plan->token, dtype);
     const torch::Tensor h13 = compat::grouped_mm(a, w13.transpose(1, 2), plan->ends);
@@ -210,7 +248,7 @@ struct GroupedExperts : public torch::autograd::Function<GroupedExperts> {
     const torch::ScalarType dtype = a.scalar_type();
     const int64_t rows = a.size(0), d = a.size(1), f = w2.size(2), tokens = rows / top_k;
     const size_t n_groups = group_sizes.size();
-    variable_list grads(2 + 3 * n_groups + 2);  // x, gate, the weights, then the two non-tensor arguments
+    variable_list grads(2 + 3 * n_groups + 3);  // x, gate, the weights, then the three non-tensor arguments
 
     // Sorted row i's output gradient is its token's; u_i = gate_i * g_i with g_i = silu(h1_i) * h3_i.
     const torch::Tensor dy = gather_to(grad_outputs[0], token, dtype);
@@ -285,7 +323,7 @@ struct GroupedExperts : public torch::autograd::Function<GroupedExperts> {
 };
 
 torch::Tensor run_grouped(const torch::Tensor& x, const torch::Tensor& expert_index, const torch::Tensor& gate,
-                          const std::vector<GroupWeights>& groups) {
+                          const std::vector<GroupWeights>& groups, ExpertStackCache* cache) {
   const DispatchPlan plan = plan_dispatch(expert_index, gate.detach(), groups);
   std::vector<torch::Tensor> weights;
   for (const GroupWeights& group : groups) {
@@ -293,7 +331,7 @@ torch::Tensor run_grouped(const torch::Tensor& x, const torch::Tensor& expert_in
     weights.push_back(group.w3);
     weights.push_back(group.w2);
   }
-  return GroupedExperts::apply(x, gate, torch::TensorList(weights), &plan, expert_compute_dtype(x))[0];
+  return GroupedExperts::apply(x, gate, torch::TensorList(weights), &plan, expert_compute_dtype(x), cache)[0];
 }
 
 }  // namespace
@@ -328,14 +366,15 @@ ExpertBackend resolve_expert_backend(ExpertBackend requested, const torch::Tenso
 }
 
 torch::Tensor run_experts(const torch::Tensor& x, const torch::Tensor& expert_index, const torch::Tensor& gate,
-                          const torch::Tensor& counts, const std::vector<GroupWeights>& groups, ExpertBackend backend) {
+                          const torch::Tensor& counts, const std::vector<GroupWeights>& groups, ExpertBackend backend,
+                          ExpertStackCache* cache) {
   TORCH_CHECK(x.dim() == 2 && expert_index.dim() == 2 && expert_index.size(0) == x.size(0),
               "run_experts: expected x [N, d] and expert_index [N, k]");
   TORCH_CHECK(gate.sizes() == expert_index.sizes(), "run_experts: gate must match expert_index");
   TORCH_CHECK(!groups.empty(), "run_experts: no expert groups");
   if (x.size(0) == 0) return torch::zeros_like(x);
   if (resolve_expert_backend(backend, x, groups) == ExpertBackend::kGrouped) {
-    return run_grouped(x, expert_index, gate, groups);
+    return run_grouped(x, expert_index, gate, groups, cache);
   }
   return run_loop(x, expert_index, gate, counts, groups);
 }

@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "model/expert_stack_cache.h"
+
 namespace grove::model {
 
 enum class ExpertBackend { kAuto, kGrouped, kLoop };
@@ -37,8 +39,10 @@ ExpertBackend resolve_expert_backend(ExpertBackend requested, const torch::Tenso
                                      const std::vector<GroupWeights>& groups);
 
 // `x`: [N, d]; `expert_index`: [N, k] global slots; `gate`: [N, k]; `counts`: [E_total] int64 assignments per slot
-// (the router's). Returns [N, d] in x's dtype: sum over k of gate * SwiGLU_expert(x).
+// (the router's). Returns [N, d] in x's dtype: sum over k of gate * SwiGLU_expert(x). `cache` (optional, one per
+// layer): the grouped path's weight stacks kept between training forwards (model/expert_stack_cache.h).
 torch::Tensor run_experts(const torch::Tensor& x, const torch::Tensor& expert_index, const torch::Tensor& gate,
-                          const torch::Tensor& counts, const std::vector<GroupWeights>& groups, ExpertBackend backend);
+                          const torch::Tensor& counts, const std::vector<GroupWeights>& groups, ExpertBackend backend,
+                          ExpertStackCache* cache = nullptr);
 
 }  // namespace grove::model

@@ -1,7 +1,9 @@
-// The fused kernels' interfaces (fused_experts.h, fused_rotary.h, fused_cross_entropy.h) for builds without CUDA:
+// The fused kernels' interfaces (fused_experts.h, fused_rotary.h, fused_cross_entropy.h, fused_adamw.h) for builds
+// without CUDA:
 // nothing is available, and a call is a programming error.
 #include <stdexcept>
 
+#include "model/fused_adamw.h"
 #include "model/fused_cross_entropy.h"
 #include "model/fused_rotary.h"
 #include "model/fused_experts.h"
@@ -22,6 +24,7 @@ bool rotary_available(const torch::Tensor&, const torch::Tensor&, const torch::T
 bool gather_available(const torch::Tensor&) { return false; }
 bool combine_available(const torch::Tensor&) { return false; }
 bool stack_available(const torch::Tensor&) { return false; }
+bool adamw_available(const std::vector<AdamwParameter>&) { return false; }
 
 torch::Tensor gather_rows_to_bf16(const torch::Tensor&, const torch::Tensor&) {
   unavailable("fused::gather_rows_to_bf16");
@@ -51,6 +54,10 @@ void zero_empty_experts(torch::Tensor&, const torch::Tensor&) { unavailable("fus
 std::pair<torch::Tensor, torch::Tensor> widen_expert_gradients(const torch::Tensor&, const torch::Tensor&, int64_t,
                                                                torch::ScalarType) {
   unavailable("fused::widen_expert_gradients");
+}
+
+void adamw_update(const std::vector<AdamwParameter>&, const AdamwHyper&, const torch::Tensor&) {
+  unavailable("fused::adamw_update");
 }
 
 }  // namespace grove::model::fused

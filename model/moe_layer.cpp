@@ -63,7 +63,8 @@ MoeOutput MoeLayerImpl::forward(const torch::Tensor& x, const MoeOptions& option
   router.generator = options.noise_generator;
   RouterDecision decision = route_tokens(x, gate_weights, gate_biases, router);
   MoeOutput output;
-  output.y = run_experts(x, decision.expert_index, decision.gate, decision.counts, weights, options.backend);
+  output.y = run_experts(x, decision.expert_index, decision.gate, decision.counts, weights, options.backend,
+                         &stack_cache_);
   output.load_balance_loss = decision.load_balance_loss;
   output.z_loss = decision.z_loss;
   output.counts = decision.counts;

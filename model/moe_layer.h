@@ -46,6 +46,7 @@ class MoeLayerImpl : public torch::nn::Module {
  private:
   torch::nn::ModuleList group_list_;
   std::vector<ExpertGroup> groups_;
+  ExpertStackCache stack_cache_;  // the grouped path's weight stacks between training forwards
   int64_t top_k_;
   double router_noise_std_;
 };

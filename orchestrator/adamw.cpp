@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "common/errors.h"
+#include "model/fused_adamw.h"
 #include "model/torch_compat.h"
 
 namespace grove::orch {
@@ -83,6 +84,24 @@ void AdamW::step_loop(double lr) {
 }
 
 void AdamW::step_fused(double lr, const torch::Tensor& grad_divisor) {
+  // Grove's kernel: every parameter in one launch (model/fused_adamw.h).
+  std::vector<model::fused::AdamwParameter> parameters;
+  for (auto& entry : entries_) {
+    if (!entry.param.grad().defined()) continue;
+    parameters.push_back({entry.param, entry.param.grad(), entry.exp_avg, entry.exp_avg_sq, entry.step,
+                          entry.host_step + 1, entry.decay});
+  }
+  if (parameters.empty()) return;
+  if (options_.grove_kernel && model::fused::adamw_available(parameters)) {
+    model::fused::adamw_update(parameters,
+                               {lr, options_.beta1, options_.beta2, options_.eps, options_.weight_decay},
+                               grad_divisor);
+    for (auto& entry : entries_) {
+      if (entry.param.grad().defined()) entry.host_step += 1;
+    }
+    return;
+  }
+  // ATen's multi-tensor kernel: one launch series per weight-decay setting.
   for (const bool decay : {true, false}) {
     std::vector<torch::Tensor> params, grads, exp_avgs, exp_avg_sqs, steps;
     for (auto& entry : entries_) {

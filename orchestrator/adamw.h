@@ -1,7 +1,8 @@
 // AdamW over exactly the trainable parameters (decoupled weight decay, bias correction, as torch.optim.AdamW).
 // State is keyed by parameter name, so a checkpoint stores it as named tensors, frozen parameters never get state,
-// and optimizer memory is proportional to the trainable parameters. On CUDA with LibTorch 2.x the update runs as
-// ATen's fused multi-tensor kernel (two launches per step); elsewhere as a per-tensor loop with the same arithmetic.
+// and optimizer memory is proportional to the trainable parameters. On CUDA the update runs as Grove's own kernel,
+// one launch over every parameter (model/fused_adamw.h); with the fused kernels switched off, as ATen's fused
+// multi-tensor kernel (LibTorch 2.x); elsewhere as a per-tensor loop with the same arithmetic.
 #pragma once
 
 #include <torch/torch.h>
@@ -18,6 +19,9 @@ struct AdamWOptions {
   double beta2 = 0.95;
   double eps = 1e-8;
   double weight_decay = 0.01;  // applied to matrices (dim >= 2); norms and biases are not decayed
+  // On CUDA: Grove's one-launch kernel (model/fused_adamw.h) when true, ATen's _fused_adamw_ when false (what the
+  // benchmark compares it with). Same arithmetic either way.
+  bool grove_kernel = true;
 };
 
 class AdamW {

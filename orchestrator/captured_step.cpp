@@ -40,9 +40,16 @@ std::string CapturedStep::why_not(const model::MoeTransformer& model, const torc
 
 CapturedStep::CapturedStep(Work work, const torch::Tensor& tokens, const torch::Tensor& mask, int warmup)
     : tokens_(tokens.clone()), mask_(mask.clone()) {
-  graph_ = std::make_unique<model::CapturedWork>([&] { losses_ = work(tokens_, mask_); }, tokens.device(), warmup);
-  // Values only from here: detached views of the graph's outputs (each replay rewrites them) need no autograd graph.
-  losses_ = {losses_.total.detach(), losses_.lm.detach(), losses_.aux.detach(), losses_.kd.detach()};
+  // Values only: detached views of the losses (for the captured run, of the graph's outputs, which each replay
+  // rewrites). Each run's autograd graph is released as soon as it returns, so nothing of a warm-up run is still held
+  // while the next one runs; the MoE layers' cached weight stacks (model/expert_stack_cache.h) rely on that to be
+  // written in place, and captured.
+  graph_ = std::make_unique<model::CapturedWork>(
+      [&] {
+        const TrainingLoss losses = work(tokens_, mask_);
+        losses_ = {losses.total.detach(), losses.lm.detach(), losses.aux.detach(), losses.kd.detach()};
+      },
+      tokens.device(), warmup);
 }
 
 bool CapturedStep::fits(const torch::Tensor& tokens, const torch::Tensor& mask) const {

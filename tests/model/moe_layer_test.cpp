@@ -149,6 +149,105 @@ TEST(MoeLayer, FrozenGroupsGetNoWeightGradients) {
   }
 }
 
+// The grouped path's weight-stack cache (model/expert_stack_cache.h), on a layer with a frozen group run again and
+// again: after each kind of change its output and gradients are those of a fresh layer with the same weights (no
+// cache): a frozen weight changed in place, trainable weights changed, and stacks still held by an earlier forward
+// whose backward runs later. A frozen weight written behind its version counter stays stale in training forwards,
+// as documented: that is what shows the cache is used. Forwards without gradients never use it.
+struct CacheProbe {
+  torch::Tensor y, dx, dw1;  // output, input gradient, the trainable group's w1 gradient
+};
+
+MoeOptions grouped_options() {
+  MoeOptions options;
+  options.backend = ExpertBackend::kGrouped;
+  return options;
+}
+
+void freeze_first_group(MoeLayerImpl& layer) { layer.group(0).set_experts_trainable(false); }
+
+MoeLayer copy_of(MoeLayerImpl& layer, const Layout& layout) {
+  MoeLayer copy = make_layer(layout, 16, 24, 1);
+  torch::NoGradGuard no_grad;
+  const auto source = layer.named_parameters();
+  for (auto& item : copy->named_parameters()) item.value().copy_(source[item.key()]);
+  freeze_first_group(*copy);
+  return copy;
+}
+
+CacheProbe forward_only(MoeLayerImpl& layer, const torch::Tensor& x_init, torch::Tensor& x) {
+  layer.zero_grad();
+  x = x_init.clone().requires_grad_(true);
+  return {layer.forward(x, grouped_options()).y, {}, {}};
+}
+
+void backward_into(MoeLayerImpl& layer, CacheProbe& probe, const torch::Tensor& x) {
+  probe.y.pow(2).sum().backward();
+  probe.dx = x.grad().clone();
+  probe.dw1 = layer.group(1).w1().grad().clone();
+  probe.y = probe.y.detach();
+}
+
+CacheProbe train_pass(MoeLayerImpl& layer, const torch::Tensor& x_init) {
+  torch::Tensor x;
+  CacheProbe probe = forward_only(layer, x_init, x);
+  backward_into(layer, probe, x);
+  return probe;
+}
+
+void expect_same(const CacheProbe& a, const CacheProbe& b, const std::string& when) {
+  EXPECT_TRUE(torch::allclose(a.y, b.y, 1e-5, 1e-6)) << when;
+  EXPECT_TRUE(torch::allclose(a.dx, b.dx, 1e-5, 1e-6)) << when;
+  EXPECT_TRUE(torch::allclose(a.dw1, b.dw1, 1e-5, 1e-6)) << when;
+}
+
+TEST(MoeLayer, WeightStackCacheFollowsEveryChangeOfTheWeights) {
+  const Layout layout{{4, 3}, 2, false};
+  MoeLayer layer = make_layer(layout, 16, 24, 300);
+  freeze_first_group(*layer);
+  const torch::Tensor x = seeded_normal({29, 16}, 1.0, 12);
+
+  expect_same(train_pass(*layer, x), train_pass(*copy_of(*layer, layout), x), "first pass");
+  expect_same(train_pass(*layer, x), train_pass(*copy_of(*layer, layout), x), "second pass, stacks reused");
+  {
+    torch::NoGradGuard no_grad;
+    layer->group(0).w1().mul_(1.5);  // frozen, changed in place: its version moves
+    layer->group(1).w3().add_(0.1);  // trainable
+  }
+  expect_same(train_pass(*layer, x), train_pass(*copy_of(*layer, layout), x), "after in-place changes");
+
+  // A forward whose graph (and stacks) are still alive, a change of the trainable weights, another forward, and only
+  // then the first backward: it must see the weights of its own forward.
+  const CacheProbe before = train_pass(*copy_of(*layer, layout), x);
+  torch::Tensor held_x;
+  CacheProbe held = forward_only(*layer, x, held_x);
+  {
+    torch::NoGradGuard no_grad;
+    layer->group(1).w1().mul_(0.5);
+  }
+  torch::Tensor next_x;
+  CacheProbe next = forward_only(*layer, x, next_x);
+  EXPECT_TRUE(torch::allclose(next.y, copy_of(*layer, layout)->forward(x, grouped_options()).y, 1e-5, 1e-6))
+      << "a forward while the stacks are held elsewhere";
+  layer->zero_grad();
+  backward_into(*layer, held, held_x);
+  expect_same(held, before, "the held forward's backward, run after the weights changed");
+
+  // Behind the version counter's back: training forwards keep the stacked values, evaluation forwards do not.
+  const CacheProbe stale = train_pass(*layer, x);
+  {
+    torch::NoGradGuard no_grad;
+    float* data = layer->group(0).w2().data_ptr<float>();
+    for (int64_t i = 0; i < layer->group(0).w2().numel(); ++i) data[i] *= 3.0f;
+  }
+  const CacheProbe cached = train_pass(*layer, x);
+  EXPECT_TRUE(torch::allclose(cached.y, stale.y, 1e-6, 1e-7)) << "the cached stacks were used";
+  torch::NoGradGuard no_grad;
+  const torch::Tensor evaluated = layer->forward(x, grouped_options()).y;
+  EXPECT_FALSE(torch::allclose(evaluated, stale.y, 1e-3, 1e-4)) << "evaluation restacks";
+  EXPECT_TRUE(torch::allclose(evaluated, copy_of(*layer, layout)->forward(x, grouped_options()).y, 1e-5, 1e-6));
+}
+
 TEST(Router, GateIsMixtralsRenormalisedTopKAndLossesMatchHandComputation) {
   const int64_t n = 50, d = 8, e = 6, k = 2;
   const torch::Tensor x = seeded_normal({n, d}, 1.0, 1);

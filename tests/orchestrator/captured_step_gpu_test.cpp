@@ -37,13 +37,16 @@ model::ModelConfig small_config() {
   return config;
 }
 
-TEST(CapturedStepCuda, ReplayedStepsTrainAsEagerStepsDo) {
-  if (!compat::cuda_available()) GTEST_SKIP() << "no CUDA device";
-  if (!compat::kTorchAtLeast2_8) GTEST_SKIP() << "the per-expert loop synchronises with the host: nothing to capture";
+// Three eager steps and three replayed steps from the same model and batches; `policy` (if any) freezes part of it.
+void expect_replayed_steps_train_as_eager_steps_do(const model::MoeTransformer& reference,
+                                                   const model::TrainablePolicy* policy) {
   const torch::Device cuda(torch::kCUDA);
-  model::MoeTransformer reference(small_config());
   const auto eager_model = reference.clone_model(cuda);
   const auto graph_model = reference.clone_model(cuda);
+  if (policy != nullptr) {
+    eager_model->apply_trainable_policy(*policy);
+    graph_model->apply_trainable_policy(*policy);
+  }
   ASSERT_EQ(CapturedStep::why_not(*graph_model, cuda, /*bf16_autocast=*/true), "");
   eager_model->train();
   graph_model->train();
@@ -88,8 +91,30 @@ TEST(CapturedStepCuda, ReplayedStepsTrainAsEagerStepsDo) {
   for (const auto& item : eager_params) {
     const torch::Tensor& replayed = graph_params[item.key()];
     EXPECT_LE(relative_error(replayed, item.value()), 1e-3) << item.key();
-    EXPECT_GT((item.value().cpu() - initial[item.key()]).abs().max().item<double>(), 0.0) << item.key() << " trained";
+    const double moved = (replayed.cpu() - initial[item.key()]).abs().max().item<double>();
+    if (replayed.requires_grad()) {
+      EXPECT_GT(moved, 0.0) << item.key() << " trained";
+    } else {
+      EXPECT_EQ(moved, 0.0) << item.key() << " is frozen";
+    }
   }
+}
+
+TEST(CapturedStepCuda, ReplayedStepsTrainAsEagerStepsDo) {
+  if (!compat::cuda_available()) GTEST_SKIP() << "no CUDA device";
+  if (!compat::kTorchAtLeast2_8) GTEST_SKIP() << "the per-expert loop synchronises with the host: nothing to capture";
+  expect_replayed_steps_train_as_eager_steps_do(model::MoeTransformer(small_config()), nullptr);
+}
+
+// A growth phase: an older expert group and the shared weights frozen. The frozen group's weight stacks are cached
+// between steps (model/expert_stack_cache.h) and kept by the graph; replays must still train exactly as eager steps.
+TEST(CapturedStepCuda, ReplayedGrowthPhaseStepsTrainAsEagerStepsDo) {
+  if (!compat::cuda_available()) GTEST_SKIP() << "no CUDA device";
+  if (!compat::kTorchAtLeast2_8) GTEST_SKIP() << "the per-expert loop synchronises with the host: nothing to capture";
+  const model::TrainablePolicy growth{model::GatePolicy::kAll, model::SharedPolicy::kFrozen,
+                                      model::ExpertPolicy::kNewest};
+  expect_replayed_steps_train_as_eager_steps_do(model::MoeTransformer(small_config(), {8, 8}, /*initialise=*/true),
+                                                &growth);
 }
 
 // What would make a capture fail part-way, or replay stale random numbers, is refused up front with the reason.
