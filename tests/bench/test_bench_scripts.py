@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""The benchmark scripts' arithmetic (label unit): bench/side_by_side.py on the TSVs of two real H200 runs
+"""The benchmark scripts' arithmetic (label unit): bench/side_by_side.py on the TSVs of three real H200 runs
 (h200-2026-11-29-352ccd3/, from before the block's params and launch columns; h200-2026-11-29-37b8f56/, with
-them), and bench/trace_summary.py on a small hand-built Kineto trace whose answers are
+them; h200-2026-11-29-aad2ea9/, with the AdamW and growth-phase cases), and bench/trace_summary.py on a small hand-built Kineto trace whose answers are
 known: phases, outermost and launching operators, driver launches, and GPU busy time with overlapping kernels."""
 import json
 import os
@@ -55,6 +55,19 @@ class SideBySide(unittest.TestCase):
         self.assertEqual([r.split(" | ")[1:3] for r in rows],
                          [["bf16", "eager"], ["bf16", "graph"], ["fp32", "eager"], ["fp32", "graph"]] * 2)
         self.assertIn("0.617 (target ≥ 0.95): **not met**", out)
+
+    def test_adamw_kernel_and_growth_phase_cases(self):
+        code, out, err = run("side_by_side.py", os.path.join(HERE, "h200-2026-11-29-aad2ea9"))
+        self.assertEqual(code, 0, err)
+        # e64 101.527 - 68.211 = 33.32 ms of optimizer; e64-aten-adamw 108.31 - its forward + backward
+        self.assertIn("What Grove's one-launch AdamW kernel buys over ATen's _fused_adamw_ at 64 experts", out)
+        self.assertIn("e64 step 101.53 vs 108.31 ms; optimizer (step less forward + backward) 33.32 vs", out)
+        # 318487 / 321180 tokens/s
+        self.assertIn("tokens/s at 64 experts over 16: 0.992 (51.01 vs 51.44 ms). Not the target's configuration", out)
+        self.assertIn("64 experts over 16: 0.628 (target ≥ 0.95): **not met**", out)
+        self.assertIn("over all-trainable (same 16 + 8 model): 0.697 (target ≤ 0.75): **met**", out)
+        self.assertIn("cross-entropy, AdamW) (same run)", out)
+        self.assertIn("| e64-growth (64 experts, 8 trainable) | 318,487 | 51.44 | — |", out)
 
     def test_the_graph_replayed_step_against_the_eager_one(self):
         # e16 and e16-graph as printed by train_step_bench in the ffe5b82 run (no TSV was kept of that run), with the
