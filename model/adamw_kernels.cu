@@ -80,9 +80,18 @@ __global__ void __launch_bounds__(kThreads) adamw_kernel(const AdamwTensor* __re
 }  // namespace
 
 cudaError_t adamw_update(const AdamwTensor* table, int n_tensors, int64_t total_chunks, float beta1, float beta2,
-                         float eps, const float* grad_divisor, unsigned int blocks, cudaStream_t stream) {
+                         float eps, const float* grad_divisor, cudaStream_t stream) {
   if (n_tensors == 0 || total_chunks == 0) return cudaSuccess;
-  if (n_tensors < 0 || blocks == 0) return cudaErrorInvalidValue;
+  if (n_tensors < 0) return cudaErrorInvalidValue;
+  // Exactly as many blocks as fit on the device at once: every block starts at once and walks the same share of
+  // chunks. More would leave the last wave to run alone on a mostly idle device.
+  int device = 0, sms = 0, per_sm = 0;
+  cudaError_t status = cudaGetDevice(&device);
+  if (status == cudaSuccess) status = cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
+  if (status == cudaSuccess) status = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, adamw_kernel, kThreads, 0);
+  if (status != cudaSuccess) return status;
+  const int64_t resident = static_cast<int64_t>(sms) * (per_sm > 0 ? per_sm : 1);
+  const auto blocks = static_cast<unsigned int>(total_chunks < resident ? total_chunks : resident);
   adamw_kernel<<<blocks, kThreads, 0, stream>>>(table, n_tensors, total_chunks, beta1, beta2, eps, grad_divisor);
   return cudaGetLastError();
 }

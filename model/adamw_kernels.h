@@ -45,8 +45,9 @@ constexpr int64_t kAdamwChunk = 65536;
 inline int64_t adamw_chunks(int64_t numel) { return (numel + kAdamwChunk - 1) / kAdamwChunk; }
 
 // Updates every tensor of `table` (device memory, n_tensors entries, first_chunk ascending from 0), total_chunks
-// chunks in all, on `blocks` blocks. grad_divisor is a device fp32 scalar or null.
+// chunks in all, on the current device with as many blocks as can be resident at once. grad_divisor is a device
+// fp32 scalar or null.
 cudaError_t adamw_update(const AdamwTensor* table, int n_tensors, int64_t total_chunks, float beta1, float beta2,
-                         float eps, const float* grad_divisor, unsigned int blocks, cudaStream_t stream);
+                         float eps, const float* grad_divisor, cudaStream_t stream);
 
 }  // namespace grove::model::kernels

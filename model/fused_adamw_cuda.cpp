@@ -1,6 +1,5 @@
 // model/fused_adamw.h for builds with CUDA: the chunk table built on the host, uploaded from pinned memory on the
 // current stream, and one launch of adamw_kernels.cu over it.
-#include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAGuard.h>
 
 #include <cmath>
@@ -75,14 +74,12 @@ void adamw_update(const std::vector<AdamwParameter>& parameters, const AdamwHype
   std::memcpy(host.data_ptr(), table.data(), static_cast<size_t>(bytes));
   // Stream-ordered: the caching allocators keep both buffers until the work queued on this stream has used them.
   const torch::Tensor on_device = host.to(device, /*non_blocking=*/true);
-  const int sms = at::cuda::getCurrentDeviceProperties()->multiProcessorCount;
-  const int64_t blocks = std::min<int64_t>(chunks, static_cast<int64_t>(sms) * 4);
   detail::check_launch(
       kernels::adamw_update(reinterpret_cast<const kernels::AdamwTensor*>(on_device.data_ptr()),
                             static_cast<int>(table.size()), chunks, static_cast<float>(hyper.beta1),
                             static_cast<float>(hyper.beta2), static_cast<float>(hyper.eps),
                             grad_divisor.defined() ? grad_divisor.data_ptr<float>() : nullptr,
-                            static_cast<unsigned int>(blocks), detail::current_stream(on_device)),
+                            detail::current_stream(on_device)),
       "fused::adamw_update");
   // As ATen's in-place updates do: whatever stamped a parameter's version (model/expert_stack_cache.h, autograd's
   // saved-tensor checks) sees that it changed.
