@@ -10,7 +10,8 @@
 // ones. Forwards without gradients (evaluation) neither read nor write the cache. Under CUDA graph capture the cached
 // stacks are used only if the capture can keep them alive as long as the graph (model/cuda_graph.h), since its
 // replays write into them.
-// Plain data: the logic is stack_weights in expert_dispatch.cpp. MoeLayer owns one per layer.
+// Plain data: the logic is stack_weights in expert_dispatch.cpp. MoeLayer owns one per layer and empties it on a
+// forward in evaluation mode (eval()), which frees its memory while the model is evaluated.
 #pragma once
 
 #include <torch/torch.h>

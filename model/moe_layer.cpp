@@ -56,6 +56,9 @@ MoeOutput MoeLayerImpl::forward(const torch::Tensor& x, const MoeOptions& option
     weights.push_back({group->w1(), group->w3(), group->w2(), slot});
     slot += group->n_experts();
   }
+  // Evaluation mode gives back the memory of the weight stacks kept between training forwards (a full stack of the
+  // layer's experts); the next training forward builds them again.
+  if (!is_training() && stack_cache_.w13.defined()) stack_cache_ = ExpertStackCache{};
   RouterOptions router;
   router.top_k = top_k_;
   router.noise_std = router_noise_std_;

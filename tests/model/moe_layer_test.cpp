@@ -242,10 +242,19 @@ TEST(MoeLayer, WeightStackCacheFollowsEveryChangeOfTheWeights) {
   }
   const CacheProbe cached = train_pass(*layer, x);
   EXPECT_TRUE(torch::allclose(cached.y, stale.y, 1e-6, 1e-7)) << "the cached stacks were used";
-  torch::NoGradGuard no_grad;
-  const torch::Tensor evaluated = layer->forward(x, grouped_options()).y;
-  EXPECT_FALSE(torch::allclose(evaluated, stale.y, 1e-3, 1e-4)) << "evaluation restacks";
-  EXPECT_TRUE(torch::allclose(evaluated, copy_of(*layer, layout)->forward(x, grouped_options()).y, 1e-5, 1e-6));
+  torch::Tensor evaluated;
+  {
+    torch::NoGradGuard no_grad;
+    evaluated = layer->forward(x, grouped_options()).y;
+    EXPECT_FALSE(torch::allclose(evaluated, stale.y, 1e-3, 1e-4)) << "evaluation restacks";
+    EXPECT_TRUE(torch::allclose(evaluated, copy_of(*layer, layout)->forward(x, grouped_options()).y, 1e-5, 1e-6));
+    // A forward in evaluation mode empties the cache: back in training, the next forward stacks everything again.
+    layer->eval();
+    layer->forward(x, grouped_options());
+    layer->train();
+  }
+  const CacheProbe restacked = train_pass(*layer, x);
+  EXPECT_TRUE(torch::allclose(restacked.y, evaluated, 1e-5, 1e-6)) << "stacked afresh after eval()";
 }
 
 TEST(Router, GateIsMixtralsRenormalisedTopKAndLossesMatchHandComputation) {
