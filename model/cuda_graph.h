@@ -39,8 +39,9 @@ class CapturedWork {
   // while this thread is inside a CapturedWork's capture, keeps `tensor` alive as long as that graph and returns
   // true; returns false when no CapturedWork is capturing on this thread.
   static bool keep_alive_with_capture(const torch::Tensor& tensor);
-  // Whether the current CUDA stream of this thread is being captured (by a CapturedWork or anything else).
-  static bool capturing();
+  // Whether this thread's current stream on `device` (a CUDA device) is being captured, by a CapturedWork or
+  // anything else.
+  static bool capturing(const torch::Device& device);
 
  private:
   struct Graph;

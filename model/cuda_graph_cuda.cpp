@@ -42,11 +42,12 @@ bool CapturedWork::keep_alive_with_capture(const torch::Tensor& tensor) {
   return true;
 }
 
-bool CapturedWork::capturing() {
+bool CapturedWork::capturing(const torch::Device& device) {
   if (g_kept_alive != nullptr) return true;
-  if (!torch::cuda::is_available()) return false;
+  if (!device.is_cuda() || !torch::cuda::is_available()) return false;
   cudaStreamCaptureStatus status = cudaStreamCaptureStatusNone;
-  if (cudaStreamIsCapturing(c10::cuda::getCurrentCUDAStream().stream(), &status) != cudaSuccess) {
+  const c10::cuda::CUDAStream stream = c10::cuda::getCurrentCUDAStream(device.has_index() ? device.index() : -1);
+  if (cudaStreamIsCapturing(stream.stream(), &status) != cudaSuccess) {
     (void)cudaGetLastError();
     return true;  // cannot tell: assume the worst
   }

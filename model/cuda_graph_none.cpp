@@ -18,7 +18,7 @@ CapturedWork::~CapturedWork() = default;
 
 bool CapturedWork::keep_alive_with_capture(const torch::Tensor&) { return false; }
 
-bool CapturedWork::capturing() { return false; }
+bool CapturedWork::capturing(const torch::Device&) { return false; }
 
 void CapturedWork::replay() { throw std::logic_error("CapturedWork::replay: nothing was captured"); }
 

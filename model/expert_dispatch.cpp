@@ -146,9 +146,15 @@ std::pair<torch::Tensor, torch::Tensor> stack_weights(const std::vector<GroupWei
             cache->w2.sizes() == torch::IntArrayRef{experts, d, f};
   }
   const bool held_elsewhere = reuse && (cache->w13.use_count() > 1 || cache->w2.use_count() > 1);
-  if (use_cache && CapturedWork::capturing()) {
-    // Replays will write into the cached stacks: only when they are the cache's alone and the graph keeps them.
-    use_cache = reuse && !held_elsewhere && CapturedWork::keep_alive_with_capture(cache->w13) &&
+  if (use_cache && options.device().is_cuda() && CapturedWork::capturing(options.device())) {
+    // Replays will write into the cached stacks: only when they are the cache's alone, every frozen group's part is
+    // already current (what is stacked under capture only runs at replay, so its stamp must not be recorded now),
+    // and the graph keeps them.
+    bool frozen_current = reuse;
+    for (size_t g = 0; frozen_current && g < groups.size(); ++g) {
+      if (plan.key_first[g] >= plan.trainable_experts && !(cache->stamps[g] == stamps[g])) frozen_current = false;
+    }
+    use_cache = frozen_current && !held_elsewhere && CapturedWork::keep_alive_with_capture(cache->w13) &&
                 CapturedWork::keep_alive_with_capture(cache->w2);
     reuse = use_cache;
   }

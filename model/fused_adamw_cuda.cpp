@@ -44,13 +44,17 @@ void adamw_update(const std::vector<AdamwParameter>& parameters, const AdamwHype
   TORCH_CHECK(parameters.size() < (1u << 30), "fused::adamw_update: too many parameters for one launch");
   const c10::cuda::CUDAGuard guard(device);
 
-  std::vector<kernels::AdamwTensor> table(parameters.size());
+  std::vector<kernels::AdamwTensor> table;
+  table.reserve(parameters.size());
   int64_t chunks = 0;
-  for (size_t i = 0; i < parameters.size(); ++i) {
-    const AdamwParameter& p = parameters[i];
+  for (const AdamwParameter& p : parameters) {
     const double t = static_cast<double>(p.step_count);
     TORCH_CHECK(t >= 1, "fused::adamw_update: step counts start at 1 (the count after this update)");
-    kernels::AdamwTensor& row = table[i];
+    if (p.param.numel() == 0) {  // no chunk, so the kernel never sees it: its step count is set here
+      p.step.fill_(t);
+      continue;
+    }
+    kernels::AdamwTensor& row = table.emplace_back();
     row.param = p.param.data_ptr<float>();
     row.grad = p.grad.data_ptr<float>();
     row.exp_avg = p.exp_avg.data_ptr<float>();

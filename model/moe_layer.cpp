@@ -57,7 +57,7 @@ MoeOutput MoeLayerImpl::forward(const torch::Tensor& x, const MoeOptions& option
     slot += group->n_experts();
   }
   // Evaluation mode gives back the memory of the weight stacks kept between training forwards (a full stack of the
-  // layer's experts); the next training forward builds them again.
+  // layer's experts) and does not use them, with or without gradients; the next training forward builds them again.
   if (!is_training() && stack_cache_.w13.defined()) stack_cache_ = ExpertStackCache{};
   RouterOptions router;
   router.top_k = top_k_;
@@ -67,7 +67,7 @@ MoeOutput MoeLayerImpl::forward(const torch::Tensor& x, const MoeOptions& option
   RouterDecision decision = route_tokens(x, gate_weights, gate_biases, router);
   MoeOutput output;
   output.y = run_experts(x, decision.expert_index, decision.gate, decision.counts, weights, options.backend,
-                         &stack_cache_);
+                         is_training() ? &stack_cache_ : nullptr);
   output.load_balance_loss = decision.load_balance_loss;
   output.z_loss = decision.z_loss;
   output.counts = decision.counts;

@@ -32,7 +32,8 @@ class AdamW {
   void step(double lr);
   // Gradient clipping to `max_norm` (as clip_gradient_norm) then step(lr); returns the norm before clipping as a
   // device scalar. On the fused path the clipping factor is applied inside the AdamW kernel (no separate pass over
-  // the gradients); elsewhere it is exactly clip_gradient_norm followed by step.
+  // the gradients); elsewhere it is exactly clip_gradient_norm followed by step. What .grad holds afterwards differs:
+  // clipped on the loop path and with ATen's kernel, as computed with Grove's kernel. Nothing reads it after a step.
   torch::Tensor clip_and_step(double lr, double max_norm);
   void zero_grad();
 

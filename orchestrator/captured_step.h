@@ -7,7 +7,9 @@
 //
 // While a CapturedStep is alive the trainable parameters' .grad tensors belong to its graph: nothing may reset or
 // replace them between replays (AdamW::zero_grad); the captured work resets them itself before its backward.
-// Destroy the CapturedStep first, then zero the gradients, to go back to eager steps.
+// Destroy the CapturedStep first, then zero the gradients, to go back to eager steps. Frozen expert weights are read
+// as they were at capture (the MoE layers' cached weight stacks, model/expert_stack_cache.h): destroy the
+// CapturedStep before changing them too (the trainer does, before it restores a checkpoint).
 #pragma once
 
 #include <torch/torch.h>

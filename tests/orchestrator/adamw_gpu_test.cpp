@@ -1,9 +1,10 @@
 // orch::AdamW on CUDA (label gpu; skips without a device): Grove's one-launch kernel (model/fused_adamw.h) against
 // ATen's fused AdamW (the same optimizer with the fused-kernel switch off) and against the CPU loop, which
 // training_math_test checks against torch::optim::AdamW. The parameters cover every branch of the kernel: 16-byte
-// vectors across several chunks with a partial last one, a size that is not a multiple of 4 (scalar path), a
-// gradient whose storage is not 16-byte aligned (scalar path), an undecayed bias, clipping that is and is not
-// active, and a parameter without a gradient in one step (its step count stays behind).
+// vectors over more chunks than the device runs blocks at once (so blocks walk several), with a partial last one;
+// an empty parameter; a size that is not a multiple of 4 (scalar path); a gradient whose storage is not 16-byte
+// aligned (scalar path); an undecayed bias; clipping that is and is not active; and a parameter without a gradient
+// in one step (its step count stays behind).
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -64,18 +65,20 @@ TEST(AdamWCuda, GroveKernelMatchesAtenFusedAndTheCpuLoop) {
   const torch::Device cuda(torch::kCUDA);
   torch::manual_seed(11);
   const std::vector<torch::Tensor> initial{
-      torch::randn({1000, 200}),  // 200,000 values: three full chunks of 65,536 and a partial fourth, vectorised
+      torch::randn({6000, 5000}),  // 30 M values: 458 chunks of 65,536, more than the H200 holds blocks at once
+                                   // (132 SMs x 3), so blocks walk several chunks; a partial last one; vectorised
       torch::randn({37, 53}),     // 1,961 values: not a multiple of 4, scalar path
       torch::randn({64, 96}),     // gradient misaligned by one value: scalar path
       torch::randn({96}),         // a bias: no weight decay
       torch::randn({8, 16, 24}),  // skipped in step 1
+      torch::randn({0, 8}),       // no values: no chunk, but its step count still advances
   };
-  ASSERT_GT(initial[0].numel(), 3 * 65536);  // kAdamwChunk in model/adamw_kernels.h (nvcc-only header)
+  ASSERT_GT(initial[0].numel(), 400 * 65536);  // kAdamwChunk in model/adamw_kernels.h (nvcc-only header)
   Model grove(initial, cuda), aten(initial, cuda), loop(initial, torch::Device(torch::kCPU));
   ASSERT_TRUE(grove.optimizer->fused());
 
   const uint64_t launches_before = model::fused::launches();
-  // max_norm 1e9 never clips, 1.0 always does (the gradients' norm is in the hundreds), 0 turns clipping off.
+  // max_norm 1e9 never clips, 1.0 always does (the gradients' norm is in the thousands), 0 turns clipping off.
   const std::vector<double> max_norms{1e9, 1.0, 0.0, 1.0};
   for (int step = 0; step < static_cast<int>(max_norms.size()); ++step) {
     std::vector<torch::Tensor> grads;
@@ -98,7 +101,9 @@ TEST(AdamWCuda, GroveKernelMatchesAtenFusedAndTheCpuLoop) {
     SCOPED_TRACE(fmt::format("parameter {}", i));
     EXPECT_LE(relative_difference(grove.params[i], aten.params[i]), 1e-6);
     EXPECT_LE(relative_difference(grove.params[i], loop.params[i]), 1e-5);
-    EXPECT_GT((grove.params[i].detach().cpu() - initial[i]).abs().max().item<double>(), 1e-3) << "it moved";
+    if (initial[i].numel() > 0) {
+      EXPECT_GT((grove.params[i].detach().cpu() - initial[i]).abs().max().item<double>(), 1e-3) << "it moved";
+    }
   }
   const auto grove_state = grove.optimizer->state_tensors();
   const auto aten_state = aten.optimizer->state_tensors();
@@ -112,6 +117,7 @@ TEST(AdamWCuda, GroveKernelMatchesAtenFusedAndTheCpuLoop) {
   }
   EXPECT_EQ(grove_state.at("optim.p0.step").item<float>(), 4.0f);
   EXPECT_EQ(grove_state.at("optim.p4.step").item<float>(), 3.0f) << "no gradient in step 1: not stepped";
+  EXPECT_EQ(grove_state.at("optim.p5.step").item<float>(), 4.0f) << "an empty parameter's step count advances";
 }
 
 }  // namespace
