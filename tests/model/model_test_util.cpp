@@ -34,12 +34,6 @@ std::shared_ptr<MoeTransformer> grown_random_model(const ModelConfig& config, in
   return model;
 }
 
-double relative_error(const torch::Tensor& a, const torch::Tensor& b) {
-  const torch::Tensor a64 = a.detach().to(torch::kCPU, torch::kDouble);
-  const torch::Tensor b64 = b.detach().to(torch::kCPU, torch::kDouble);
-  return ((a64 - b64).norm() / b64.norm()).item<double>();
-}
-
 torch::Tensor random_tokens(int64_t batch, int64_t length, int64_t vocab, uint64_t seed) {
   return torch::randint(vocab, {batch, length}, cpu_generator(seed), torch::TensorOptions().dtype(torch::kLong));
 }

@@ -10,6 +10,7 @@
 
 #include "model/model_config.h"
 #include "model/moe_transformer.h"
+#include "tests/support/tensor_compare.h"
 
 namespace grove::model::testing {
 
@@ -20,8 +21,8 @@ ModelConfig tiny_config(uint64_t seed = 7);
 // two expert groups per layer.
 std::shared_ptr<MoeTransformer> grown_random_model(const ModelConfig& config, int64_t n_per_layer, uint64_t seed);
 
-// ||a - b|| / ||b|| in double precision.
-double relative_error(const torch::Tensor& a, const torch::Tensor& b);
+// ||a - b|| / ||b|| in double precision (tests/support/tensor_compare.h).
+using grove::testing::relative_error;
 
 // Random token ids [batch, length] below `vocab`, from `seed`.
 torch::Tensor random_tokens(int64_t batch, int64_t length, int64_t vocab, uint64_t seed);

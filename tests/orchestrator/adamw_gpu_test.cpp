@@ -14,6 +14,7 @@
 #include "model/fused_switch.h"
 #include "model/torch_compat.h"
 #include "orchestrator/adamw.h"
+#include "tests/support/tensor_compare.h"
 
 namespace grove::orch {
 namespace {
@@ -53,11 +54,7 @@ struct Model {
   }
 };
 
-// ||a - b|| / ||b|| in double on the CPU.
-double relative_difference(const torch::Tensor& a, const torch::Tensor& b) {
-  const torch::Tensor x = a.detach().to(torch::kCPU, torch::kDouble), y = b.detach().to(torch::kCPU, torch::kDouble);
-  return ((x - y).norm() / y.norm().clamp_min(1e-30)).item<double>();
-}
+using grove::testing::relative_error;
 
 TEST(AdamWCuda, GroveKernelMatchesAtenFusedAndTheCpuLoop) {
   if (!compat::cuda_available()) GTEST_SKIP() << "no CUDA device";
@@ -99,8 +96,8 @@ TEST(AdamWCuda, GroveKernelMatchesAtenFusedAndTheCpuLoop) {
 
   for (size_t i = 0; i < initial.size(); ++i) {
     SCOPED_TRACE(fmt::format("parameter {}", i));
-    EXPECT_LE(relative_difference(grove.params[i], aten.params[i]), 1e-6);
-    EXPECT_LE(relative_difference(grove.params[i], loop.params[i]), 1e-5);
+    EXPECT_LE(relative_error(grove.params[i], aten.params[i]), 1e-6);
+    EXPECT_LE(relative_error(grove.params[i], loop.params[i]), 1e-5);
     if (initial[i].numel() > 0) {
       EXPECT_GT((grove.params[i].detach().cpu() - initial[i]).abs().max().item<double>(), 1e-3) << "it moved";
     }
@@ -112,7 +109,7 @@ TEST(AdamWCuda, GroveKernelMatchesAtenFusedAndTheCpuLoop) {
     if (name.size() > 5 && name.compare(name.size() - 5, 5, ".step") == 0) {
       EXPECT_EQ(grove_state.at(name).item<float>(), tensor.item<float>());
     } else {
-      EXPECT_LE(relative_difference(grove_state.at(name), tensor), 1e-6);
+      EXPECT_LE(relative_error(grove_state.at(name), tensor), 1e-6);
     }
   }
   EXPECT_EQ(grove_state.at("optim.p0.step").item<float>(), 4.0f);

@@ -12,14 +12,12 @@
 #include "model/torch_compat.h"
 #include "orchestrator/adamw.h"
 #include "orchestrator/training_loss.h"
+#include "tests/support/tensor_compare.h"
 
 namespace grove::orch {
 namespace {
 
-double relative_error(const torch::Tensor& a, const torch::Tensor& b) {
-  const torch::Tensor ref = b.to(torch::kDouble);
-  return ((a.to(torch::kDouble) - ref).norm() / ref.norm().clamp_min(1e-30)).item<double>();
-}
+using grove::testing::relative_error;
 
 model::ModelConfig small_config() {
   model::ModelConfig config;
