@@ -195,7 +195,8 @@ torch::Tensor tensor_norms(const std::vector<torch::Tensor>& tensors) {
 #endif
   std::vector<torch::Tensor> norms;
   norms.reserve(tensors.size());
-  for (const auto& t : tensors) norms.push_back(t.detach().to(torch::kFloat).norm());
+  // Accumulated in double, as orch::clip_gradient_norm does: an fp32 sum of millions of squares drifts.
+  for (const auto& t : tensors) norms.push_back(t.detach().norm(2, torch::kDouble).to(torch::kFloat));
   return torch::stack(norms);
 }
 
