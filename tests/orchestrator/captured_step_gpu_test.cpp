@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <string>
 #include <vector>
 
 #include "model/moe_transformer.h"
@@ -33,6 +35,43 @@ model::ModelConfig small_config() {
   config.max_seq_len = 32;
   config.seed = 5;
   return config;
+}
+
+// That a replay reads a frozen expert group from the layer's cached weight stack (model/expert_stack_cache.h) and does
+// not stack it again: a frozen w1 is rewritten behind its version counter (through an alias of its memory), which
+// changes what an evaluation forward (no cache) computes but not what the replayed graph computes.
+void expect_replays_read_the_cached_frozen_stack(model::MoeTransformer& model, CapturedStep& captured,
+                                                 const torch::Tensor& tokens, const torch::Tensor& mask,
+                                                 const TrainingLossOptions& options) {
+  torch::Tensor frozen;
+  for (const auto& item : model.named_parameters()) {
+    if (item.key().find("groups.0.w1") != std::string::npos && !item.value().requires_grad()) {
+      frozen = item.value();
+      break;
+    }
+  }
+  ASSERT_TRUE(frozen.defined()) << "no frozen w1 in expert group 0";
+  auto evaluation_loss = [&] {
+    const torch::NoGradGuard no_grad;
+    model.eval();
+    const double lm =
+        training_loss(model, nullptr, tokens.slice(1, 0, 32), tokens.slice(1, 1, 33), mask, options).lm.item<double>();
+    model.train();
+    return lm;
+  };
+  const double replayed_before = captured.replay(tokens, mask).lm.item<double>();
+  const double evaluated_before = evaluation_loss();
+  const int64_t version = frozen._version();
+  {
+    const torch::NoGradGuard no_grad;
+    torch::from_blob(frozen.data_ptr(), frozen.sizes(), frozen.options()).mul_(3.0);
+  }
+  ASSERT_EQ(frozen._version(), version) << "the write must not be seen by the version counter";
+  const double evaluated_after = evaluation_loss();
+  EXPECT_GT(std::abs(evaluated_after - evaluated_before), 1e-4 * std::abs(evaluated_before))
+      << "the rewritten frozen weights change the model";
+  EXPECT_NEAR(captured.replay(tokens, mask).lm.item<double>(), replayed_before, 1e-6 * std::abs(replayed_before))
+      << "the replay stacked the frozen group again instead of reading the cached stack";
 }
 
 // Three eager steps and three replayed steps from the same model and batches; `policy` (if any) freezes part of it.
@@ -95,6 +134,9 @@ void expect_replayed_steps_train_as_eager_steps_do(const model::MoeTransformer& 
     } else {
       EXPECT_EQ(moved, 0.0) << item.key() << " is frozen";
     }
+  }
+  if (policy != nullptr) {
+    expect_replays_read_the_cached_frozen_stack(*graph_model, captured, batches[0], mask, options);
   }
 }
 
