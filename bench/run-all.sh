@@ -22,6 +22,7 @@ nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.sm,clocks.max.sm 
 git log -1 --format='commit %h (%cs)' 2>/dev/null || true
 run grove_block "$build/bench/moe_block_bench" --check --tsv "$results/grove_block.tsv"
 run grove_step "$build/bench/train_step_bench" --tsv "$results/grove_step.tsv"
+run gemm_ceiling python3 bench/grouped_gemm_ceiling.py --tsv "$results/gemm_ceiling.tsv"
 run hf python3 bench/peers/hf_mixtral_bench.py --tsv "$results/hf.tsv"
 python3 bench/side_by_side.py "$results" | tee "$results/side_by_side.md"
 exit $status

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """The benchmark scripts' arithmetic (label unit): bench/side_by_side.py on the TSVs of three real H200 runs
 (h200-2026-11-29-352ccd3/, from before the block's params and launch columns; h200-2026-11-29-37b8f56/, with
-them; h200-2026-11-29-aad2ea9/, with the AdamW and growth-phase cases), and bench/trace_summary.py on a small hand-built Kineto trace whose answers are
-known: phases, outermost and launching operators, driver launches, and GPU busy time with overlapping kernels."""
+them; h200-2026-11-29-aad2ea9/, with the AdamW and growth-phase cases), bench/trace_summary.py on a small hand-built
+Kineto trace whose answers are known (phases, outermost and launching operators, driver launches, and GPU busy time
+with overlapping kernels), and bench/grouped_gemm_ceiling.py's FLOP accounting and table."""
 import json
 import os
 import subprocess
@@ -160,6 +161,41 @@ class TraceSummary(unittest.TestCase):
         self.assertIn("empty.json", err)
         self.assertIn("grove::step", err)
 
+
+
+class GroupedGemmCeiling(unittest.TestCase):
+    """bench/grouped_gemm_ceiling.py's accounting, without torch or a GPU."""
+
+    def setUp(self):
+        sys.path.insert(0, BENCH)
+        import grouped_gemm_ceiling
+        self.script = grouped_gemm_ceiling
+
+    def tearDown(self):
+        sys.path.remove(BENCH)
+
+    def test_the_seven_gemms_are_the_block_flop_count(self):
+        # The block's expert FLOPs are 18 * tokens * top_k * d * f (bench/flop_count.h, docs/PERFORMANCE.md).
+        for name, (d, f, _, top_k) in self.script.SHAPES.items():
+            gemms = self.script.block_gemms(d, f, 16384, top_k)
+            self.assertEqual(len(gemms), 7, name)
+            total = sum(self.script.flops(m, k, n) for _, _, m, k, n in gemms)
+            self.assertEqual(total, 18.0 * 16384 * top_k * d * f, name)
+            self.assertEqual({kind for _, kind, *_ in gemms}, {"rows", "weight"})
+
+    def test_table_gives_rates_and_totals(self):
+        rows = [("olmoe", "forward h13 = a W13^T", 1000, 2000, 500, 2.0, 1.0),
+                ("olmoe", "backward dW2 = dy^T u", 1000, 500, 2000, 1.0, 1.0)]
+        out = self.script.table(rows, 700.0)
+        self.assertIn("bf16 8192^3 torch.mm: 700.0 TFLOP/s", out)
+        # 2 * 1000 * 2000 * 500 = 2e9 FLOPs: 1.0 TFLOP/s in 2 ms grouped, 2.0 in 1 ms dense, grouped at half.
+        self.assertIn("| olmoe | forward h13 = a W13^T | 1000 x 2000 x 500 | 2.000 | 1.0 | 1.000 | 2.0 | 0.50 |", out)
+        self.assertIn("| olmoe | all seven | 0.00 TFLOP | 3.000 | 1.3 | 2.000 | 2.0 | 0.67 |", out)
+
+    def test_an_unknown_shape_is_refused_by_name(self):
+        code, _, err = run("grouped_gemm_ceiling.py", "--shapes", "olmoe,tiny")
+        self.assertNotEqual(code, 0)
+        self.assertIn("unknown tiny", err)
 
 if __name__ == "__main__":
     unittest.main()

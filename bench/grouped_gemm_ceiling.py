@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""How fast the MoE block's seven expert GEMMs can run on this GPU, each on its own.
+
+Times every grouped GEMM of the MoE block's forward + backward (model/expert_dispatch.cpp) exactly as Grove calls
+it, through torch._grouped_mm with Grove's operand layouts and with expert row counts from a seeded top-k routing,
+and beside each one a plain torch.mm with the same FLOPs (the rows of all experts as one matrix). Also the bf16
+8192^3 matmul the issue quotes as the card's ceiling. The difference between the grouped and the dense column is
+what grouping costs in the GEMM library itself, which no change in Grove's own kernels can recover.
+
+    python3 bench/grouped_gemm_ceiling.py [--shapes olmoe,mixtral-small] [--tokens 16384] [--iters 10] [--tsv FILE]
+
+Needs CUDA and torch >= 2.8 (torch._grouped_mm). Run by bench/run-all.sh; see docs/PERFORMANCE.md.
+"""
+import argparse
+import statistics
+import sys
+
+SHAPES = {  # name: (d, f, experts, top_k), as bench/moe_block_bench.cpp
+    "olmoe": (2048, 1024, 64, 8),
+    "mixtral-small": (1024, 3584, 8, 2),
+}
+
+
+def block_gemms(d, f, tokens, top_k):
+    """The block's expert GEMMs as (name, kind, M, K, N): kind 'rows' groups the rows of an [M, K] x [K, N] product
+    by expert; 'weight' is a weight gradient, [N, M] x [M, K] per expert with the M rows grouped. M = tokens * top_k."""
+    m = tokens * top_k
+    return [
+        ("forward h13 = a W13^T", "rows", m, d, 2 * f),
+        ("forward y = u W2^T", "rows", m, f, d),
+        ("backward du = dy W2", "rows", m, d, f),
+        ("backward da = dh13 W13", "rows", m, 2 * f, d),
+        ("backward dW1 = dh1^T a", "weight", m, d, f),
+        ("backward dW3 = dh3^T a", "weight", m, d, f),
+        ("backward dW2 = dy^T u", "weight", m, f, d),
+    ]
+
+
+def flops(m, k, n):
+    return 2.0 * m * k * n
+
+
+def median_ms(torch, fn, warmup, iters):
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(iters):
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record()
+        fn()
+        end.record()
+        end.synchronize()
+        times.append(start.elapsed_time(end))
+    return statistics.median(times)
+
+
+def expert_ends(torch, tokens, experts, top_k, seed):
+    """Cumulative row ends per expert (int32) of a seeded top-k routing, as the router's counts give them."""
+    generator = torch.Generator(device="cuda").manual_seed(seed)
+    logits = torch.randn(tokens, experts, device="cuda", generator=generator)
+    counts = torch.bincount(logits.topk(top_k, dim=1).indices.reshape(-1), minlength=experts)
+    return counts.cumsum(0).to(torch.int32)
+
+
+def time_shape(torch, name, tokens, warmup, iters):
+    d, f, experts, top_k = SHAPES[name]
+    ends = expert_ends(torch, tokens, experts, top_k, seed=7)
+    bf16 = dict(device="cuda", dtype=torch.bfloat16)
+    rows = []
+    for gemm, kind, m, k, n in block_gemms(d, f, tokens, top_k):
+        if kind == "rows":
+            # Grove: at::_grouped_mm(x [M, K], W.transpose(1, 2)) with W stacked [E, N, K] (or W itself, [E, K, N]).
+            x = torch.randn(m, k, **bf16)
+            w = torch.randn(experts, n, k, **bf16).transpose(1, 2) if gemm.startswith("forward") else \
+                torch.randn(experts, k, n, **bf16)
+            grouped = lambda x=x, w=w: torch._grouped_mm(x, w, offs=ends)
+            dense_w = torch.randn(k, n, **bf16)
+            dense = lambda x=x, w=dense_w: torch.mm(x, w)
+        else:
+            # Grove: at::_grouped_mm(g.t(), x.contiguous()) with g [M, N] (dh1 and dh3 strided halves of dh13).
+            g = torch.randn(m, 2 * n, **bf16)[:, :n] if "dW1" in gemm or "dW3" in gemm else torch.randn(m, n, **bf16)
+            x = torch.randn(m, k, **bf16)
+            grouped = lambda g=g, x=x: torch._grouped_mm(g.t(), x, offs=ends)
+            dense = lambda g=g, x=x: torch.mm(g.t(), x)
+        grouped_ms = median_ms(torch, grouped, warmup, iters)
+        dense_ms = median_ms(torch, dense, warmup, iters)
+        rows.append((name, gemm, m, k, n, grouped_ms, dense_ms))
+    return rows
+
+
+def table(rows, ceiling_tflops):
+    lines = [f"bf16 8192^3 torch.mm: {ceiling_tflops:.1f} TFLOP/s", "",
+             "| shape | GEMM | M x K x N | grouped ms | grouped TFLOP/s | dense ms | dense TFLOP/s | grouped / dense |",
+             "|---|---|---|---:|---:|---:|---:|---:|"]
+    for shape in dict.fromkeys(r[0] for r in rows):
+        mine = [r for r in rows if r[0] == shape]
+        for _, gemm, m, k, n, g_ms, d_ms in mine:
+            work = flops(m, k, n)
+            lines.append(f"| {shape} | {gemm} | {m} x {k} x {n} | {g_ms:.3f} | {work / g_ms / 1e9:.1f} | {d_ms:.3f} | "
+                         f"{work / d_ms / 1e9:.1f} | {d_ms / g_ms:.2f} |")
+        g_total = sum(r[5] for r in mine)
+        d_total = sum(r[6] for r in mine)
+        work = sum(flops(r[2], r[3], r[4]) for r in mine)
+        lines.append(f"| {shape} | all seven | {work / 1e12:.2f} TFLOP | {g_total:.3f} | {work / g_total / 1e9:.1f} | "
+                     f"{d_total:.3f} | {work / d_total / 1e9:.1f} | {d_total / g_total:.2f} |")
+    return "\n".join(lines)
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shapes", default="olmoe,mixtral-small")
+    parser.add_argument("--tokens", type=int, default=16384)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--iters", type=int, default=10)
+    parser.add_argument("--tsv", help="also write the rows here")
+    args = parser.parse_args(argv)
+    shapes = [s for s in args.shapes.split(",") if s]
+    unknown = [s for s in shapes if s not in SHAPES]
+    if unknown:
+        parser.error(f"--shapes: unknown {', '.join(unknown)} (expected some of {', '.join(SHAPES)})")
+
+    import torch  # only here: the FLOP accounting above is tested without torch
+    if not torch.cuda.is_available() or not hasattr(torch, "_grouped_mm"):
+        print("grouped_gemm_ceiling: needs CUDA and torch >= 2.8 (torch._grouped_mm)", file=sys.stderr)
+        return 2
+    big = torch.randn(8192, 8192, device="cuda", dtype=torch.bfloat16)
+    ceiling = flops(8192, 8192, 8192) / median_ms(torch, lambda: torch.mm(big, big), args.warmup, args.iters) / 1e9
+    del big
+    rows = []
+    for shape in shapes:
+        rows += time_shape(torch, shape, args.tokens, args.warmup, args.iters)
+    print(f"torch {torch.__version__}, {torch.cuda.get_device_name()}, {args.tokens} tokens, median of {args.iters}")
+    print(table(rows, ceiling))
+    if args.tsv:
+        with open(args.tsv, "w") as out:
+            out.write("shape\tgemm\tm\tk\tn\tgrouped_ms\tdense_ms\n")
+            for r in rows:
+                out.write("\t".join(str(v) for v in r) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
