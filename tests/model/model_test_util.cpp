@@ -8,22 +8,6 @@
 
 namespace grove::model::testing {
 
-ModelConfig tiny_config(uint64_t seed) {
-  ModelConfig config;
-  config.vocab_size = 96;
-  config.d_model = 32;
-  config.n_layers = 2;
-  config.n_heads = 4;
-  config.n_kv_heads = 2;
-  config.head_dim = 8;
-  config.d_expert = 48;
-  config.n_experts = 4;
-  config.top_k = 2;
-  config.max_seq_len = 16;
-  config.seed = seed;
-  return config;
-}
-
 std::shared_ptr<MoeTransformer> grown_random_model(const ModelConfig& config, int64_t n_per_layer, uint64_t seed) {
   auto model = std::make_shared<MoeTransformer>(config);
   GrowthOptions options;

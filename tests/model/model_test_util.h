@@ -11,11 +11,13 @@
 #include "model/model_config.h"
 #include "model/moe_transformer.h"
 #include "tests/support/tensor_compare.h"
+#include "tests/support/tiny_model_config.h"
 
 namespace grove::model::testing {
 
-// d_model 32, 4 query heads over 2 key/value heads of 8, experts of width 48, 4 experts top-2, 2 layers, vocab 96.
-ModelConfig tiny_config(uint64_t seed = 7);
+// d_model 32, 4 query heads over 2 key/value heads of 8, experts of width 48, 4 experts top-2, 2 layers, vocab 96
+// (tests/support/tiny_model_config.h).
+using grove::testing::tiny_config;
 
 // A model built from `config` and grown once by `n_per_layer` randomly initialised experts (growth seed `seed`):
 // two expert groups per layer.

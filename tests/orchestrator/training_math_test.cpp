@@ -10,23 +10,13 @@
 #include "orchestrator/adamw.h"
 #include "orchestrator/captured_step.h"
 #include "orchestrator/kd_loss.h"
+#include "tests/support/tiny_model_config.h"
 
 namespace grove::orch {
 namespace {
 
 TEST(CapturedStep, ACpuDeviceCannotCaptureAndSaysWhy) {
-  model::ModelConfig config;
-  config.vocab_size = 64;
-  config.d_model = 16;
-  config.n_layers = 1;
-  config.n_heads = 2;
-  config.n_kv_heads = 2;
-  config.head_dim = 8;
-  config.d_expert = 16;
-  config.n_experts = 2;
-  config.top_k = 1;
-  config.max_seq_len = 8;
-  const model::MoeTransformer model(config);
+  const model::MoeTransformer model(grove::testing::tiny_config());
   const std::string why = CapturedStep::why_not(model, torch::Device(torch::kCPU), /*bf16_autocast=*/false);
   EXPECT_NE(why.find("cpu cannot capture CUDA graphs"), std::string::npos) << why;
 }
