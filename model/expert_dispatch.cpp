@@ -64,6 +64,8 @@ torch::Tensor run_loop(const torch::Tensor& x, const torch::Tensor& expert_index
 // then the frozen ones. Each expert's rows are then one contiguous block of the sorted operand, every row belongs
 // to a block (no masking, no host synchronisation), and the weight gradients of all trainable experts come from
 // one grouped GEMM over the leading blocks only: frozen experts cost no weight-gradient FLOPs.
+// The sort is stable (ties in assignment order): a counting sort of three small kernels on CUDA
+// (model/dispatch_plan_kernels.h), ATen's stable sort elsewhere; both give the same plan.
 // Forward per sorted row i of expert e (gate folded in before the down projection, which is linear):
 //   h13_i = [W1_e; W3_e] a_i,   u_i = gate_i * silu(h1_i) * h3_i,   y_i = W2_e u_i,   out_n = sum_k y_(n,k)
 
@@ -102,6 +104,18 @@ DispatchPlan plan_dispatch(const torch::Tensor& expert_index, const torch::Tenso
     if (training && group_trainable(groups[g])) plan.trainable_experts = total;
   }
 
+  if (fused::dispatch_plan_available(expert_index, gate, total, groups.size())) {
+    std::vector<fused::SlotRange> ranges;
+    for (size_t g = 0; g < groups.size(); ++g) {
+      ranges.push_back({groups[g].first_slot, groups[g].w1.size(0), plan.key_first[g]});
+    }
+    fused::DispatchOrder order = fused::dispatch_plan(expert_index, gate, ranges, total);
+    plan.token = std::move(order.token);
+    plan.inv = std::move(order.inv);
+    plan.gate = std::move(order.gate);
+    plan.ends = std::move(order.ends);
+    return plan;
+  }
   const torch::Tensor slots = expert_index.reshape({-1});
   torch::Tensor keys = slots;
   for (size_t g = 0; g < groups.size(); ++g) {

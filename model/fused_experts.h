@@ -11,6 +11,7 @@
 #include <torch/torch.h>
 
 #include <utility>
+#include <vector>
 
 #include "model/fused_switch.h"
 
@@ -56,6 +57,26 @@ torch::Tensor gather_rows_to_bf16(const torch::Tensor& src, const torch::Tensor&
 // [index.numel() / k, cols] in out_dtype (fp32 or bf16): row n is the fp32 sum over j < k of src[index[n * k + j]].
 torch::Tensor combine_rows(const torch::Tensor& src, const torch::Tensor& index, int64_t k,
                            torch::ScalarType out_dtype = torch::kFloat);
+
+// The dispatch plan (model/dispatch_plan_kernels.h): the (token, k) assignments sorted stably by expert key, in three
+// kernels instead of ATen's 64-bit radix sort and the kernels around it. Available on CUDA with the switch on for
+// int64 expert_index [tokens, k] with at least one assignment and fewer than 2^31, an fp32 gate of the same shape on
+// its device, 1 to 1024 experts and at most 16 groups.
+struct SlotRange {
+  int64_t first_slot = 0;  // the group's first global slot
+  int64_t size = 0;        // its experts
+  int64_t first_key = 0;   // the sort key of its first expert
+};
+struct DispatchOrder {
+  torch::Tensor token;  // [M] int64: source token of sorted row p
+  torch::Tensor inv;    // [M] int64: sorted row of assignment n * k + j
+  torch::Tensor gate;   // [M] fp32: gate of sorted row p
+  torch::Tensor ends;   // [experts] int32: rows with key <= e
+};
+bool dispatch_plan_available(const torch::Tensor& expert_index, const torch::Tensor& gate, int64_t experts,
+                             size_t groups);
+DispatchOrder dispatch_plan(const torch::Tensor& expert_index, const torch::Tensor& gate,
+                            const std::vector<SlotRange>& groups, int64_t experts);
 
 // Casts (or copies, when bf16) weights [experts, rows, cols] into the bf16 stack dst [*, dst_rows, cols]: expert e's row r lands in
 // dst[first_expert + e, row_offset + r].

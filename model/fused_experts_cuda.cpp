@@ -3,6 +3,7 @@
 
 #include "model/fused_cuda_util.h"
 #include "model/fused_experts.h"
+#include "model/dispatch_plan_kernels.h"
 #include "model/expert_kernels.h"
 
 namespace grove::model::fused {
@@ -144,6 +145,49 @@ void cast_into_stack(const torch::Tensor& weights, torch::Tensor& dst, int64_t f
                                                 weights.size(0), weights.size(1), weights.size(2), first_expert,
                                                 dst.size(1), row_offset, detail::current_stream(weights)),
         "fused::cast_into_stack");
+}
+
+bool dispatch_plan_available(const torch::Tensor& expert_index, const torch::Tensor& gate, int64_t experts,
+                             size_t groups) {
+  return enabled() && expert_index.defined() && expert_index.is_cuda() && expert_index.dim() == 2 &&
+         expert_index.scalar_type() == torch::kLong && expert_index.numel() > 0 &&
+         expert_index.numel() < (int64_t{1} << 31) && gate.defined() && gate.scalar_type() == torch::kFloat &&
+         gate.device() == expert_index.device() && gate.sizes() == expert_index.sizes() && experts >= 1 &&
+         experts <= kernels::kMaxPlanExperts && groups <= static_cast<size_t>(kernels::kMaxPlanGroups);
+}
+
+DispatchOrder dispatch_plan(const torch::Tensor& expert_index, const torch::Tensor& gate,
+                            const std::vector<SlotRange>& groups, int64_t experts) {
+  TORCH_CHECK(dispatch_plan_available(expert_index, gate, experts, groups.size()),
+              "fused::dispatch_plan: expected CUDA int64 expert_index [tokens, k], an fp32 gate like it, 1 to ",
+              kernels::kMaxPlanExperts, " experts and at most ", kernels::kMaxPlanGroups, " groups");
+  kernels::SlotKeyMap map;
+  map.groups = static_cast<int>(groups.size());
+  for (size_t g = 0; g < groups.size(); ++g) {
+    map.first_slot[g] = groups[g].first_slot;
+    map.size[g] = groups[g].size;
+    map.first_key[g] = groups[g].first_key;
+  }
+  const c10::cuda::CUDAGuard guard(expert_index.device());
+  const torch::Tensor slots = expert_index.contiguous();
+  const torch::Tensor gates = gate.contiguous();
+  const int64_t assignments = slots.numel();
+  const auto index_options = slots.options();
+  torch::Tensor scratch = torch::empty({kernels::dispatch_plan_scratch(assignments, static_cast<int>(experts))},
+                                       index_options.dtype(torch::kInt));
+  DispatchOrder order;
+  order.token = torch::empty({assignments}, index_options);
+  order.inv = torch::empty({assignments}, index_options);
+  order.gate = torch::empty({assignments}, gates.options());
+  order.ends = torch::empty({experts}, index_options.dtype(torch::kInt));
+  detail::check_launch(
+      kernels::dispatch_plan(slots.data_ptr<int64_t>(), gates.data_ptr<float>(), assignments,
+                             static_cast<int>(slots.size(1)), static_cast<int>(experts), map,
+                             scratch.data_ptr<int32_t>(), order.token.data_ptr<int64_t>(),
+                             order.inv.data_ptr<int64_t>(), order.gate.data_ptr<float>(),
+                             order.ends.data_ptr<int32_t>(), detail::current_stream(slots)),
+      "fused::dispatch_plan");
+  return order;
 }
 
 }  // namespace grove::model::fused

@@ -24,6 +24,7 @@ bool rotary_available(const torch::Tensor&, const torch::Tensor&, const torch::T
 bool gather_available(const torch::Tensor&) { return false; }
 bool combine_available(const torch::Tensor&) { return false; }
 bool stack_available(const torch::Tensor&) { return false; }
+bool dispatch_plan_available(const torch::Tensor&, const torch::Tensor&, int64_t, size_t) { return false; }
 bool adamw_available(const std::vector<AdamwParameter>&) { return false; }
 
 torch::Tensor gather_rows_to_bf16(const torch::Tensor&, const torch::Tensor&) {
@@ -35,6 +36,10 @@ torch::Tensor combine_rows(const torch::Tensor&, const torch::Tensor&, int64_t, 
 }
 
 void cast_into_stack(const torch::Tensor&, torch::Tensor&, int64_t, int64_t) { unavailable("fused::cast_into_stack"); }
+
+DispatchOrder dispatch_plan(const torch::Tensor&, const torch::Tensor&, const std::vector<SlotRange>&, int64_t) {
+  unavailable("fused::dispatch_plan");
+}
 bool cross_entropy_available(const torch::Tensor&) { return false; }
 
 torch::Tensor rotary(const torch::Tensor&, const torch::Tensor&, const torch::Tensor&) {

@@ -109,11 +109,14 @@ TEST(FusedKernels, SwitchedOffNothingIsAvailable) {
   const torch::Tensor stacked = torch::zeros({2, 8, 16}, bf16), weights = torch::zeros({2, 8, 16}, cuda_float());
   const RotaryTables tables = rotary_tables(4, 16, 10000.0, torch::Device(torch::kCUDA));
   const torch::Tensor heads = logits.view({1, 4, 1, 16});
+  const torch::Tensor expert_index = torch::zeros({4, 2}, cuda_float().dtype(torch::kLong));
+  const torch::Tensor gate = torch::zeros({4, 2}, cuda_float());
   auto all_available = [&] {
     return std::vector<bool>{fused::cross_entropy_available(logits), fused::rotary_available(heads, tables.cos, tables.sin),
                              fused::swiglu_available(h13),           fused::swiglu_backward_available(du, h13),
                              fused::widen_available(stacked),        fused::gather_available(weights[0]),
-                             fused::combine_available(du),           fused::stack_available(weights)};
+                             fused::combine_available(du),           fused::stack_available(weights),
+                             fused::dispatch_plan_available(expert_index, gate, 8, 1)};
   };
   for (const bool on : all_available()) EXPECT_TRUE(on) << "a CUDA build has every fused kernel";
   {

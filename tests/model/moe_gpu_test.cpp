@@ -3,8 +3,10 @@
 // on CUDA against the CPU in fp32.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "model/cuda_graph.h"
 #include "model/fused_experts.h"
@@ -192,6 +194,71 @@ TEST(FusedExpertKernels, MatchTheAtenFormulationForwardAndBackward) {
 // A MoE block's forward + backward captured once and replayed on new input values (written into the same tensors)
 // gives the output and gradients that running it eagerly on those values gives: the graph reads its inputs at
 // replay and rewrites the gradients in place. With bf16 parameters and with fp32 masters under autocast.
+// The dispatch plan's counting sort (model/dispatch_plan_kernels.h) against a stable sort written here on the CPU:
+// every output bit for bit, over many 1024-assignment chunks, a partial last chunk and warp, groups whose keys are
+// reordered (trainable first), 1,000 experts, and an expert that no token chose.
+TEST(FusedExpertKernels, DispatchPlanIsAStableSortByExpertKey) {
+  if (!compat::cuda_available()) GTEST_SKIP() << "no CUDA device";
+  struct PlanCase {
+    int64_t tokens, top_k;
+    std::vector<fused::SlotRange> groups;
+    int64_t starved;  // an expert no token chooses, or -1
+  };
+  const std::vector<PlanCase> cases{
+      {16384, 8, {{0, 64, 0}}, -1},
+      {1000, 3, {{0, 5, 4}, {5, 1, 3}, {6, 3, 0}}, -1},
+      {3000, 1, {{0, 1000, 0}}, -1},
+      {37, 2, {{0, 4, 4}, {4, 4, 0}}, 3},
+  };
+  uint64_t seed = 70;
+  for (const PlanCase& c : cases) {
+    int64_t experts = 0;
+    for (const auto& g : c.groups) experts += g.size;
+    SCOPED_TRACE("tokens " + std::to_string(c.tokens) + ", top-" + std::to_string(c.top_k) + ", experts " +
+                 std::to_string(experts));
+    torch::Tensor scores = seeded_normal({c.tokens, experts}, 1.0, ++seed);
+    if (c.starved >= 0) scores.select(1, c.starved).fill_(-1e9);
+    const torch::Tensor expert_index = std::get<1>(scores.topk(c.top_k, 1)).contiguous();
+    const torch::Tensor gate = seeded_normal({c.tokens, c.top_k}, 1.0, ++seed).abs();
+
+    // The reference: each assignment's key, then a stable sort of the assignments by it.
+    const int64_t n = expert_index.numel();
+    const int64_t* slot = expert_index.data_ptr<int64_t>();
+    std::vector<int64_t> key(static_cast<size_t>(n)), order(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) {
+      key[i] = slot[i];
+      for (const auto& g : c.groups) {
+        if (slot[i] >= g.first_slot && slot[i] < g.first_slot + g.size) key[i] = slot[i] - g.first_slot + g.first_key;
+      }
+      order[i] = i;
+    }
+    std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return key[a] < key[b]; });
+    torch::Tensor token = torch::empty({n}, torch::kLong), inv = torch::empty({n}, torch::kLong);
+    torch::Tensor sorted_gate = torch::empty({n}, torch::kFloat), ends = torch::zeros({experts}, torch::kInt);
+    const float* gate_values = gate.data_ptr<float>();
+    for (int64_t p = 0; p < n; ++p) {
+      token.data_ptr<int64_t>()[p] = order[p] / c.top_k;
+      inv.data_ptr<int64_t>()[order[p]] = p;
+      sorted_gate.data_ptr<float>()[p] = gate_values[order[p]];
+    }
+    for (int64_t i = 0; i < n; ++i) ends.data_ptr<int32_t>()[key[i]] += 1;
+    ends = ends.cumsum(0).to(torch::kInt);
+
+    const torch::Tensor cuda_index = expert_index.to(torch::kCUDA), cuda_gate = gate.to(torch::kCUDA);
+    ASSERT_TRUE(fused::dispatch_plan_available(cuda_index, cuda_gate, experts, c.groups.size()));
+    const fused::DispatchOrder plan = fused::dispatch_plan(cuda_index, cuda_gate, c.groups, experts);
+    EXPECT_TRUE(torch::equal(plan.token.cpu(), token)) << "source tokens";
+    EXPECT_TRUE(torch::equal(plan.inv.cpu(), inv)) << "inverse order";
+    EXPECT_TRUE(torch::equal(plan.gate.cpu(), sorted_gate)) << "sorted gate";
+    EXPECT_TRUE(torch::equal(plan.ends.cpu(), ends)) << "row ends";
+    if (c.starved >= 0) {
+      const int64_t starved_key = c.starved - c.groups[0].first_slot + c.groups[0].first_key;
+      const int64_t before = starved_key == 0 ? 0 : ends[starved_key - 1].item<int64_t>();
+      EXPECT_EQ(ends[starved_key].item<int64_t>(), before) << "the starved expert's block is empty";
+    }
+  }
+}
+
 TEST(CapturedWork, ReplayedMoeBlockMatchesEagerOnNewInputs) {
   if (!compat::cuda_available()) GTEST_SKIP() << "no CUDA device";
   if (!compat::kTorchAtLeast2_8) GTEST_SKIP() << "no grouped path in this LibTorch";
