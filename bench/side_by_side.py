@@ -96,10 +96,10 @@ def main():
                     "the trainer does with training.cuda_graphs)")
     if aten and step.get("e16"):
         # Runs with the e64-aten-adamw case have Grove's AdamW kernel, which the switch turns off too.
-        adamw = ", AdamW" if "e64-aten-adamw" in step else ""
+        adamw = ", Grove's AdamW included" if "e64-aten-adamw" in step else ""
         e16_variant(step["e16"], "with them", aten, "with the ATen formulation",
-                    "What Grove's fused CUDA kernels buy (expert SwiGLU forward/backward, gradient widening, dispatch "
-                    f"gather, combine and weight stacking, rotary embedding, cross-entropy{adamw})")
+                    "What Grove's fused CUDA kernels buy (every kernel GROVE_FUSED_KERNELS=0 switches off"
+                    f"{adamw}; docs/MODEL.md lists them)")
     aten_adamw = step.get("e64-aten-adamw")
     if aten_adamw and step.get("e64"):
         e64_row = step["e64"]

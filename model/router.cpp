@@ -1,5 +1,7 @@
 #include "model/router.h"
 
+#include "model/fused_router.h"
+
 namespace grove::model {
 
 RouterDecision route_tokens(const torch::Tensor& x, const std::vector<torch::Tensor>& gate_weights,
@@ -22,6 +24,11 @@ RouterDecision route_tokens(const torch::Tensor& x, const std::vector<torch::Ten
   if (options.training && options.noise_std > 0.0) {
     const torch::Tensor noise = torch::randn(logits.sizes(), options.generator, logits.options());
     selection_logits = logits + noise * options.noise_std;
+  }
+  if (logits.size(0) > 0 && fused::router_available(logits, options.top_k)) {
+    fused::Routing fused_routing = fused::route(logits, selection_logits, options.top_k);
+    return {std::move(fused_routing.expert_index), std::move(fused_routing.gate), std::move(fused_routing.counts),
+            std::move(fused_routing.load_balance_loss), std::move(fused_routing.z_loss)};
   }
   auto [top_logits, expert_index] = selection_logits.topk(options.top_k, /*dim=*/1);
   RouterDecision decision;

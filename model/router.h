@@ -1,7 +1,8 @@
 // The MoE router: logits = x W^T (+ b) over every expert of a layer (all groups, in slot order), the top-k experts
 // per token, gate = softmax over the k selected logits only (Mixtral's renormalised top-k), optional noise on the
 // logits in training, the Switch load-balancing loss, the router z-loss and per-expert assignment counts.
-// Everything stays on the device: no host synchronisation.
+// Everything stays on the device: no host synchronisation. On CUDA everything after the logits GEMM runs as Grove's
+// own kernels (model/fused_router.h; up to 256 experts), elsewhere as ATen operations with the same arithmetic.
 #pragma once
 
 #include <torch/torch.h>

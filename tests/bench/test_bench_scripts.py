@@ -67,7 +67,7 @@ class SideBySide(unittest.TestCase):
         self.assertIn("tokens/s at 64 experts over 16: 0.992 (51.01 vs 51.44 ms). Not the target's configuration", out)
         self.assertIn("64 experts over 16: 0.628 (target ≥ 0.95): **not met**", out)
         self.assertIn("over all-trainable (same 16 + 8 model): 0.697 (target ≤ 0.75): **met**", out)
-        self.assertIn("cross-entropy, AdamW) (same run)", out)
+        self.assertIn("switches off, Grove's AdamW included; docs/MODEL.md lists them) (same run)", out)
         self.assertIn("| e64-growth (64 experts, 8 trainable) | 318,487 | 51.44 | — |", out)
 
     def test_the_graph_replayed_step_against_the_eager_one(self):

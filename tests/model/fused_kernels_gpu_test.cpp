@@ -1,6 +1,6 @@
-// The fused CUDA kernels for rotary embeddings and cross-entropy (label `gpu`; skipped without a device) against
-// the ATen formulations they replace, forward and backward. The grouped experts' fused kernels are checked in
-// moe_gpu_test.cpp.
+// The fused CUDA kernels for rotary embeddings, cross-entropy and the router (label `gpu`; skipped without a device)
+// against the ATen formulations they replace, forward and backward. The grouped experts' fused kernels are checked
+// in moe_gpu_test.cpp.
 #include <ATen/CPUGeneratorImpl.h>
 #include <gtest/gtest.h>
 
@@ -12,6 +12,8 @@
 #include "model/fused_cross_entropy.h"
 #include "model/fused_experts.h"
 #include "model/fused_rotary.h"
+#include "model/fused_router.h"
+#include "model/router.h"
 #include "model/seeded_init.h"
 #include "model/torch_compat.h"
 #include "tests/model/model_test_util.h"
@@ -101,6 +103,76 @@ TEST(FusedKernels, CrossEntropyRowsWithMaskedVocabularyStayFinite) {
   EXPECT_LE(relative_error(fused_nll, reference), 1e-5);
 }
 
+// The fused router against route_tokens' ATen formulation (the switch off), on the same logits: the same experts and
+// counts, the gates and both losses, and the gradients of a loss through all three with respect to x and the gate
+// weights. Layers as Grove's shapes have them (64 experts top-8, 8 top-2), two groups, the widest (256 experts,
+// top-32), k = E, a partial last warp of tokens, more tokens than one pass of the grid, and the training noise.
+TEST(FusedKernels, RouterMatchesTheAtenFormulationForwardAndBackward) {
+  if (!compat::cuda_available()) GTEST_SKIP() << "no CUDA device";
+  struct Variant {
+    std::vector<int64_t> groups;
+    int64_t top_k, tokens;
+    double noise_std;
+  };
+  const int64_t d = 64;
+  for (const Variant& v : {Variant{{64}, 8, 4099, 0.0}, Variant{{8}, 2, 1000, 0.0}, Variant{{48, 8}, 2, 37, 0.0},
+                           Variant{{256}, 32, 300, 0.0}, Variant{{3}, 3, 5, 0.0}, Variant{{16, 8}, 2, 20000, 0.0},
+                           Variant{{64}, 8, 999, 0.5}}) {
+    std::vector<torch::Tensor> weights, biases;
+    int64_t experts = 0;
+    for (size_t g = 0; g < v.groups.size(); ++g) {
+      weights.push_back(seeded_normal({v.groups[g], d}, 0.3, 60 + g).to(cuda_float()).requires_grad_(true));
+      biases.push_back(torch::Tensor());
+      experts += v.groups[g];
+    }
+    const torch::Tensor x0 = seeded_normal({v.tokens, d}, 1.0, 70).to(cuda_float());
+    const torch::Tensor upstream = seeded_normal({v.tokens, v.top_k}, 1.0, 71).to(cuda_float());
+    const std::string what = "experts " + std::to_string(experts) + ", top-" + std::to_string(v.top_k) + ", tokens " +
+                             std::to_string(v.tokens) + (v.noise_std > 0 ? ", noise" : "");
+    RouterOptions options;
+    options.top_k = v.top_k;
+    options.noise_std = v.noise_std;
+    options.training = true;
+
+    struct Outcome {
+      RouterDecision decision;
+      std::vector<torch::Tensor> grads;  // x, then each group's gate weight
+    };
+    auto route_and_backward = [&] {
+      for (auto& w : weights) w.mutable_grad() = torch::Tensor();
+      const torch::Tensor x = x0.clone().requires_grad_(true);
+      torch::manual_seed(72);  // the same noise both times
+      Outcome outcome{route_tokens(x, weights, biases, options), {}};
+      const RouterDecision& r = outcome.decision;
+      ((r.gate * upstream).sum() + 0.3 * r.load_balance_loss + 0.7 * r.z_loss).backward();
+      outcome.grads.push_back(x.grad());
+      for (const auto& w : weights) outcome.grads.push_back(w.grad().clone());
+      return outcome;
+    };
+
+    const uint64_t before = fused::launches();
+    const Outcome with = route_and_backward();
+    EXPECT_EQ(fused::launches() - before, 3u) << what << ": forward, losses and backward ran fused";
+    Outcome without;
+    {
+      fused::ScopedSwitch off(false);
+      without = route_and_backward();
+    }
+    EXPECT_TRUE(torch::equal(with.decision.expert_index, without.decision.expert_index)) << what;
+    EXPECT_TRUE(torch::equal(with.decision.counts, without.decision.counts)) << what;
+    EXPECT_EQ(with.decision.counts.sum().item<int64_t>(), v.tokens * v.top_k) << what;
+    EXPECT_LE(relative_error(with.decision.gate, without.decision.gate), 1e-6) << what;
+    EXPECT_LE(relative_error(with.decision.load_balance_loss, without.decision.load_balance_loss), 1e-5) << what;
+    EXPECT_LE(relative_error(with.decision.z_loss, without.decision.z_loss), 1e-5) << what;
+    for (size_t i = 0; i < with.grads.size(); ++i) {
+      EXPECT_LE(relative_error(with.grads[i], without.grads[i]), 1e-5) << what << ", gradient " << i;
+    }
+  }
+  const torch::Tensor too_wide = torch::zeros({4, 300}, cuda_float());
+  EXPECT_FALSE(fused::router_available(too_wide, 2)) << "more than 256 experts take the ATen formulation";
+  EXPECT_FALSE(fused::router_available(too_wide.narrow(1, 0, 64), 2)) << "a strided view does too";
+}
+
 TEST(FusedKernels, SwitchedOffNothingIsAvailable) {
   if (!compat::cuda_available()) GTEST_SKIP() << "no CUDA device";
   const auto bf16 = cuda_float().dtype(torch::kBFloat16);
@@ -116,7 +188,8 @@ TEST(FusedKernels, SwitchedOffNothingIsAvailable) {
                              fused::swiglu_available(h13),           fused::swiglu_backward_available(du, h13),
                              fused::widen_available(stacked),        fused::gather_available(weights[0]),
                              fused::combine_available(du),           fused::stack_available(weights),
-                             fused::dispatch_plan_available(expert_index, gate, 8, 1)};
+                             fused::dispatch_plan_available(expert_index, gate, 8, 1),
+                             fused::router_available(gate, 2)};
   };
   for (const bool on : all_available()) EXPECT_TRUE(on) << "a CUDA build has every fused kernel";
   {
