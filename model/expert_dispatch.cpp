@@ -200,10 +200,12 @@ std::pair<torch::Tensor, torch::Tensor> stack_weights(const std::vector<GroupWei
   return {w13, w2};
 }
 
-// Rows `index` of x [N, d] in `dtype`: the sorted operand of the expert GEMMs (one kernel on CUDA in bf16).
-torch::Tensor gather_to(const torch::Tensor& x, const torch::Tensor& index, torch::ScalarType dtype) {
-  if (dtype == torch::kBFloat16 && fused::gather_available(x)) return fused::gather_rows_to_bf16(x, index);
-  return x.to(dtype).index_select(0, index);
+// x [N, d] in expert order and `dtype`: sorted row p is x[token[p]], the operand of the expert GEMMs. On CUDA in bf16
+// one kernel that reads each token's row once and writes it to its k sorted rows inv[n * k + j].
+torch::Tensor to_expert_order(const torch::Tensor& x, const torch::Tensor& token, const torch::Tensor& inv, int64_t k,
+                              torch::ScalarType dtype) {
+  if (dtype == torch::kBFloat16 && fused::spread_available(x)) return fused::spread_rows_to_bf16(x, inv, k);
+  return x.to(dtype).index_select(0, token);
 }
 
 // out[n] = sum_j rows[inv[n * k + j]], summed in fp32 and returned in `dtype`: each token's k expert outputs, back
@@ -229,7 +231,7 @@ struct GroupedExperts : public torch::autograd::Function<GroupedExperts> {
     }
     const auto [w13, w2] = stack_weights(groups, *plan, dtype, cache);
     const int64_t f = w2.size(2);
-    const torch::Tensor a = gather_to(x, plan->token, dtype);
+    const torch::Tensor a = to_expert_order(x, plan->token, plan->inv, plan->top_k, dtype);
     const torch::Tensor h13 = compat::grouped_mm(a, w13.transpose(1, 2), plan->ends);
     torch::Tensor u;
     if (fused::swiglu_available(h13)) {
@@ -271,7 +273,7 @@ struct GroupedExperts : public torch::autograd::Function<GroupedExperts> {
     variable_list grads(2 + 3 * n_groups + 3);  // x, gate, the weights, then the three non-tensor arguments
 
     // Sorted row i's output gradient is its token's; u_i = gate_i * g_i with g_i = silu(h1_i) * h3_i.
-    const torch::Tensor dy = gather_to(grad_outputs[0], token, dtype);
+    const torch::Tensor dy = to_expert_order(grad_outputs[0], token, inv, top_k, dtype);
     torch::Tensor du = compat::grouped_mm(dy, w2, ends);
     const bool want_dgate = ctx->needs_input_grad(1);
     torch::Tensor dh13, dgate;

@@ -1,4 +1,6 @@
 // See expert_kernels.h. Each thread moves 8 bf16 values (16 bytes) per load; all arithmetic is fp32.
+#include <algorithm>
+
 #include "model/kernel_support.cuh"
 #include "model/expert_kernels.h"
 
@@ -110,19 +112,32 @@ __global__ void zero_empty_experts_kernel(Bf16x8* __restrict__ grads, const int3
   }
 }
 
+// Each token's row is read once and written to its k sorted rows: a gather by sorted row would read it k times,
+// and at k = 8 the source no longer stays in L2 between those reads, so the gather moves as many bytes in as out
+// (docs/PERFORMANCE.md has the measurement). A block takes `per_pass` tokens at a time, its threads across their
+// 8-value vectors (several tokens per pass for narrow rows, a loop over the columns for rows wider than the block):
+// no division per element, and a warp's stores land in one row.
 template <bool kSrcBf16>
-__global__ void gather_rows_to_bf16_kernel(const void* __restrict__ src, const int64_t* __restrict__ index,
-                                           Bf16x8* __restrict__ out, int64_t rows, int64_t vectors) {
-  const int64_t total = rows * vectors;
-  for (int64_t i = grid_first_index(); i < total; i += grid_index_stride()) {
-    const int64_t row = i / vectors, column = i - row * vectors;
-    const int64_t from = index[row] * vectors + column;
-    if constexpr (kSrcBf16) {
-      out[i] = static_cast<const Bf16x8*>(src)[from];
-    } else {
-      float values[8];
-      load8(static_cast<const Float8*>(src)[from], values);
-      out[i] = Bf16x8::from_floats(values);
+__global__ void spread_rows_to_bf16_kernel(const void* __restrict__ src, const int64_t* __restrict__ inv,
+                                           Bf16x8* __restrict__ out, int64_t tokens, int64_t k, int64_t vectors) {
+  const bool wide = vectors >= blockDim.x;
+  const int64_t per_pass = wide ? 1 : blockDim.x / vectors;
+  const int64_t row_in_pass = wide ? 0 : threadIdx.x / vectors;
+  if (row_in_pass >= per_pass) return;  // the threads past the last whole row of a pass
+  const int64_t first_column = wide ? threadIdx.x : threadIdx.x - row_in_pass * vectors;
+  const int64_t column_stride = wide ? blockDim.x : vectors;
+  for (int64_t token = blockIdx.x * per_pass + row_in_pass; token < tokens; token += gridDim.x * per_pass) {
+    for (int64_t column = first_column; column < vectors; column += column_stride) {
+      const int64_t from = token * vectors + column;
+      Bf16x8 value;
+      if constexpr (kSrcBf16) {
+        value = static_cast<const Bf16x8*>(src)[from];
+      } else {
+        float values[8];
+        load8(static_cast<const Float8*>(src)[from], values);
+        value = Bf16x8::from_floats(values);
+      }
+      for (int64_t j = 0; j < k; ++j) out[inv[token * k + j] * vectors + column] = value;
     }
   }
 }
@@ -211,18 +226,20 @@ cudaError_t zero_empty_experts(void* grads, const int32_t* ends, int64_t experts
   return cudaGetLastError();
 }
 
-cudaError_t gather_rows_to_bf16(const void* src, bool src_is_bf16, const int64_t* index, void* out, int64_t rows,
-                                int64_t cols, cudaStream_t stream) {
-  if (rows == 0 || cols == 0) return cudaSuccess;
-  if (cols % kPerVector != 0) return cudaErrorInvalidValue;
+cudaError_t spread_rows_to_bf16(const void* src, bool src_is_bf16, const int64_t* inv, void* out, int64_t tokens,
+                                int64_t k, int64_t cols, cudaStream_t stream) {
+  if (tokens == 0 || k == 0 || cols == 0) return cudaSuccess;
+  if (cols % kPerVector != 0 || k < 0) return cudaErrorInvalidValue;
   const int64_t vectors = cols / kPerVector;
-  const unsigned int blocks = blocks_for(rows * vectors);
+  const int64_t per_block = vectors >= kThreads ? 1 : kThreads / vectors;
+  // About 32 blocks per SM of an H200 at most; the grid-stride loop covers the rest.
+  const unsigned int blocks = static_cast<unsigned int>(std::min<int64_t>((tokens + per_block - 1) / per_block, 4096));
   if (src_is_bf16) {
-    gather_rows_to_bf16_kernel<true><<<blocks, kThreads, 0, stream>>>(src, index, static_cast<Bf16x8*>(out), rows,
+    spread_rows_to_bf16_kernel<true><<<blocks, kThreads, 0, stream>>>(src, inv, static_cast<Bf16x8*>(out), tokens, k,
                                                                       vectors);
   } else {
-    gather_rows_to_bf16_kernel<false><<<blocks, kThreads, 0, stream>>>(src, index, static_cast<Bf16x8*>(out), rows,
-                                                                       vectors);
+    spread_rows_to_bf16_kernel<false><<<blocks, kThreads, 0, stream>>>(src, inv, static_cast<Bf16x8*>(out), tokens,
+                                                                       k, vectors);
   }
   return cudaGetLastError();
 }

@@ -1,6 +1,6 @@
 // CUDA kernels of the grouped expert path (model/expert_dispatch.cpp), with a plain C++ interface: no LibTorch in
 // sight, so the .cu file compiles with nvcc alone. model/fused_experts.h is the LibTorch-facing wrapper.
-// Besides SwiGLU and the gradient widening: the dispatch's gather (token rows to expert-sorted rows, cast to bf16),
+// Besides SwiGLU and the gradient widening: the dispatch's spread (token rows to expert-sorted rows, cast to bf16),
 // its combine (each token's k expert outputs summed in fp32) and the per-step bf16 stacking of the fp32 weights.
 //
 // Layouts (row-major, contiguous, bf16 stored as 16-bit words): h13 [rows, 2f] holds h1 = W1 a in columns [0, f)
@@ -37,9 +37,12 @@ cudaError_t widen_expert_gradients(const void* grads, const int32_t* ends, void*
 cudaError_t zero_empty_experts(void* grads, const int32_t* ends, int64_t experts, int64_t per_expert,
                                cudaStream_t stream);
 
-// out[i, :] = bf16(src[index[i], :]) for i < rows; src is fp32 (src_is_bf16 false) or bf16, [*, cols] dense.
-cudaError_t gather_rows_to_bf16(const void* src, bool src_is_bf16, const int64_t* index, void* out, int64_t rows,
-                                int64_t cols, cudaStream_t stream);
+// out[inv[n * k + j], :] = bf16(src[n, :]) for n < tokens, j < k: each token's row copied to the k rows its
+// assignments take in expert order (inv, a permutation of [0, tokens * k), from the dispatch plan). The same rows as
+// gathering out[p] = src[token[p]], but every source row is read once. src is fp32 (src_is_bf16 false) or bf16,
+// [tokens, cols] dense.
+cudaError_t spread_rows_to_bf16(const void* src, bool src_is_bf16, const int64_t* inv, void* out, int64_t tokens,
+                                int64_t k, int64_t cols, cudaStream_t stream);
 
 // out[n, :] = sum_j src[index[n * k + j], :] summed in fp32, for n < tokens; src bf16 [*, cols], out [tokens, cols]
 // fp32 (or bf16 when out_bf16: one rounding of the fp32 sum).

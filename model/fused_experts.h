@@ -2,7 +2,7 @@
 // pass each, and the widening of the experts' bf16 weight gradients to their fp32 parameters' gradients. Without
 // them the same work is five ATen kernels forward and about ten backward, most of them on strided halves of h13
 // (non-vectorised), which cost more GPU time than the expert GEMMs themselves (docs/PERFORMANCE.md). Also the
-// dispatch's data movement: gather-and-cast of token rows, the fp32 combine of each token's k outputs, and the
+// dispatch's data movement: spreading token rows into expert order (cast to bf16), the fp32 combine of each token's k outputs, and the
 // per-step bf16 stacking of the fp32 expert weights, each one kernel instead of two or three.
 // Builds with CUDA compile fused_experts_cuda.cpp and expert_kernels.cu; others fused_kernels_none.cpp, where
 // nothing is available and the dispatch keeps its ATen formulation.
@@ -45,14 +45,15 @@ std::pair<torch::Tensor, torch::Tensor> widen_expert_gradients(const torch::Tens
 void zero_empty_experts(torch::Tensor& grads, const torch::Tensor& ends);
 
 // Whether the data-movement kernels may run: CUDA, the switch on, dense 16-byte aligned operands whose row width is a
-// multiple of 8; gather reads fp32 or bf16 [*, cols], combine reads bf16 [*, cols], stacking reads fp32 or bf16
+// multiple of 8; spread reads fp32 or bf16 [*, cols], combine reads bf16 [*, cols], stacking reads fp32 or bf16
 // [experts, rows, cols].
-bool gather_available(const torch::Tensor& src);
+bool spread_available(const torch::Tensor& src);
 bool combine_available(const torch::Tensor& src);
 bool stack_available(const torch::Tensor& weights);
 
-// bf16 [index.numel(), cols]: row i is src[index[i]] (index int64 on src's device).
-torch::Tensor gather_rows_to_bf16(const torch::Tensor& src, const torch::Tensor& index);
+// bf16 [tokens * k, cols]: row inv[n * k + j] is src[n] (src [tokens, cols]; inv int64 [tokens * k] on src's
+// device, a permutation: the dispatch plan's). The same rows as gathering src by the plan's `token`, read once each.
+torch::Tensor spread_rows_to_bf16(const torch::Tensor& src, const torch::Tensor& inv, int64_t k);
 
 // [index.numel() / k, cols] in out_dtype (fp32 or bf16): row n is the fp32 sum over j < k of src[index[n * k + j]].
 torch::Tensor combine_rows(const torch::Tensor& src, const torch::Tensor& index, int64_t k,

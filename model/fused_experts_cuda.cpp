@@ -91,7 +91,7 @@ void zero_empty_experts(torch::Tensor& grads, const torch::Tensor& ends) {
                        "fused::zero_empty_experts");
 }
 
-bool gather_available(const torch::Tensor& src) {
+bool spread_available(const torch::Tensor& src) {
   const bool dtype = src.defined() && (src.scalar_type() == torch::kFloat || src.scalar_type() == torch::kBFloat16);
   return dtype && detail::vectorisable(src, src.scalar_type()) && src.dim() == 2 && src.is_contiguous();
 }
@@ -103,16 +103,17 @@ bool stack_available(const torch::Tensor& weights) {
   return dtype && detail::vectorisable(weights, weights.scalar_type()) && weights.dim() == 3 && weights.is_contiguous();
 }
 
-torch::Tensor gather_rows_to_bf16(const torch::Tensor& src, const torch::Tensor& index) {
-  TORCH_CHECK(gather_available(src), "fused::gather_rows_to_bf16: src must be dense CUDA fp32 or bf16 [rows, cols]");
-  TORCH_CHECK(index.scalar_type() == torch::kLong && index.is_contiguous() && index.device() == src.device(),
-              "fused::gather_rows_to_bf16: index must be dense int64 on src's device");
+torch::Tensor spread_rows_to_bf16(const torch::Tensor& src, const torch::Tensor& inv, int64_t k) {
+  TORCH_CHECK(spread_available(src), "fused::spread_rows_to_bf16: src must be dense CUDA fp32 or bf16 [tokens, cols]");
+  TORCH_CHECK(k >= 1 && inv.scalar_type() == torch::kLong && inv.is_contiguous() && inv.device() == src.device() &&
+                  inv.numel() == src.size(0) * k,
+              "fused::spread_rows_to_bf16: inv must be dense int64 [tokens * k] on src's device");
   const c10::cuda::CUDAGuard guard(src.device());
-  torch::Tensor out = torch::empty({index.numel(), src.size(1)}, src.options().dtype(torch::kBFloat16));
-  detail::check_launch(kernels::gather_rows_to_bf16(src.data_ptr(), src.scalar_type() == torch::kBFloat16,
-                                     index.data_ptr<int64_t>(), out.data_ptr(), index.numel(), src.size(1),
-                                     detail::current_stream(src)),
-        "fused::gather_rows_to_bf16");
+  torch::Tensor out = torch::empty({inv.numel(), src.size(1)}, src.options().dtype(torch::kBFloat16));
+  detail::check_launch(kernels::spread_rows_to_bf16(src.data_ptr(), src.scalar_type() == torch::kBFloat16,
+                                                    inv.data_ptr<int64_t>(), out.data_ptr(), src.size(0), k,
+                                                    src.size(1), detail::current_stream(src)),
+                       "fused::spread_rows_to_bf16");
   return out;
 }
 

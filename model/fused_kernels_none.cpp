@@ -21,7 +21,7 @@ bool swiglu_available(const torch::Tensor&) { return false; }
 bool swiglu_backward_available(const torch::Tensor&, const torch::Tensor&) { return false; }
 bool widen_available(const torch::Tensor&) { return false; }
 bool rotary_available(const torch::Tensor&, const torch::Tensor&, const torch::Tensor&) { return false; }
-bool gather_available(const torch::Tensor&) { return false; }
+bool spread_available(const torch::Tensor&) { return false; }
 bool combine_available(const torch::Tensor&) { return false; }
 bool stack_available(const torch::Tensor&) { return false; }
 bool dispatch_plan_available(const torch::Tensor&, const torch::Tensor&, int64_t, size_t) { return false; }
@@ -30,8 +30,8 @@ bool router_available(const torch::Tensor&, int64_t) { return false; }
 
 Routing route(const torch::Tensor&, const torch::Tensor&, int64_t) { unavailable("fused::route"); }
 
-torch::Tensor gather_rows_to_bf16(const torch::Tensor&, const torch::Tensor&) {
-  unavailable("fused::gather_rows_to_bf16");
+torch::Tensor spread_rows_to_bf16(const torch::Tensor&, const torch::Tensor&, int64_t) {
+  unavailable("fused::spread_rows_to_bf16");
 }
 
 torch::Tensor combine_rows(const torch::Tensor&, const torch::Tensor&, int64_t, torch::ScalarType) {

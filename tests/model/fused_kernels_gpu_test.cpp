@@ -1,6 +1,6 @@
-// The fused CUDA kernels for rotary embeddings, cross-entropy and the router (label `gpu`; skipped without a device)
-// against the ATen formulations they replace, forward and backward. The grouped experts' fused kernels are checked
-// in moe_gpu_test.cpp.
+// The fused CUDA kernels for rotary embeddings, cross-entropy, the router and the dispatch's spreading of token rows
+// (label `gpu`; skipped without a device) against the ATen formulations they replace, forward and backward. The
+// grouped experts' fused kernels are checked in moe_gpu_test.cpp.
 #include <ATen/CPUGeneratorImpl.h>
 #include <gtest/gtest.h>
 
@@ -103,6 +103,29 @@ TEST(FusedKernels, CrossEntropyRowsWithMaskedVocabularyStayFinite) {
   EXPECT_LE(relative_error(fused_nll, reference), 1e-5);
 }
 
+// Row inv[n * k + j] of the spread is x[n]: the rows gathered by the plan's token order, bit for bit, from fp32
+// (cast to bf16) and bf16 sources; rows narrower than a block (several tokens per pass, a partial last pass), as
+// wide as one and wider (a loop over the columns).
+TEST(FusedKernels, SpreadRowsAreTheRowsGatheredInExpertOrder) {
+  if (!compat::cuda_available()) GTEST_SKIP() << "no CUDA device";
+  const int64_t tokens = 1037, k = 3;
+  const torch::Tensor inv = torch::randperm(tokens * k, at::detail::createCPUGenerator(51),
+                                            torch::TensorOptions().dtype(torch::kLong)).to(torch::kCUDA);
+  const torch::Tensor token =
+      torch::empty_like(inv).scatter_(0, inv, torch::arange(tokens * k, inv.options()).div(k, "floor"));
+  for (const int64_t cols : {72, 768, 2048, 4104}) {
+    for (const torch::ScalarType dtype : {torch::kFloat, torch::kBFloat16}) {
+      const torch::Tensor x = seeded_normal({tokens, cols}, 2.0, 52).to(cuda_float()).to(dtype);
+      ASSERT_TRUE(fused::spread_available(x)) << "a CUDA build compiles the fused kernels";
+      const torch::Tensor spread = fused::spread_rows_to_bf16(x, inv, k);
+      const torch::Tensor gathered = x.to(torch::kBFloat16).index_select(0, token);
+      ASSERT_EQ(spread.sizes(), gathered.sizes());
+      EXPECT_EQ(spread.scalar_type(), torch::kBFloat16);
+      EXPECT_TRUE(torch::equal(spread, gathered)) << cols << " columns, source dtype " << dtype;
+    }
+  }
+}
+
 // The fused router against route_tokens' ATen formulation (the switch off), on the same logits: the same experts and
 // counts, the gates and both losses, and the gradients of a loss through all three with respect to x and the gate
 // weights. Layers as Grove's shapes have them (64 experts top-8, 8 top-2), two groups, the widest (256 experts,
@@ -186,7 +209,7 @@ TEST(FusedKernels, SwitchedOffNothingIsAvailable) {
   auto all_available = [&] {
     return std::vector<bool>{fused::cross_entropy_available(logits), fused::rotary_available(heads, tables.cos, tables.sin),
                              fused::swiglu_available(h13),           fused::swiglu_backward_available(du, h13),
-                             fused::widen_available(stacked),        fused::gather_available(weights[0]),
+                             fused::widen_available(stacked),        fused::spread_available(weights[0]),
                              fused::combine_available(du),           fused::stack_available(weights),
                              fused::dispatch_plan_available(expert_index, gate, 8, 1),
                              fused::router_available(gate, 2)};
