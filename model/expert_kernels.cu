@@ -116,7 +116,7 @@ __global__ void zero_empty_experts_kernel(Bf16x8* __restrict__ grads, const int3
 // and at k = 8 the source no longer stays in L2 between those reads, so the gather moves as many bytes in as out
 // (docs/PERFORMANCE.md has the measurement). A block takes `per_pass` tokens at a time, its threads across their
 // 8-value vectors (several tokens per pass for narrow rows, a loop over the columns for rows wider than the block):
-// no division per element, and a warp's stores land in one row.
+// no division per element, and consecutive threads store consecutive 16-byte vectors of a row.
 template <bool kSrcBf16>
 __global__ void spread_rows_to_bf16_kernel(const void* __restrict__ src, const int64_t* __restrict__ inv,
                                            Bf16x8* __restrict__ out, int64_t tokens, int64_t k, int64_t vectors) {

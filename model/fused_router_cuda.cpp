@@ -12,7 +12,8 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-// A device pointer to a defined gradient as dense fp32, or null for an undefined one (no gradient flows that way).
+// A device pointer to a defined gradient as dense fp32, or null for an undefined one (nothing depends on that
+// output: the function does not materialise such gradients as zeros).
 const float* optional_data(const torch::Tensor& t) { return t.defined() ? t.data_ptr<float>() : nullptr; }
 torch::Tensor dense_fp32(const torch::Tensor& t) { return t.defined() ? t.to(torch::kFloat).contiguous() : t; }
 
@@ -49,6 +50,9 @@ struct RouterFunction : public torch::autograd::Function<RouterFunction> {
     ctx->saved_data["lse"] = lse;
     ctx->saved_data["fraction"] = fraction;
     ctx->mark_non_differentiable({expert_index, counts});
+    // An output nothing depends on keeps an undefined gradient (not a tensor of zeros): the backward kernel then
+    // skips its term.
+    ctx->set_materialize_grads(false);
     return {gate, load_balance, z_loss, expert_index, counts};
   }
 

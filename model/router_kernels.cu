@@ -35,9 +35,11 @@ __device__ __forceinline__ unsigned long long warp_max(unsigned long long v) {
 }
 
 // A selection value and its slot as one key: a larger value gives a larger key (the float's bits mapped to an
-// order-preserving unsigned word, NaNs at the ends), and for equal values the smaller slot does. Every key of a
-// real slot is distinct and nonzero, so 0 stands for "none" and "the largest key below the last one chosen" is a
-// well-defined next choice whatever the values are.
+// order-preserving unsigned word), and for equal values the smaller slot does. Every key of a real slot is distinct
+// and nonzero, so 0 stands for "none" and "the largest key below the last one chosen" is a well-defined next choice
+// whatever the values are: the chosen slots are always real ones. Where this order differs from ATen's topk, which
+// leaves it unspecified for equal values: +0 ranks above -0, and a NaN with its sign bit set ranks below -inf (one
+// without, as arithmetic produces them, above +inf, like ATen's).
 __device__ __forceinline__ unsigned long long selection_key(float value, int slot) {
   const unsigned int bits = __float_as_uint(value);
   const unsigned int ordered = (bits & 0x80000000u) != 0 ? ~bits : (bits | 0x80000000u);

@@ -6,6 +6,8 @@
 
 #include <cmath>
 #include <limits>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "model/attention.h"
@@ -105,15 +107,16 @@ TEST(FusedKernels, CrossEntropyRowsWithMaskedVocabularyStayFinite) {
 
 // Row inv[n * k + j] of the spread is x[n]: the rows gathered by the plan's token order, bit for bit, from fp32
 // (cast to bf16) and bf16 sources; rows narrower than a block (several tokens per pass, a partial last pass), as
-// wide as one and wider (a loop over the columns).
+// wide as one and wider (a loop over the columns), and more tokens than the grid takes in one pass.
 TEST(FusedKernels, SpreadRowsAreTheRowsGatheredInExpertOrder) {
   if (!compat::cuda_available()) GTEST_SKIP() << "no CUDA device";
-  const int64_t tokens = 1037, k = 3;
-  const torch::Tensor inv = torch::randperm(tokens * k, at::detail::createCPUGenerator(51),
-                                            torch::TensorOptions().dtype(torch::kLong)).to(torch::kCUDA);
-  const torch::Tensor token =
-      torch::empty_like(inv).scatter_(0, inv, torch::arange(tokens * k, inv.options()).div(k, "floor"));
-  for (const int64_t cols : {72, 768, 2048, 4104}) {
+  const int64_t k = 3;
+  for (const auto& [tokens, cols] : {std::pair<int64_t, int64_t>{1037, 72}, {1037, 768}, {1037, 2048}, {1037, 4104},
+                                     {120011, 72}}) {
+    const torch::Tensor inv = torch::randperm(tokens * k, at::detail::createCPUGenerator(51),
+                                              torch::TensorOptions().dtype(torch::kLong)).to(torch::kCUDA);
+    const torch::Tensor token =
+        torch::empty_like(inv).scatter_(0, inv, torch::arange(tokens * k, inv.options()).div(k, "floor"));
     for (const torch::ScalarType dtype : {torch::kFloat, torch::kBFloat16}) {
       const torch::Tensor x = seeded_normal({tokens, cols}, 2.0, 52).to(cuda_float()).to(dtype);
       ASSERT_TRUE(fused::spread_available(x)) << "a CUDA build compiles the fused kernels";
@@ -121,15 +124,17 @@ TEST(FusedKernels, SpreadRowsAreTheRowsGatheredInExpertOrder) {
       const torch::Tensor gathered = x.to(torch::kBFloat16).index_select(0, token);
       ASSERT_EQ(spread.sizes(), gathered.sizes());
       EXPECT_EQ(spread.scalar_type(), torch::kBFloat16);
-      EXPECT_TRUE(torch::equal(spread, gathered)) << cols << " columns, source dtype " << dtype;
+      EXPECT_TRUE(torch::equal(spread, gathered)) << tokens << " tokens, " << cols << " columns, source " << dtype;
     }
   }
 }
 
 // The fused router against route_tokens' ATen formulation (the switch off), on the same logits: the same experts and
-// counts, the gates and both losses, and the gradients of a loss through all three with respect to x and the gate
-// weights. Layers as Grove's shapes have them (64 experts top-8, 8 top-2), two groups, the widest (256 experts,
-// top-32), k = E, a partial last warp of tokens, more tokens than one pass of the grid, and the training noise.
+// counts, the gates and both losses, and the gradients with respect to x and the gate weights of a loss through all
+// three and through each alone (alone, a wrong load-balancing or z-loss term is not hidden under the gates' much
+// larger gradient; the outputs the loss does not use get no gradient at all). Layers as Grove's shapes have them
+// (64 experts top-8, 8 top-2), two groups, the widest (256 experts, top-32), k = E, a partial last warp of tokens,
+// more tokens than one pass of the grid, and the training noise.
 TEST(FusedKernels, RouterMatchesTheAtenFormulationForwardAndBackward) {
   if (!compat::cuda_available()) GTEST_SKIP() << "no CUDA device";
   struct Variant {
@@ -161,34 +166,52 @@ TEST(FusedKernels, RouterMatchesTheAtenFormulationForwardAndBackward) {
       RouterDecision decision;
       std::vector<torch::Tensor> grads;  // x, then each group's gate weight
     };
-    auto route_and_backward = [&] {
+    enum class Loss { kAll, kGates, kLoadBalance, kZ };
+    auto route_and_backward = [&](Loss loss) {
       for (auto& w : weights) w.mutable_grad() = torch::Tensor();
       const torch::Tensor x = x0.clone().requires_grad_(true);
       torch::manual_seed(72);  // the same noise both times
       Outcome outcome{route_tokens(x, weights, biases, options), {}};
       const RouterDecision& r = outcome.decision;
-      ((r.gate * upstream).sum() + 0.3 * r.load_balance_loss + 0.7 * r.z_loss).backward();
+      const torch::Tensor gates = (r.gate * upstream).sum();
+      switch (loss) {
+        case Loss::kAll: (gates + 0.3 * r.load_balance_loss + 0.7 * r.z_loss).backward(); break;
+        case Loss::kGates: gates.backward(); break;
+        case Loss::kLoadBalance: r.load_balance_loss.backward(); break;
+        case Loss::kZ: r.z_loss.backward(); break;
+      }
       outcome.grads.push_back(x.grad());
       for (const auto& w : weights) outcome.grads.push_back(w.grad().clone());
       return outcome;
     };
 
-    const uint64_t before = fused::launches();
-    const Outcome with = route_and_backward();
-    EXPECT_EQ(fused::launches() - before, 3u) << what << ": forward, losses and backward ran fused";
-    Outcome without;
-    {
-      fused::ScopedSwitch off(false);
-      without = route_and_backward();
-    }
-    EXPECT_TRUE(torch::equal(with.decision.expert_index, without.decision.expert_index)) << what;
-    EXPECT_TRUE(torch::equal(with.decision.counts, without.decision.counts)) << what;
-    EXPECT_EQ(with.decision.counts.sum().item<int64_t>(), v.tokens * v.top_k) << what;
-    EXPECT_LE(relative_error(with.decision.gate, without.decision.gate), 1e-6) << what;
-    EXPECT_LE(relative_error(with.decision.load_balance_loss, without.decision.load_balance_loss), 1e-5) << what;
-    EXPECT_LE(relative_error(with.decision.z_loss, without.decision.z_loss), 1e-5) << what;
-    for (size_t i = 0; i < with.grads.size(); ++i) {
-      EXPECT_LE(relative_error(with.grads[i], without.grads[i]), 1e-5) << what << ", gradient " << i;
+    for (const auto& [loss, name, tolerance] : {std::tuple{Loss::kAll, "all three", 1e-5},
+                                                std::tuple{Loss::kGates, "the gates alone", 1e-5},
+                                                std::tuple{Loss::kLoadBalance, "the load-balancing loss alone", 1e-4},
+                                                std::tuple{Loss::kZ, "the z-loss alone", 1e-5}}) {
+      // With k = E every token takes every expert: the load-balancing loss is 1 whatever the logits, its gradient 0.
+      if (loss == Loss::kLoadBalance && v.top_k == experts) continue;
+      const uint64_t before = fused::launches();
+      const Outcome with = route_and_backward(loss);
+      EXPECT_EQ(fused::launches() - before, 3u) << what << ": forward, losses and backward ran fused";
+      Outcome without;
+      {
+        fused::ScopedSwitch off(false);
+        without = route_and_backward(loss);
+      }
+      for (size_t i = 0; i < with.grads.size(); ++i) {
+        ASSERT_TRUE(with.grads[i].defined() && without.grads[i].defined()) << what << ", " << name;
+        EXPECT_GT(without.grads[i].abs().max().item<float>(), 0.0f) << what << ", " << name << ": a gradient to check";
+        EXPECT_LE(relative_error(with.grads[i], without.grads[i]), tolerance)
+            << what << ", loss through " << name << ", gradient " << i;
+      }
+      if (loss != Loss::kAll) continue;
+      EXPECT_TRUE(torch::equal(with.decision.expert_index, without.decision.expert_index)) << what;
+      EXPECT_TRUE(torch::equal(with.decision.counts, without.decision.counts)) << what;
+      EXPECT_EQ(with.decision.counts.sum().item<int64_t>(), v.tokens * v.top_k) << what;
+      EXPECT_LE(relative_error(with.decision.gate, without.decision.gate), 1e-6) << what;
+      EXPECT_LE(relative_error(with.decision.load_balance_loss, without.decision.load_balance_loss), 1e-5) << what;
+      EXPECT_LE(relative_error(with.decision.z_loss, without.decision.z_loss), 1e-5) << what;
     }
   }
   const torch::Tensor too_wide = torch::zeros({4, 300}, cuda_float());
