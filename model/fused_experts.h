@@ -2,8 +2,8 @@
 // pass each, and the widening of the experts' bf16 weight gradients to their fp32 parameters' gradients. Without
 // them the same work is five ATen kernels forward and about ten backward, most of them on strided halves of h13
 // (non-vectorised), which cost more GPU time than the expert GEMMs themselves (docs/PERFORMANCE.md). Also the
-// dispatch's data movement: spreading token rows into expert order (cast to bf16), the fp32 combine of each token's k outputs, and the
-// per-step bf16 stacking of the fp32 expert weights, each one kernel instead of two or three.
+// dispatch's data movement: spreading token rows into expert order (cast to bf16), the fp32 combine of each token's
+// k outputs, and the per-step bf16 stacking of the fp32 expert weights, each one kernel instead of two or three.
 // Builds with CUDA compile fused_experts_cuda.cpp and expert_kernels.cu; others fused_kernels_none.cpp, where
 // nothing is available and the dispatch keeps its ATen formulation.
 #pragma once

@@ -90,7 +90,8 @@ bool router_available(const torch::Tensor& logits, int64_t top_k) {
 Routing route(const torch::Tensor& logits, const torch::Tensor& selection, int64_t top_k) {
   TORCH_CHECK(router_available(logits, top_k),
               "fused::route: expected dense CUDA fp32 logits [N, E], E <= 256, top_k <= min(E, 32)");
-  const torch::Tensor chosen_by = selection.defined() ? selection.detach().to(torch::kFloat).contiguous() : logits.detach();
+  const torch::Tensor chosen_by =
+      selection.defined() ? selection.detach().to(torch::kFloat).contiguous() : logits.detach();
   TORCH_CHECK(chosen_by.sizes() == logits.sizes() && chosen_by.device() == logits.device(),
               "fused::route: selection must have the logits' shape and device");
   variable_list out = RouterFunction::apply(logits, chosen_by, top_k);
