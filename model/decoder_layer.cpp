@@ -11,12 +11,15 @@ DecoderLayerImpl::DecoderLayerImpl(const ModelConfig& config) : norm_eps_(config
   moe_ = register_module("moe", MoeLayer(config.top_k, config.router_noise_std));
 }
 
-DecoderOutput DecoderLayerImpl::forward(const torch::Tensor& x, const RotaryTables& rotary,
-                                        const MoeOptions& options) {
-  const torch::Tensor h = x + attention_->forward(rms_norm(x, attn_norm_, norm_eps_), rotary);
-  const torch::Tensor normed = rms_norm(h, moe_norm_, norm_eps_);
-  MoeOutput moe = moe_->forward(normed.reshape({-1, normed.size(-1)}), options);
-  return {h + moe.y.view(h.sizes()), moe.load_balance_loss, moe.z_loss, moe.counts};
+DecoderOutput DecoderLayerImpl::forward(const torch::Tensor& residual, const torch::Tensor& delta,
+                                        const RotaryTables& rotary, const MoeOptions& options) {
+  // The attention's input goes straight into its QKV GEMM: normed in that GEMM's dtype. The MoE block's stays in
+  // the stream's dtype: the router computes its logits from it in fp32.
+  const AddNormed x = add_rms_norm(residual, delta, attn_norm_, norm_eps_, compat::gemm_dtype(residual));
+  const AddNormed h = add_rms_norm(x.sum, attention_->forward(x.normed, rotary), moe_norm_, norm_eps_,
+                                   residual.scalar_type());
+  MoeOutput moe = moe_->forward(h.normed.reshape({-1, h.normed.size(-1)}), options);
+  return {h.sum, moe.y.view(h.sum.sizes()), moe.load_balance_loss, moe.z_loss, moe.counts};
 }
 
 }  // namespace grove::model

@@ -1,4 +1,6 @@
-// One Mixtral-style decoder layer: x + attn(rms_norm(x)), then h + moe(rms_norm(h)).
+// One Mixtral-style decoder layer: x + attn(rms_norm(x)), then h + moe(rms_norm(h)). The layer's input and output
+// are each a residual stream and the block output still to be added to it: every residual add is done by the
+// RMSNorm that reads its sum (model/rms_norm.h's add_rms_norm, one kernel each way on CUDA).
 // Parameters: attn_norm [d], attn.{q,k,v,o}_proj, moe_norm [d], moe.groups.<g>.{w1,w3,w2,gate_weight,gate_bias}.
 #pragma once
 
@@ -11,7 +13,8 @@
 namespace grove::model {
 
 struct DecoderOutput {
-  torch::Tensor hidden;             // [B, T, d]
+  torch::Tensor residual;           // [B, T, d]: the layer's output is residual + delta
+  torch::Tensor delta;              // [B, T, d]: the MoE block's output
   torch::Tensor load_balance_loss;  // scalar
   torch::Tensor z_loss;             // scalar
   torch::Tensor counts;             // [E_total] int64
@@ -21,7 +24,9 @@ class DecoderLayerImpl : public torch::nn::Module {
  public:
   explicit DecoderLayerImpl(const ModelConfig& config);
 
-  DecoderOutput forward(const torch::Tensor& x, const RotaryTables& rotary, const MoeOptions& options);
+  // The layer's input is residual + delta (delta undefined: residual alone, as for the first layer).
+  DecoderOutput forward(const torch::Tensor& residual, const torch::Tensor& delta, const RotaryTables& rotary,
+                        const MoeOptions& options);
 
   AttentionImpl& attention() { return *attention_; }
   const AttentionImpl& attention() const { return *attention_; }

@@ -367,13 +367,7 @@ std::string_view expert_backend_name(ExpertBackend backend) {
   return "?";
 }
 
-torch::ScalarType expert_compute_dtype(const torch::Tensor& x) {
-  const torch::DeviceType device = x.device().type();
-  if ((device == torch::kCPU || device == torch::kCUDA) && compat::autocast_enabled(device)) {
-    return compat::autocast_dtype(device);
-  }
-  return x.scalar_type();
-}
+torch::ScalarType expert_compute_dtype(const torch::Tensor& x) { return compat::gemm_dtype(x); }
 
 ExpertBackend resolve_expert_backend(ExpertBackend requested, const torch::Tensor& x,
                                      const std::vector<GroupWeights>& groups) {

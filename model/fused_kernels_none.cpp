@@ -1,11 +1,12 @@
 // The fused kernels' interfaces (fused_experts.h, fused_router.h, fused_rotary.h, fused_cross_entropy.h,
-// fused_adamw.h) for builds without CUDA: nothing is available, and a call is a programming error.
+// fused_adamw.h, fused_rms_norm.h) for builds without CUDA: nothing is available, and a call is a programming error.
 #include <stdexcept>
 
 #include "model/fused_adamw.h"
 #include "model/fused_cross_entropy.h"
 #include "model/fused_rotary.h"
 #include "model/fused_experts.h"
+#include "model/fused_rms_norm.h"
 #include "model/fused_router.h"
 
 namespace grove::model::fused {
@@ -27,6 +28,13 @@ bool stack_available(const torch::Tensor&) { return false; }
 bool dispatch_plan_available(const torch::Tensor&, const torch::Tensor&, int64_t, size_t) { return false; }
 bool adamw_available(const std::vector<AdamwParameter>&) { return false; }
 bool router_available(const torch::Tensor&, int64_t) { return false; }
+bool add_rms_norm_available(const torch::Tensor&, const torch::Tensor&, const torch::Tensor&, torch::ScalarType) {
+  return false;
+}
+
+AddNormed add_rms_norm(const torch::Tensor&, const torch::Tensor&, const torch::Tensor&, double, torch::ScalarType) {
+  unavailable("fused::add_rms_norm");
+}
 
 Routing route(const torch::Tensor&, const torch::Tensor&, int64_t) { unavailable("fused::route"); }
 

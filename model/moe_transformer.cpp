@@ -128,16 +128,19 @@ ForwardOutput MoeTransformer::forward(const torch::Tensor& tokens, const Forward
   moe_options.backend = options.backend;
   moe_options.noise_generator = options.noise_generator;
 
-  torch::Tensor hidden = torch::embedding(embed_, tokens);
+  // The hidden state is residual + delta, added by the next RMSNorm (decoder_layer.h).
+  torch::Tensor residual = torch::embedding(embed_, tokens), delta;
   std::vector<torch::Tensor> balance, z, counts;
   for (auto& layer : layers_) {
-    DecoderOutput out = layer->forward(hidden, rotary, moe_options);
-    hidden = out.hidden;
+    DecoderOutput out = layer->forward(residual, delta, rotary, moe_options);
+    residual = std::move(out.residual);
+    delta = std::move(out.delta);
     balance.push_back(out.load_balance_loss);
     z.push_back(out.z_loss);
     counts.push_back(out.counts);
   }
-  hidden = rms_norm(hidden, final_norm_, config_.norm_eps);
+  const torch::Tensor hidden =
+      add_rms_norm(residual, delta, final_norm_, config_.norm_eps, compat::gemm_dtype(residual)).normed;
   ForwardOutput output;
   output.logits = torch::matmul(hidden, lm_head().t());
   output.load_balance_loss = torch::stack(balance).mean();

@@ -7,6 +7,7 @@
 
 #include <torch/torch.h>
 
+#include "model/fused_rms_norm.h"
 #include "model/torch_compat.h"
 
 namespace grove::model {
@@ -18,6 +19,24 @@ inline torch::Tensor rms_norm(const torch::Tensor& x, const torch::Tensor& weigh
   const torch::Tensor x32 = x.to(torch::kFloat);
   const torch::Tensor normalised = x32 * torch::rsqrt(x32.pow(2).mean(-1, /*keepdim=*/true) + eps);
   return weight * normalised.to(x.scalar_type());
+}
+
+// A residual stream and the block output added to it, and the RMSNorm of their sum:
+//   sum = residual + delta (residual itself when delta is undefined),
+//   normed = rms_norm(sum, weight, eps) in normed_dtype (the dtype of the GEMM that reads it: a bf16 GEMM under
+//   autocast would cast it anyway, so the values are the same).
+// On CUDA for the fp32 stream of the usual widths this is one kernel each way (model/fused_rms_norm.h) instead of
+// the add, the norm, the cast, and backward the norm's two passes, the gradient sum and the casts.
+using fused::AddNormed;
+
+inline AddNormed add_rms_norm(const torch::Tensor& residual, const torch::Tensor& delta, const torch::Tensor& weight,
+                              double eps, torch::ScalarType normed_dtype) {
+  if (fused::add_rms_norm_available(residual, delta, weight, normed_dtype)) {
+    return fused::add_rms_norm(residual, delta, weight, eps, normed_dtype);
+  }
+  torch::Tensor sum = delta.defined() ? residual + delta : residual;
+  torch::Tensor normed = rms_norm(sum, weight, eps).to(normed_dtype);
+  return {std::move(sum), std::move(normed)};
 }
 
 }  // namespace grove::model

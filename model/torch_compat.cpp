@@ -127,6 +127,12 @@ void set_autocast(torch::DeviceType device_type, bool enabled, torch::ScalarType
 }  // namespace
 #endif
 
+torch::ScalarType gemm_dtype(const torch::Tensor& x) {
+  const torch::DeviceType device = x.device().type();
+  if ((device == torch::kCPU || device == torch::kCUDA) && autocast_enabled(device)) return autocast_dtype(device);
+  return x.scalar_type();
+}
+
 AutocastGuard::AutocastGuard(torch::DeviceType device_type, torch::ScalarType dtype, bool enabled)
     : device_type_(device_type) {
   if (!enabled) return;

@@ -88,6 +88,9 @@ class AutocastGuard {
 // Whether autocast is currently on for a device type (both API generations).
 bool autocast_enabled(torch::DeviceType device_type);
 torch::ScalarType autocast_dtype(torch::DeviceType device_type);
+// The dtype a GEMM computes in for `x`: the autocast dtype when autocast is on for x's device (CPU or CUDA), else
+// x's dtype.
+torch::ScalarType gemm_dtype(const torch::Tensor& x);
 
 // True when ATen has the fused multi-tensor AdamW kernel (at::_fused_adamw_, LibTorch 2.x) for `device`.
 bool has_fused_adamw(const torch::Device& device);

@@ -1,11 +1,12 @@
-// The fused CUDA kernels for rotary embeddings, cross-entropy, the router and the dispatch's spreading of token rows
-// (label `gpu`; skipped without a device) against the ATen formulations they replace, forward and backward. The
+// The fused CUDA kernels for rotary embeddings, cross-entropy, the router, the dispatch's spreading of token rows and
+// the residual add with its RMSNorm (label `gpu`; skipped without a device) against the ATen formulations they replace, forward and backward. The
 // grouped experts' fused kernels are checked in moe_gpu_test.cpp.
 #include <ATen/CPUGeneratorImpl.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <limits>
+#include <string>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -13,8 +14,10 @@
 #include "model/attention.h"
 #include "model/fused_cross_entropy.h"
 #include "model/fused_experts.h"
+#include "model/fused_rms_norm.h"
 #include "model/fused_rotary.h"
 #include "model/fused_router.h"
+#include "model/rms_norm.h"
 #include "model/router.h"
 #include "model/seeded_init.h"
 #include "model/torch_compat.h"
@@ -219,6 +222,91 @@ TEST(FusedKernels, RouterMatchesTheAtenFormulationForwardAndBackward) {
   EXPECT_FALSE(fused::router_available(too_wide.narrow(1, 0, 64), 2)) << "a strided view does too";
 }
 
+// Every combination the decoder uses (no delta for the first layer; the attention's bf16 output or the MoE block's
+// fp32 output as delta; normed rows in bf16 for a GEMM or fp32 for the router; the sum read on or not, as by the
+// model's last norm), at widths of one, six and sixteen column groups per lane and row counts of one row, a partial
+// block and several rows per warp.
+TEST(FusedKernels, AddRmsNormMatchesTheAtenFormulationForwardAndBackward) {
+  if (!compat::cuda_available()) GTEST_SKIP() << "no CUDA device";
+  enum class Delta { kNone, kFloat, kBf16 };
+  struct Result {
+    torch::Tensor sum, normed;
+    std::vector<torch::Tensor> grads;  // residual, delta (undefined without one), weight
+  };
+  for (const int64_t width : {128, 768, 2048}) {
+    for (const int64_t rows : {1, 37, 4099}) {
+      const uint64_t seed = static_cast<uint64_t>(width * 10 + rows);
+      const torch::Tensor residual = seeded_normal({rows, width}, 1.0, seed).to(cuda_float());
+      const torch::Tensor delta32 = seeded_normal({rows, width}, 0.5, seed + 1).to(cuda_float());
+      const torch::Tensor weight = (1.0 + seeded_normal({width}, 0.1, seed + 2)).to(cuda_float());
+      const torch::Tensor up_normed = seeded_normal({rows, width}, 1.0, seed + 3).to(cuda_float());
+      const torch::Tensor up_sum = seeded_normal({rows, width}, 1.0, seed + 4).to(cuda_float());
+      for (const Delta kind : {Delta::kNone, Delta::kFloat, Delta::kBf16}) {
+        for (const torch::ScalarType normed_dtype : {torch::kFloat, torch::kBFloat16}) {
+          for (const bool read_sum : {false, true}) {
+            if (kind == Delta::kNone && read_sum) continue;  // the sum is then the residual itself
+            const std::string what = "width " + std::to_string(width) + ", rows " + std::to_string(rows) +
+                                     ", delta " + std::to_string(static_cast<int>(kind)) + ", normed " +
+                                     torch::toString(normed_dtype) + (read_sum ? ", sum read" : "");
+            auto run = [&] {
+              Result result;
+              torch::Tensor r = residual.clone().requires_grad_(true), w = weight.clone().requires_grad_(true), d;
+              if (kind != Delta::kNone) {
+                d = (kind == Delta::kBf16 ? delta32.to(torch::kBFloat16) : delta32.clone()).requires_grad_(true);
+              }
+              const AddNormed out = add_rms_norm(r, d, w, 1e-5, normed_dtype);
+              torch::Tensor loss = (out.normed.to(torch::kFloat) * up_normed).sum();
+              if (read_sum) loss = loss + (out.sum * up_sum).sum();
+              loss.backward();
+              result.sum = out.sum.detach();
+              result.normed = out.normed.detach();
+              result.grads = {r.grad(), d.defined() ? d.grad() : torch::Tensor(), w.grad()};
+              return result;
+            };
+            const uint64_t launches_before = fused::launches();
+            const Result with = run();
+            ASSERT_GT(fused::launches(), launches_before) << what << ": the fused kernels ran";
+            const Result again = run();
+            Result without;
+            {
+              fused::ScopedSwitch off(false);
+              without = run();
+            }
+            EXPECT_EQ(with.normed.scalar_type(), normed_dtype) << what;
+            EXPECT_TRUE(torch::equal(with.sum, without.sum)) << what << ": the sum is one fp32 addition";
+            EXPECT_LE(relative_error(with.normed.to(torch::kFloat), without.normed.to(torch::kFloat)),
+                      normed_dtype == torch::kFloat ? 1e-6 : 4e-3) << what;
+            for (size_t i = 0; i < with.grads.size(); ++i) {
+              ASSERT_EQ(with.grads[i].defined(), without.grads[i].defined()) << what << ", gradient " << i;
+              if (!with.grads[i].defined()) continue;
+              EXPECT_EQ(with.grads[i].scalar_type(), without.grads[i].scalar_type()) << what << ", gradient " << i;
+              // A bf16 delta's gradient is one rounding of the fp32 one: it may differ by one bf16 step.
+              const double tolerance = with.grads[i].scalar_type() == torch::kBFloat16 ? 4e-3 : 1e-5;
+              EXPECT_LE(relative_error(with.grads[i].to(torch::kFloat), without.grads[i].to(torch::kFloat)),
+                        tolerance) << what << ", gradient " << i;
+              EXPECT_TRUE(torch::equal(with.grads[i], again.grads[i])) << what << ", gradient " << i
+                                                                       << ": the same bits on a second run";
+            }
+          }
+        }
+      }
+    }
+  }
+  const torch::Tensor weight = torch::ones({768}, cuda_float());
+  const torch::Tensor rows = torch::zeros({4, 768}, cuda_float());
+  EXPECT_TRUE(fused::add_rms_norm_available(rows, rows, weight, torch::kBFloat16));
+  EXPECT_FALSE(fused::add_rms_norm_available(rows.narrow(1, 0, 640), torch::Tensor(), weight.narrow(0, 0, 640),
+                                             torch::kFloat)) << "a strided view takes the ATen formulation";
+  EXPECT_FALSE(fused::add_rms_norm_available(torch::zeros({4, 96}, cuda_float()), torch::Tensor(),
+                                             torch::ones({96}, cuda_float()), torch::kFloat))
+      << "a width that is no multiple of 128 does too";
+  EXPECT_FALSE(fused::add_rms_norm_available(torch::zeros({4, 4096}, cuda_float()), torch::Tensor(),
+                                             torch::ones({4096}, cuda_float()), torch::kFloat))
+      << "and one wider than 2048";
+  EXPECT_FALSE(fused::add_rms_norm_available(rows.to(torch::kBFloat16), torch::Tensor(), weight, torch::kFloat))
+      << "and a bf16 stream";
+}
+
 TEST(FusedKernels, SwitchedOffNothingIsAvailable) {
   if (!compat::cuda_available()) GTEST_SKIP() << "no CUDA device";
   const auto bf16 = cuda_float().dtype(torch::kBFloat16);
@@ -235,7 +323,9 @@ TEST(FusedKernels, SwitchedOffNothingIsAvailable) {
                              fused::widen_available(stacked),        fused::spread_available(weights[0]),
                              fused::combine_available(du),           fused::stack_available(weights),
                              fused::dispatch_plan_available(expert_index, gate, 8, 1),
-                             fused::router_available(gate, 2)};
+                             fused::router_available(gate, 2),
+                             fused::add_rms_norm_available(torch::zeros({4, 128}, cuda_float()), torch::Tensor(),
+                                                           torch::ones({128}, cuda_float()), torch::kFloat)};
   };
   for (const bool on : all_available()) EXPECT_TRUE(on) << "a CUDA build has every fused kernel";
   {

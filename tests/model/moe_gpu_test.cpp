@@ -1,15 +1,17 @@
 // CUDA checks of the model (label `gpu`; each test skips without a device): the grouped-GEMM dispatch against the
 // per-expert loop in bf16, forward and backward, including multi-group layouts and frozen groups; the whole model
-// on CUDA against the CPU in fp32.
+// on CUDA against the CPU in fp32, and with the fused kernels against their ATen formulations under bf16 autocast.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "model/cuda_graph.h"
 #include "model/fused_experts.h"
+#include "model/fused_rms_norm.h"
 #include "model/moe_layer.h"
 #include "model/moe_transformer.h"
 #include "model/seeded_init.h"
@@ -330,6 +332,64 @@ TEST(MoeTransformerCuda, Bf16AutocastTrainingStepRunsOnTheGroupedPath) {
   (a.logits.to(torch::kFloat).logsumexp(-1).mean() + a.aux_loss).backward();
   EXPECT_TRUE(gpu->layer(0).moe().group(0).w2().grad().defined());
   EXPECT_TRUE(torch::isfinite(gpu->layer(0).moe().group(0).w2().grad()).all().item<bool>());
+}
+
+// A model wide enough (128) for the fused residual-add RMSNorm, whose decoder layers hand the residual stream and
+// the block output on separately (decoder_layer.h).
+ModelConfig norm_width_config() {
+  ModelConfig config = testing::tiny_config();
+  config.d_model = 128;
+  config.head_dim = 32;
+  config.d_expert = 256;
+  return config;
+}
+
+// Logits and every parameter's gradient of one forward and backward.
+std::pair<torch::Tensor, std::vector<torch::Tensor>> logits_and_grads(MoeTransformer& model, const torch::Tensor& tokens) {
+  model.zero_grad();
+  const ForwardOutput out = model.forward(tokens);
+  (out.logits.to(torch::kFloat).logsumexp(-1).mean() + out.aux_loss).backward();
+  std::vector<torch::Tensor> grads;
+  for (const auto& parameter : model.parameters()) grads.push_back(parameter.grad().to(torch::kCPU));
+  return {out.logits.to(torch::kCPU, torch::kFloat), grads};
+}
+
+TEST(MoeTransformerCuda, Fp32WithFusedNormsMatchesTheCpuForwardAndBackward) {
+  if (!compat::cuda_available()) GTEST_SKIP() << "no CUDA device";
+  MoeTransformer cpu(norm_width_config());
+  const auto gpu = cpu.clone_model(torch::Device(torch::kCUDA));
+  const torch::Tensor tokens = testing::random_tokens(2, 16, 96, 3);
+  ASSERT_TRUE(fused::add_rms_norm_available(torch::zeros({2, 16, 128}, torch::TensorOptions().device(torch::kCUDA)),
+                                            torch::Tensor(), gpu->layer(0).attn_norm(), torch::kFloat));
+  const uint64_t launches_before = fused::launches();
+  const auto [gpu_logits, gpu_grads] = logits_and_grads(*gpu, tokens.to(torch::kCUDA));
+  EXPECT_GT(fused::launches(), launches_before);
+  const auto [cpu_logits, cpu_grads] = logits_and_grads(cpu, tokens);
+  EXPECT_LT(relative_error(gpu_logits, cpu_logits), 1e-4);
+  ASSERT_EQ(gpu_grads.size(), cpu_grads.size());
+  const auto names = cpu.named_parameters();
+  for (size_t i = 0; i < cpu_grads.size(); ++i) {
+    EXPECT_LT(relative_error(gpu_grads[i], cpu_grads[i]), 1e-4) << names[i].key();
+  }
+}
+
+TEST(MoeTransformerCuda, Bf16AutocastStepWithFusedKernelsMatchesTheAtenFormulation) {
+  if (!compat::cuda_available()) GTEST_SKIP() << "no CUDA device";
+  MoeTransformer model(norm_width_config());
+  model.to(torch::kCUDA);
+  const torch::Tensor tokens = testing::random_tokens(4, 16, 96, 4).to(torch::kCUDA);
+  compat::AutocastGuard autocast(torch::kCUDA, torch::kBFloat16);
+  const auto [fused_logits, fused_grads] = logits_and_grads(model, tokens);
+  std::pair<torch::Tensor, std::vector<torch::Tensor>> aten;
+  {
+    fused::ScopedSwitch off(false);
+    aten = logits_and_grads(model, tokens);
+  }
+  EXPECT_LT(relative_error(fused_logits, aten.first), 1e-2);
+  const auto names = model.named_parameters();
+  for (size_t i = 0; i < fused_grads.size(); ++i) {
+    EXPECT_LT(relative_error(fused_grads[i], aten.second[i]), 3e-2) << names[i].key();
+  }
 }
 
 }  // namespace
