@@ -13,12 +13,15 @@ DecoderLayerImpl::DecoderLayerImpl(const ModelConfig& config) : norm_eps_(config
 
 DecoderOutput DecoderLayerImpl::forward(const torch::Tensor& residual, const torch::Tensor& delta,
                                         const RotaryTables& rotary, const MoeOptions& options) {
-  // The attention's input goes straight into its QKV GEMM: normed in that GEMM's dtype. The MoE block's stays in
-  // the stream's dtype: the router computes its logits from it in fp32.
-  const AddNormed x = add_rms_norm(residual, delta, attn_norm_, norm_eps_, compat::gemm_dtype(residual));
-  const AddNormed h = add_rms_norm(x.sum, attention_->forward(x.normed, rotary), moe_norm_, norm_eps_,
-                                   residual.scalar_type());
-  MoeOutput moe = moe_->forward(h.normed.reshape({-1, h.normed.size(-1)}), options);
+  // Both blocks read their normed input only through GEMMs (QKV; the router's logits and the experts'), so it is
+  // normed in their dtype (bf16 under autocast: the values those GEMMs would cast it to). The MoE block's output
+  // comes back in the stream's dtype: each token's k expert outputs summed in fp32, not rounded to bf16.
+  const torch::ScalarType gemm_dtype = compat::gemm_dtype(residual);
+  const AddNormed x = add_rms_norm(residual, delta, attn_norm_, norm_eps_, gemm_dtype);
+  const AddNormed h = add_rms_norm(x.sum, attention_->forward(x.normed, rotary), moe_norm_, norm_eps_, gemm_dtype);
+  MoeOptions moe_options = options;
+  moe_options.output_dtype = residual.scalar_type();
+  MoeOutput moe = moe_->forward(h.normed.reshape({-1, h.normed.size(-1)}), moe_options);
   return {h.sum, moe.y.view(h.sum.sizes()), moe.load_balance_loss, moe.z_loss, moe.counts};
 }
 

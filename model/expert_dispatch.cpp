@@ -35,9 +35,10 @@ torch::Tensor swiglu_loop(const torch::Tensor& a, const GroupWeights& group, con
 }
 
 torch::Tensor run_loop(const torch::Tensor& x, const torch::Tensor& expert_index, const torch::Tensor& gate,
-                       const torch::Tensor& counts, const std::vector<GroupWeights>& groups) {
+                       const torch::Tensor& counts, const std::vector<GroupWeights>& groups,
+                       torch::ScalarType out_dtype) {
   const Permutation permutation = sort_by_expert(expert_index, gate);
-  torch::Tensor out = torch::zeros_like(x);
+  torch::Tensor out = torch::zeros(x.sizes(), x.options().dtype(out_dtype));
   const torch::Tensor host = counts.to(torch::kCPU, torch::kLong).contiguous();
   const int64_t* count = host.data_ptr<int64_t>();
   int64_t start = 0;
@@ -217,11 +218,11 @@ torch::Tensor combine(const torch::Tensor& rows, const torch::Tensor& inv, int64
   return rows.index_select(0, inv).view({inv.size(0) / k, k, rows.size(1)}).sum(1, false, torch::kFloat).to(dtype);
 }
 
-// Inputs: x [N, d], gate [N, k], then (w1, w3, w2) of every group in group order. Output: [N, d] in x's dtype.
+// Inputs: x [N, d], gate [N, k], then (w1, w3, w2) of every group in group order. Output: [N, d] in out_dtype.
 struct GroupedExperts : public torch::autograd::Function<GroupedExperts> {
   static variable_list forward(AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& gate,
                                torch::TensorList weights, const DispatchPlan* plan, torch::ScalarType dtype,
-                               ExpertStackCache* cache) {
+                               ExpertStackCache* cache, torch::ScalarType out_dtype) {
     (void)gate;  // its values arrive sorted in plan->gate; the argument is what autograd differentiates
     std::vector<GroupWeights> groups;
     std::vector<int64_t> group_sizes;
@@ -241,7 +242,7 @@ struct GroupedExperts : public torch::autograd::Function<GroupedExperts> {
       u.mul_(h13.narrow(1, f, f)).mul_(plan->gate.to(dtype).unsqueeze(1));
     }
     const torch::Tensor y = compat::grouped_mm(u, w2.transpose(1, 2), plan->ends);
-    const torch::Tensor out = combine(y, plan->inv, plan->top_k, x.scalar_type());
+    const torch::Tensor out = combine(y, plan->inv, plan->top_k, out_dtype);
 
     for (const auto& [name, tensor] : {std::pair<const char*, torch::Tensor>{"a", a}, {"h13", h13}, {"u", u},
                                        {"w13", w13}, {"w2", w2}, {"token", plan->token}, {"inv", plan->inv},
@@ -270,7 +271,7 @@ struct GroupedExperts : public torch::autograd::Function<GroupedExperts> {
     const torch::ScalarType dtype = a.scalar_type();
     const int64_t rows = a.size(0), d = a.size(1), f = w2.size(2), tokens = rows / top_k;
     const size_t n_groups = group_sizes.size();
-    variable_list grads(2 + 3 * n_groups + 3);  // x, gate, the weights, then the three non-tensor arguments
+    variable_list grads(2 + 3 * n_groups + 4);  // x, gate, the weights, then the four non-tensor arguments
 
     // Sorted row i's output gradient is its token's; u_i = gate_i * g_i with g_i = silu(h1_i) * h3_i.
     const torch::Tensor dy = to_expert_order(grad_outputs[0], token, inv, top_k, dtype);
@@ -345,7 +346,8 @@ struct GroupedExperts : public torch::autograd::Function<GroupedExperts> {
 };
 
 torch::Tensor run_grouped(const torch::Tensor& x, const torch::Tensor& expert_index, const torch::Tensor& gate,
-                          const std::vector<GroupWeights>& groups, ExpertStackCache* cache) {
+                          const std::vector<GroupWeights>& groups, ExpertStackCache* cache,
+                          torch::ScalarType out_dtype) {
   const DispatchPlan plan = plan_dispatch(expert_index, gate.detach(), groups);
   std::vector<torch::Tensor> weights;
   for (const GroupWeights& group : groups) {
@@ -353,7 +355,8 @@ torch::Tensor run_grouped(const torch::Tensor& x, const torch::Tensor& expert_in
     weights.push_back(group.w3);
     weights.push_back(group.w2);
   }
-  return GroupedExperts::apply(x, gate, torch::TensorList(weights), &plan, expert_compute_dtype(x), cache)[0];
+  return GroupedExperts::apply(x, gate, torch::TensorList(weights), &plan, expert_compute_dtype(x), cache,
+                               out_dtype)[0];
 }
 
 }  // namespace
@@ -383,16 +386,17 @@ ExpertBackend resolve_expert_backend(ExpertBackend requested, const torch::Tenso
 
 torch::Tensor run_experts(const torch::Tensor& x, const torch::Tensor& expert_index, const torch::Tensor& gate,
                           const torch::Tensor& counts, const std::vector<GroupWeights>& groups, ExpertBackend backend,
-                          ExpertStackCache* cache) {
+                          ExpertStackCache* cache, compat::Optional<torch::ScalarType> out_dtype) {
   TORCH_CHECK(x.dim() == 2 && expert_index.dim() == 2 && expert_index.size(0) == x.size(0),
               "run_experts: expected x [N, d] and expert_index [N, k]");
   TORCH_CHECK(gate.sizes() == expert_index.sizes(), "run_experts: gate must match expert_index");
   TORCH_CHECK(!groups.empty(), "run_experts: no expert groups");
-  if (x.size(0) == 0) return torch::zeros_like(x);
+  const torch::ScalarType y_dtype = out_dtype.value_or(x.scalar_type());
+  if (x.size(0) == 0) return torch::zeros(x.sizes(), x.options().dtype(y_dtype));
   if (resolve_expert_backend(backend, x, groups) == ExpertBackend::kGrouped) {
-    return run_grouped(x, expert_index, gate, groups, cache);
+    return run_grouped(x, expert_index, gate, groups, cache, y_dtype);
   }
-  return run_loop(x, expert_index, gate, counts, groups);
+  return run_loop(x, expert_index, gate, counts, groups, y_dtype);
 }
 
 }  // namespace grove::model

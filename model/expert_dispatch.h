@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "model/expert_stack_cache.h"
+#include "model/torch_compat.h"
 
 namespace grove::model {
 
@@ -39,10 +40,12 @@ ExpertBackend resolve_expert_backend(ExpertBackend requested, const torch::Tenso
                                      const std::vector<GroupWeights>& groups);
 
 // `x`: [N, d]; `expert_index`: [N, k] global slots; `gate`: [N, k]; `counts`: [E_total] int64 assignments per slot
-// (the router's). Returns [N, d] in x's dtype: sum over k of gate * SwiGLU_expert(x). `cache` (optional, one per
-// layer): the grouped path's weight stacks kept between training forwards (model/expert_stack_cache.h).
+// (the router's). Returns [N, d] in `out_dtype` (x's when absent): sum over k of gate * SwiGLU_expert(x), summed in
+// fp32 or wider. `cache` (optional, one per layer): the grouped path's weight stacks kept between
+// training forwards (model/expert_stack_cache.h).
 torch::Tensor run_experts(const torch::Tensor& x, const torch::Tensor& expert_index, const torch::Tensor& gate,
                           const torch::Tensor& counts, const std::vector<GroupWeights>& groups, ExpertBackend backend,
-                          ExpertStackCache* cache = nullptr);
+                          ExpertStackCache* cache = nullptr,
+                          compat::Optional<torch::ScalarType> out_dtype = compat::kNullopt);
 
 }  // namespace grove::model

@@ -17,10 +17,13 @@ namespace grove::model {
 struct MoeOptions {
   ExpertBackend backend = ExpertBackend::kAuto;
   compat::Optional<at::Generator> noise_generator;  // router noise in training; device default when absent
+  // y's dtype; x's when absent. A decoder layer hands the experts its normed rows in their GEMMs' dtype (bf16 under
+  // autocast) and adds y to its fp32 residual stream: each token's k expert outputs are then summed in fp32 and kept.
+  compat::Optional<torch::ScalarType> output_dtype;
 };
 
 struct MoeOutput {
-  torch::Tensor y;                  // [N, d]
+  torch::Tensor y;                  // [N, d] in MoeOptions::output_dtype
   torch::Tensor load_balance_loss;  // scalar
   torch::Tensor z_loss;             // scalar
   torch::Tensor counts;             // [E_total] int64 assignments per slot

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <numeric>
 #include <sstream>
+#include <string>
 
 #include "model/moe_layer.h"
 #include "model/router.h"
@@ -146,6 +147,33 @@ TEST(MoeLayer, FrozenGroupsGetNoWeightGradients) {
     EXPECT_TRUE(layer->group(1).w1().grad().defined());
     EXPECT_TRUE(layer->group(1).gate_weight().grad().defined());
     EXPECT_TRUE(x.grad().defined()) << "gradients still flow through frozen experts to the input";
+  }
+}
+
+// MoeOptions::output_dtype: y comes back in the asked dtype, with the values of y in x's dtype widened (the sum over
+// a token's k outputs is in fp32 either way), while x's gradient stays in x's dtype. A decoder layer relies on this
+// for bf16 normed input and an fp32 residual stream; here fp32 input and fp64 output, so the CPU can check it.
+TEST(MoeLayer, OutputDtypeIsTheAskedOneAndTheInputGradientKeepsTheInputs) {
+  for (const ExpertBackend backend : {ExpertBackend::kLoop, ExpertBackend::kGrouped}) {
+    MoeLayer layer = make_layer({{3, 2}, 2, false}, 16, 24, 300);
+    const torch::Tensor x_init = seeded_normal({23, 16}, 1.0, 11);
+    const torch::Tensor weights = seeded_normal({23, 16}, 1.0, 12);
+    MoeOptions options;
+    options.backend = backend;
+    const torch::Tensor x_same = x_init.clone().requires_grad_(true);
+    const torch::Tensor y_same = layer->forward(x_same, options).y;
+    (y_same * weights).sum().backward();
+    options.output_dtype = torch::kDouble;
+    const torch::Tensor x_wide = x_init.clone().requires_grad_(true);
+    const torch::Tensor y_wide = layer->forward(x_wide, options).y;
+    (y_wide * weights.to(torch::kDouble)).sum().backward();
+    const std::string what{expert_backend_name(backend)};
+    EXPECT_EQ(y_same.scalar_type(), torch::kFloat) << what;
+    EXPECT_EQ(y_wide.scalar_type(), torch::kDouble) << what;
+    EXPECT_LT(relative_error(y_wide.to(torch::kFloat), y_same), 1e-6) << what;
+    ASSERT_TRUE(x_wide.grad().defined()) << what;
+    EXPECT_EQ(x_wide.grad().scalar_type(), torch::kFloat) << what;
+    EXPECT_LT(relative_error(x_wide.grad(), x_same.grad()), 1e-6) << what;
   }
 }
 
