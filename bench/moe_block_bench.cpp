@@ -4,8 +4,9 @@
 // 16,384 tokens, timed with CUDA events (warm-up, then the median of --iters runs), in two precisions (--params):
 //   bf16  parameters, activations and gradients in bf16: the setting the block numbers and the Hugging Face
 //         peer use (bench/peers/hf_mixtral_bench.py), so the ratio is like for like;
-//   fp32  fp32 master parameters under bf16 autocast, as the training step runs: the per-step bf16 stacking of the
-//         weights and the widening of their gradients to fp32 are timed too;
+//   fp32  fp32 master parameters under bf16 autocast, as the training step runs: the block reads bf16 rows (the
+//         RMSNorm before it writes them so) and returns fp32 (the residual stream's dtype), and the per-step bf16
+//         stacking of the weights and the widening of their gradients to fp32 are timed too;
 // and two ways of launching it (--launch): eager (every kernel launched from the host each time, as the peer does)
 // and graph (captured once as a CUDA graph, model/cuda_graph.h, then replayed: no host launch time).
 // On the CPU it runs the `small` shape (d 256, f 512, 8 experts, top-2, 2,048 tokens) with fp32 parameters, eager.
@@ -67,6 +68,12 @@ torch::ScalarType params_dtype(Params params) {
   return params == Params::kBf16 ? torch::kBFloat16 : torch::kFloat;
 }
 
+// The block's input: bf16 on CUDA (with fp32 masters, what a decoder layer's RMSNorm writes under autocast), the
+// parameters' dtype on the CPU.
+torch::ScalarType input_dtype(Params params, const torch::Device& device) {
+  return device.is_cuda() ? torch::kBFloat16 : params_dtype(params);
+}
+
 // `groups` equal groups, all but the newest frozen; router bias on expert 0 of the newest group set to -1e4 when
 // `starve_one` (it then receives no token). Initialised in fp32 from fixed seeds, then cast to `params`.
 MoeLayer make_layer(const Shape& shape, int64_t groups, const torch::Device& device, bool starve_one, Params params) {
@@ -96,15 +103,18 @@ struct Pass {
 };
 
 // One forward + backward of the block against a fixed upstream gradient, as the peer times it: gradients reset to
-// none first, left in .grad after. x is in the parameters' dtype; autocast is on for fp32 parameters on CUDA only.
+// none first, left in .grad after. x as input_dtype() gives it; for fp32 parameters on CUDA autocast is on and the
+// output fp32, as in a decoder layer.
 torch::Tensor forward_backward(MoeLayerImpl& layer, const torch::Tensor& x, const torch::Tensor& upstream,
                                ExpertBackend backend) {
   layer.zero_grad();
   x.mutable_grad() = torch::Tensor();
+  const bool masters = x.is_cuda() && layer.group(0).w1().scalar_type() == torch::kFloat;
   MoeOptions moe_options;
   moe_options.backend = backend;
+  if (masters) moe_options.output_dtype = torch::kFloat;
   torch::Tensor y;
-  compat::AutocastGuard autocast(x.device().type(), torch::kBFloat16, x.is_cuda() && x.scalar_type() == torch::kFloat);
+  compat::AutocastGuard autocast(x.device().type(), torch::kBFloat16, masters);
   {
     RECORD_USER_SCOPE("grove::forward_and_loss");
     y = layer.forward(x, moe_options).y;
@@ -136,8 +146,9 @@ bool check_against_loop(const Shape& shape, int64_t groups, const torch::Device&
                         Params params) {
   MoeLayer layer = make_layer(shape, groups, device, starve_one, params);
   const auto options = torch::TensorOptions().device(device);
-  const torch::Tensor x =
-      seeded_normal({shape.tokens, shape.d}, 1.0, 3).to(options.dtype(params_dtype(params))).requires_grad_(true);
+  const torch::Tensor x = seeded_normal({shape.tokens, shape.d}, 1.0, 3)
+                              .to(options.dtype(input_dtype(params, device)))
+                              .requires_grad_(true);
   const torch::Tensor upstream = seeded_normal({shape.tokens, shape.d}, 1.0, 4).to(options);
   const Pass grouped = checked_pass(*layer, x, upstream, ExpertBackend::kGrouped);
   const Pass loop = checked_pass(*layer, x, upstream, ExpertBackend::kLoop);
@@ -184,8 +195,9 @@ Timing time_block(const Shape& shape, int64_t groups, ExpertBackend backend, Par
                   const torch::Device& device, int warmup, int iters, const std::string& trace_path) {
   MoeLayer layer = make_layer(shape, groups, device, false, params);
   const auto options = torch::TensorOptions().device(device);
-  const torch::Tensor x =
-      seeded_normal({shape.tokens, shape.d}, 1.0, 1).to(options.dtype(params_dtype(params))).requires_grad_(true);
+  const torch::Tensor x = seeded_normal({shape.tokens, shape.d}, 1.0, 1)
+                              .to(options.dtype(input_dtype(params, device)))
+                              .requires_grad_(true);
   const torch::Tensor upstream = seeded_normal({shape.tokens, shape.d}, 1.0, 2).to(options);
   // A graph's memory is allocated while it is captured (replays allocate nothing), so its peak counts from before
   // the capture and its eager warm-ups; an eager row's from after its own warm-up.

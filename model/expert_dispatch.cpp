@@ -396,7 +396,12 @@ torch::Tensor run_experts(const torch::Tensor& x, const torch::Tensor& expert_in
   if (resolve_expert_backend(backend, x, groups) == ExpertBackend::kGrouped) {
     return run_grouped(x, expert_index, gate, groups, cache, y_dtype);
   }
-  return run_loop(x, expert_index, gate, counts, groups, y_dtype);
+  // Under autocast, with an output wider than x (bf16 normed rows in, the fp32 stream out), the loop takes x widened:
+  // its GEMMs cast it back to the same bf16 values, and x's gradient (each token's k contributions, one per expert
+  // slice) is summed in the output's dtype and rounded to x's once, as the grouped path's combine does.
+  const bool widen = y_dtype != x.scalar_type() && compat::autocast_enabled(x.device().type()) &&
+                     c10::promoteTypes(x.scalar_type(), y_dtype) == y_dtype;
+  return run_loop(widen ? x.to(y_dtype) : x, expert_index, gate, counts, groups, y_dtype);
 }
 
 }  // namespace grove::model

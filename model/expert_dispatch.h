@@ -41,8 +41,9 @@ ExpertBackend resolve_expert_backend(ExpertBackend requested, const torch::Tenso
 
 // `x`: [N, d]; `expert_index`: [N, k] global slots; `gate`: [N, k]; `counts`: [E_total] int64 assignments per slot
 // (the router's). Returns [N, d] in `out_dtype` (x's when absent): sum over k of gate * SwiGLU_expert(x), summed in
-// fp32 or wider. `cache` (optional, one per layer): the grouped path's weight stacks kept between
-// training forwards (model/expert_stack_cache.h).
+// fp32 on the grouped path and in out_dtype on the loop path; x's gradient likewise, rounded to x's dtype once.
+// `cache` (optional, one per layer): the grouped path's weight stacks kept between training forwards
+// (model/expert_stack_cache.h).
 torch::Tensor run_experts(const torch::Tensor& x, const torch::Tensor& expert_index, const torch::Tensor& gate,
                           const torch::Tensor& counts, const std::vector<GroupWeights>& groups, ExpertBackend backend,
                           ExpertStackCache* cache = nullptr,

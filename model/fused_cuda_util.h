@@ -29,7 +29,7 @@ inline void check_launch(cudaError_t status, const char* what) {
   if (status != cudaSuccess) {
     throw std::runtime_error(fmt::format("{}: CUDA kernel launch failed: {}", what, cudaGetErrorString(status)));
   }
-  count_launch();
+  count_launch(what);
 }
 
 inline cudaStream_t current_stream(const torch::Tensor& t) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 
 namespace grove::model::fused {
 
@@ -23,7 +24,10 @@ class ScopedSwitch {
 };
 
 // Fused kernels launched by this process so far: lets a test see that the fused path really ran, not its fallback.
+// With a name: only the launches whose name (what the wrapper reports them as, e.g. "fused::add_rms_norm (forward)")
+// starts with it.
 uint64_t launches();
-void count_launch();
+uint64_t launches(std::string_view name_prefix);
+void count_launch(std::string_view name);
 
 }  // namespace grove::model::fused

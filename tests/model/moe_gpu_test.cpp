@@ -334,6 +334,45 @@ TEST(MoeTransformerCuda, Bf16AutocastTrainingStepRunsOnTheGroupedPath) {
   EXPECT_TRUE(torch::isfinite(gpu->layer(0).moe().group(0).w2().grad()).all().item<bool>());
 }
 
+// MoeOptions::output_dtype as a decoder layer uses it under autocast: bf16 rows in, fp32 out. Each token's k expert
+// outputs are summed in fp32 and kept (not all bf16 values; on the grouped path the bf16 output is that very sum
+// rounded once), and x's gradient comes back in bf16, on both expert paths.
+TEST(MoeLayerCuda, Bf16InputWithFp32OutputKeepsTheFp32Sum) {
+  if (!compat::cuda_available()) GTEST_SKIP() << "no CUDA device";
+  if (!compat::kTorchAtLeast2_8) GTEST_SKIP() << "no grouped path in this LibTorch";
+  const Case c{{8}, 2, 64, 128, 300};
+  MoeLayer layer = cuda_layer(c, 70);
+  const torch::Tensor x_init = seeded_normal({c.tokens, c.d}, 1.0, 71).to(torch::kCUDA).to(torch::kBFloat16);
+  const torch::Tensor upstream = seeded_normal({c.tokens, c.d}, 1.0, 72).to(torch::kCUDA);
+  for (const ExpertBackend backend : {ExpertBackend::kGrouped, ExpertBackend::kLoop}) {
+    const std::string what{expert_backend_name(backend)};
+    auto pass = [&](compat::Optional<torch::ScalarType> output_dtype) {
+      compat::AutocastGuard autocast(torch::kCUDA, torch::kBFloat16);
+      MoeOptions options;
+      options.backend = backend;
+      options.output_dtype = output_dtype;
+      const torch::Tensor x = x_init.clone().requires_grad_(true);
+      const torch::Tensor y = layer->forward(x, options).y;
+      (y.to(torch::kFloat) * upstream).sum().backward();
+      return std::pair{y.detach(), x.grad()};
+    };
+    const auto [y_bf16, dx_bf16_out] = pass(compat::kNullopt);
+    const auto [y_fp32, dx] = pass(torch::kFloat);
+    EXPECT_EQ(y_bf16.scalar_type(), torch::kBFloat16) << what;
+    ASSERT_EQ(y_fp32.scalar_type(), torch::kFloat) << what;
+    EXPECT_FALSE(torch::equal(y_fp32, y_fp32.to(torch::kBFloat16).to(torch::kFloat)))
+        << what << ": not rounded to bf16";
+    if (backend == ExpertBackend::kGrouped) {
+      EXPECT_TRUE(torch::equal(y_fp32.to(torch::kBFloat16), y_bf16)) << what << ": the same fp32 sum, rounded once";
+    } else {
+      // The loop's bf16 output rounds each of a token's k outputs before adding them in bf16.
+      EXPECT_LE(relative_error(y_fp32, y_bf16.to(torch::kFloat)), 1e-2) << what;
+    }
+    EXPECT_EQ(dx.scalar_type(), torch::kBFloat16) << what;
+    EXPECT_LE(relative_error(dx.to(torch::kFloat), dx_bf16_out.to(torch::kFloat)), 1e-2) << what;
+  }
+}
+
 // A model wide enough (128) for the fused residual-add RMSNorm, whose decoder layers hand the residual stream and
 // the block output on separately (decoder_layer.h).
 ModelConfig norm_width_config() {
@@ -344,8 +383,14 @@ ModelConfig norm_width_config() {
   return config;
 }
 
+// Fused norm launches of one forward and backward: two norms per layer and the last one, each way.
+uint64_t norm_launches(const MoeTransformer& model) {
+  return 2 * static_cast<uint64_t>(2 * model.config().n_layers + 1);
+}
+
 // Logits and every parameter's gradient of one forward and backward.
-std::pair<torch::Tensor, std::vector<torch::Tensor>> logits_and_grads(MoeTransformer& model, const torch::Tensor& tokens) {
+std::pair<torch::Tensor, std::vector<torch::Tensor>> logits_and_grads(MoeTransformer& model,
+                                                                      const torch::Tensor& tokens) {
   model.zero_grad();
   const ForwardOutput out = model.forward(tokens);
   (out.logits.to(torch::kFloat).logsumexp(-1).mean() + out.aux_loss).backward();
@@ -359,11 +404,10 @@ TEST(MoeTransformerCuda, Fp32WithFusedNormsMatchesTheCpuForwardAndBackward) {
   MoeTransformer cpu(norm_width_config());
   const auto gpu = cpu.clone_model(torch::Device(torch::kCUDA));
   const torch::Tensor tokens = testing::random_tokens(2, 16, 96, 3);
-  ASSERT_TRUE(fused::add_rms_norm_available(torch::zeros({2, 16, 128}, torch::TensorOptions().device(torch::kCUDA)),
-                                            torch::Tensor(), gpu->layer(0).attn_norm(), torch::kFloat));
-  const uint64_t launches_before = fused::launches();
+  const uint64_t launches_before = fused::launches("fused::add_rms_norm");
   const auto [gpu_logits, gpu_grads] = logits_and_grads(*gpu, tokens.to(torch::kCUDA));
-  EXPECT_GT(fused::launches(), launches_before);
+  EXPECT_EQ(fused::launches("fused::add_rms_norm") - launches_before, norm_launches(*gpu))
+      << "every norm fused, forward and backward";
   const auto [cpu_logits, cpu_grads] = logits_and_grads(cpu, tokens);
   EXPECT_LT(relative_error(gpu_logits, cpu_logits), 1e-4);
   ASSERT_EQ(gpu_grads.size(), cpu_grads.size());
@@ -379,12 +423,15 @@ TEST(MoeTransformerCuda, Bf16AutocastStepWithFusedKernelsMatchesTheAtenFormulati
   model.to(torch::kCUDA);
   const torch::Tensor tokens = testing::random_tokens(4, 16, 96, 4).to(torch::kCUDA);
   compat::AutocastGuard autocast(torch::kCUDA, torch::kBFloat16);
+  const uint64_t launches_before = fused::launches("fused::add_rms_norm");
   const auto [fused_logits, fused_grads] = logits_and_grads(model, tokens);
+  EXPECT_EQ(fused::launches("fused::add_rms_norm") - launches_before, norm_launches(model));
   std::pair<torch::Tensor, std::vector<torch::Tensor>> aten;
   {
     fused::ScopedSwitch off(false);
     aten = logits_and_grads(model, tokens);
   }
+  EXPECT_EQ(fused::launches("fused::add_rms_norm") - launches_before, norm_launches(model)) << "none switched off";
   EXPECT_LT(relative_error(fused_logits, aten.first), 1e-2);
   const auto names = model.named_parameters();
   for (size_t i = 0; i < fused_grads.size(); ++i) {
