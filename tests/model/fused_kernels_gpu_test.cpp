@@ -223,7 +223,8 @@ TEST(FusedKernels, RouterMatchesTheAtenFormulationForwardAndBackward) {
 }
 
 // Whether a and b (bf16, the same shape) differ by at most one bf16 step anywhere: what one rounding of two fp32
-// values that agree to a few fp32 ulps can give, and nothing a wrong scale or a truncation would.
+// values that agree to a few fp32 ulps can give (no cancellation in between), and nothing a wrong scale or a
+// truncation would.
 bool within_one_bf16_step(const torch::Tensor& a, const torch::Tensor& b) {
   const torch::Tensor a32 = a.to(torch::kFloat), b32 = b.to(torch::kFloat);
   return (a32 - b32).abs().le(b32.abs() * std::ldexp(1.0, -7) + 1e-30).all().item<bool>();
@@ -292,14 +293,14 @@ TEST(FusedKernels, AddRmsNormMatchesTheAtenFormulationForwardAndBackward) {
               ASSERT_EQ(with.grads[i].defined(), without.grads[i].defined()) << what << ", gradient " << i;
               if (!with.grads[i].defined()) continue;
               EXPECT_EQ(with.grads[i].scalar_type(), without.grads[i].scalar_type()) << what << ", gradient " << i;
-              // A bf16 delta's gradient is one rounding of the fp32 one: where that lies near a rounding boundary
-              // it may differ by one bf16 step.
-              const bool bf16 = with.grads[i].scalar_type() == torch::kBFloat16;
+              // A bf16 delta's gradient is one rounding of the fp32 one. Not checked per element: the gradient
+              // is a difference (g - xhat * mean), so near-zero elements can carry the fp32 paths' rounding
+              // differences (about 1e-7 of the row's scale) at many bf16 steps of their own size; on the H200 at
+              // 4,099 rows a per-element one-step check failed for such elements while the norm-wise error was
+              // within 2e-4.
               EXPECT_LE(relative_error(with.grads[i].to(torch::kFloat), without.grads[i].to(torch::kFloat)),
-                        bf16 ? 2e-4 : 1e-5) << what << ", gradient " << i;
-              if (bf16) {
-                EXPECT_TRUE(within_one_bf16_step(with.grads[i], without.grads[i])) << what << ", gradient " << i;
-              }
+                        with.grads[i].scalar_type() == torch::kBFloat16 ? 2e-4 : 1e-5)
+                  << what << ", gradient " << i;
               EXPECT_TRUE(torch::equal(with.grads[i], again.grads[i])) << what << ", gradient " << i
                                                                        << ": the same bits on a second run";
             }
