@@ -355,7 +355,7 @@ torch::Tensor run_grouped(const torch::Tensor& x, const torch::Tensor& expert_in
     weights.push_back(group.w3);
     weights.push_back(group.w2);
   }
-  return GroupedExperts::apply(x, gate, torch::TensorList(weights), &plan, expert_compute_dtype(x), cache,
+  return GroupedExperts::apply(x, gate, torch::TensorList(weights), &plan, compat::gemm_dtype(x), cache,
                                out_dtype)[0];
 }
 
@@ -370,12 +370,10 @@ std::string_view expert_backend_name(ExpertBackend backend) {
   return "?";
 }
 
-torch::ScalarType expert_compute_dtype(const torch::Tensor& x) { return compat::gemm_dtype(x); }
-
 ExpertBackend resolve_expert_backend(ExpertBackend requested, const torch::Tensor& x,
                                      const std::vector<GroupWeights>& groups) {
   if (requested != ExpertBackend::kAuto) return requested;
-  if (!compat::has_native_grouped_mm(x.device(), expert_compute_dtype(x))) return ExpertBackend::kLoop;
+  if (!compat::has_native_grouped_mm(x.device(), compat::gemm_dtype(x))) return ExpertBackend::kLoop;
   int64_t experts = 0;
   for (const GroupWeights& group : groups) {
     if (group.w1.size(1) % 8 != 0 || group.w1.size(2) % 8 != 0) return ExpertBackend::kLoop;

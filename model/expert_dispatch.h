@@ -30,9 +30,6 @@ struct GroupWeights {
   int64_t first_slot = 0;
 };
 
-// The dtype the experts compute in for `x`: the autocast dtype when autocast is on for x's device, else x's dtype.
-torch::ScalarType expert_compute_dtype(const torch::Tensor& x);
-
 // kAuto becomes kGrouped where ATen's grouped GEMM runs natively for x's device and compute dtype (CUDA, bf16,
 // LibTorch >= 2.8), every width is a multiple of 8 (its 16-byte stride rule) and the layer has fewer than 1024
 // experts (its group limit), kLoop otherwise.
