@@ -25,6 +25,13 @@ inline bool vectorisable(const torch::Tensor& t, torch::ScalarType dtype) {
 
 inline bool bf16_vectorisable(const torch::Tensor& t) { return vectorisable(t, torch::kBFloat16); }
 
+// An incoming gradient as the kernels read it: dense and 16-byte aligned (a dense view at an odd offset is copied),
+// in its own dtype.
+inline torch::Tensor dense_aligned(const torch::Tensor& grad) {
+  torch::Tensor dense = grad.contiguous();
+  return aligned16(dense) ? dense : dense.clone();
+}
+
 inline void check_launch(cudaError_t status, const char* what) {
   if (status != cudaSuccess) {
     throw std::runtime_error(fmt::format("{}: CUDA kernel launch failed: {}", what, cudaGetErrorString(status)));

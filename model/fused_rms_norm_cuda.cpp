@@ -12,12 +12,6 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-// A gradient as the kernels read it: dense, 16-byte aligned, in its own dtype (fp32 or bf16).
-torch::Tensor dense_aligned(const torch::Tensor& grad) {
-  torch::Tensor dense = grad.contiguous();
-  return detail::aligned16(dense) ? dense : dense.clone();
-}
-
 kernels::NormDelta delta_kind(const torch::Tensor& delta) {
   if (!delta.defined()) return kernels::NormDelta::kNone;
   return delta.scalar_type() == torch::kBFloat16 ? kernels::NormDelta::kBf16 : kernels::NormDelta::kFloat;
@@ -58,8 +52,8 @@ NormGradients norm_backward(AutogradContext* ctx, const torch::Tensor& dsum_in, 
                             bool want_bf16_delta, bool want_weight) {
   const auto saved = ctx->get_saved_variables();
   const torch::Tensor &h = saved[0], &rstd = saved[1], &weight = saved[2];
-  const torch::Tensor dsum = dsum_in.defined() ? dense_aligned(dsum_in.to(torch::kFloat)) : torch::Tensor();
-  const torch::Tensor dnormed = dnormed_in.defined() ? dense_aligned(dnormed_in) : torch::zeros_like(h);
+  const torch::Tensor dsum = dsum_in.defined() ? detail::dense_aligned(dsum_in.to(torch::kFloat)) : torch::Tensor();
+  const torch::Tensor dnormed = dnormed_in.defined() ? detail::dense_aligned(dnormed_in) : torch::zeros_like(h);
   const int64_t width = h.size(-1), rows = h.numel() / width;
   const c10::cuda::CUDAGuard guard(h.device());
   NormGradients grads;
@@ -71,7 +65,8 @@ NormGradients norm_backward(AutogradContext* ctx, const torch::Tensor& dsum_in, 
                                      dnormed.data_ptr(), dnormed.scalar_type() == torch::kBFloat16,
                                      dsum.defined() ? dsum.data_ptr<float>() : nullptr, rows, width,
                                      grads.dh.data_ptr<float>(),
-                                     want_bf16_delta ? grads.ddelta_bf16.data_ptr() : nullptr, partial.data_ptr<float>(),
+                                     want_bf16_delta ? grads.ddelta_bf16.data_ptr() : nullptr,
+                                     partial.data_ptr<float>(),
                                      detail::current_stream(h)),
       "fused::add_rms_norm (backward)");
   if (want_weight) grads.dweight = partial.sum(0);

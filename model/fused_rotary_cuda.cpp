@@ -33,8 +33,7 @@ struct RotaryFunction : public torch::autograd::Function<RotaryFunction> {
 
   static variable_list backward(AutogradContext* ctx, variable_list grad_outputs) {
     const auto saved = ctx->get_saved_variables();
-    torch::Tensor grad = grad_outputs[0].contiguous();
-    if (!detail::aligned16(grad)) grad = grad.clone();  // a dense view at an odd offset: the kernel loads 16 bytes
+    const torch::Tensor grad = detail::dense_aligned(grad_outputs[0]);
     return {rotate(grad, saved[0], saved[1], -1.0f), torch::Tensor(), torch::Tensor()};
   }
 };
