@@ -46,19 +46,25 @@ AttentionImpl::AttentionImpl(const ModelConfig& config)
 torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const RotaryTables& rotary) {
   const int64_t batch = x.size(0);
   const int64_t length = x.size(1);
-  // One projection for q, k and v (x is read and cast once), rotary on q and k together in [B, T, heads, D]
-  // layout; split (whose backward is one concatenation) rather than narrow hands out the pieces.
+  // One projection for q, k and v (x is read and cast once). On CUDA in bf16 one kernel each way hands out the q, k
+  // and v heads with rotary applied (fused_rotary.h); otherwise split (whose backward is one concatenation) and
+  // rotary on q and k together in [B, T, heads, D] layout.
   const torch::Tensor qkv = torch::matmul(x, torch::cat({q_proj_, k_proj_, v_proj_}, 0).t());
-  const auto pieces = qkv.split_with_sizes({(n_heads_ + n_kv_heads_) * head_dim_, n_kv_heads_ * head_dim_}, -1);
-  const torch::Tensor qk = pieces[0].view({batch, length, n_heads_ + n_kv_heads_, head_dim_});
-  // On CUDA in bf16 one kernel each way (fused_rotary.h), reading q and k straight out of qkv.
-  const torch::Tensor rotated = fused::rotary_available(qk, rotary.cos, rotary.sin)
-                                    ? fused::rotary(qk, rotary.cos, rotary.sin)
-                                    : rotate(qk, rotary.cos.unsqueeze(1), rotary.sin.unsqueeze(1));
-  const auto qk_heads = rotated.split_with_sizes({n_heads_, n_kv_heads_}, 2);
-  torch::Tensor q = qk_heads[0].transpose(1, 2);
-  torch::Tensor k = qk_heads[1].transpose(1, 2);
-  torch::Tensor v = pieces[1].view({batch, length, n_kv_heads_, head_dim_}).transpose(1, 2);
+  torch::Tensor q, k, v;
+  if (fused::qkv_heads_available(qkv, n_heads_, n_kv_heads_, rotary.cos, rotary.sin)) {
+    fused::QkvHeads heads = fused::qkv_heads(qkv, n_heads_, n_kv_heads_, rotary.cos, rotary.sin);
+    q = heads.q.transpose(1, 2);
+    k = heads.k.transpose(1, 2);
+    v = heads.v.transpose(1, 2);
+  } else {
+    const auto pieces = qkv.split_with_sizes({(n_heads_ + n_kv_heads_) * head_dim_, n_kv_heads_ * head_dim_}, -1);
+    const torch::Tensor qk = pieces[0].view({batch, length, n_heads_ + n_kv_heads_, head_dim_});
+    const torch::Tensor rotated = rotate(qk, rotary.cos.unsqueeze(1), rotary.sin.unsqueeze(1));
+    const auto qk_heads = rotated.split_with_sizes({n_heads_, n_kv_heads_}, 2);
+    q = qk_heads[0].transpose(1, 2);
+    k = qk_heads[1].transpose(1, 2);
+    v = pieces[1].view({batch, length, n_kv_heads_, head_dim_}).transpose(1, 2);
+  }
   if (n_kv_heads_ != n_heads_) {
     const int64_t repeat = n_heads_ / n_kv_heads_;
     k = k.repeat_interleave(repeat, 1);

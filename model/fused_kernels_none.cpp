@@ -21,7 +21,9 @@ namespace {
 bool swiglu_available(const torch::Tensor&) { return false; }
 bool swiglu_backward_available(const torch::Tensor&, const torch::Tensor&) { return false; }
 bool widen_available(const torch::Tensor&) { return false; }
-bool rotary_available(const torch::Tensor&, const torch::Tensor&, const torch::Tensor&) { return false; }
+bool qkv_heads_available(const torch::Tensor&, int64_t, int64_t, const torch::Tensor&, const torch::Tensor&) {
+  return false;
+}
 bool spread_available(const torch::Tensor&) { return false; }
 bool combine_available(const torch::Tensor&) { return false; }
 bool stack_available(const torch::Tensor&) { return false; }
@@ -53,8 +55,8 @@ DispatchOrder dispatch_plan(const torch::Tensor&, const torch::Tensor&, const st
 }
 bool cross_entropy_available(const torch::Tensor&) { return false; }
 
-torch::Tensor rotary(const torch::Tensor&, const torch::Tensor&, const torch::Tensor&) {
-  unavailable("fused::rotary");
+QkvHeads qkv_heads(const torch::Tensor&, int64_t, int64_t, const torch::Tensor&, const torch::Tensor&) {
+  unavailable("fused::qkv_heads");
 }
 
 torch::Tensor cross_entropy(const torch::Tensor&, const torch::Tensor&) { unavailable("fused::cross_entropy"); }

@@ -1,7 +1,8 @@
-// Rotary position embedding in one CUDA kernel per direction (rotary_kernels.cu), differentiable: the forward
-// reads the q/k heads straight out of the fused QKV projection's output (a strided view) and writes them rotated;
-// the backward is the inverse rotation. The ATen formulation in attention.cpp takes three kernels forward and
-// three backward plus the split's concatenation. Builds without CUDA compile fused_kernels_none.cpp.
+// The fused QKV projection's output handed out as q, k and v heads with the rotary position embedding applied to q
+// and k, in one CUDA kernel per direction (rotary_kernels.cu), differentiable. Forward: one pass reads qkv and writes
+// the three dense head tensors; backward: one pass writes qkv's gradient from theirs (q's and k's rotated back). The
+// ATen formulation in attention.cpp takes a split, three rotary kernels forward and three backward, and the
+// concatenations of the split's backward. Builds without CUDA compile fused_kernels_none.cpp.
 #pragma once
 
 #include <torch/torch.h>
@@ -10,13 +11,21 @@
 
 namespace grove::model::fused {
 
-// Whether rotary() may run on x [batch, length, heads, head_dim] with these tables: the switch on, CUDA bf16, each
-// token's heads dense (any token stride that keeps 16-byte alignment), head_dim a multiple of 16, cos and sin fp32
-// [length, head_dim] on x's device.
-bool rotary_available(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin);
+struct QkvHeads {
+  torch::Tensor q;  // [B, T, q_heads, D] dense, rotated
+  torch::Tensor k;  // [B, T, kv_heads, D] dense, rotated
+  torch::Tensor v;  // [B, T, kv_heads, D] dense
+};
 
-// x * cos + rotate_half(x) * sin with cos, sin fp32 [length, head_dim] (rotary_tables()); returns a dense
-// [batch, length, heads, head_dim] tensor and carries x's gradient.
-torch::Tensor rotary(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin);
+// Whether qkv_heads() may run on qkv [B, T, (q_heads + 2 * kv_heads) * D] with these tables: the switch on, CUDA
+// bf16, each token's row dense (any token stride that keeps 16-byte alignment), D a multiple of 16, cos and sin fp32
+// [T, D] on qkv's device.
+bool qkv_heads_available(const torch::Tensor& qkv, int64_t q_heads, int64_t kv_heads, const torch::Tensor& cos,
+                         const torch::Tensor& sin);
+
+// q, k, v heads of qkv (columns in that order) with q and k rotated: x * cos + rotate_half(x) * sin, cos and sin
+// fp32 [T, D] (rotary_tables()). Carries qkv's gradient.
+QkvHeads qkv_heads(const torch::Tensor& qkv, int64_t q_heads, int64_t kv_heads, const torch::Tensor& cos,
+                   const torch::Tensor& sin);
 
 }  // namespace grove::model::fused

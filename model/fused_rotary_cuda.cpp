@@ -2,6 +2,8 @@
 #include <c10/cuda/CUDAGuard.h>
 #include <torch/csrc/autograd/custom_function.h>
 
+#include <array>
+
 #include "model/fused_cuda_util.h"
 #include "model/fused_rotary.h"
 #include "model/rotary_kernels.h"
@@ -12,53 +14,97 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-// x [B, T, H, D] with dense heads and a uniform token stride (B and T collapse into rows) -> dense result.
-torch::Tensor rotate(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin, float sin_sign) {
-  const int64_t batch = x.size(0), length = x.size(1), heads = x.size(2), head_dim = x.size(3);
-  const c10::cuda::CUDAGuard guard(x.device());
-  torch::Tensor out = torch::empty({batch, length, heads, head_dim}, x.options().memory_format(at::MemoryFormat::Contiguous));
-  detail::check_launch(kernels::rotary(x.data_ptr(), x.stride(1), cos.data_ptr<float>(), sin.data_ptr<float>(),
-                                       out.data_ptr(), batch * length, length, heads, head_dim, sin_sign,
-                                       detail::current_stream(x)),
-                       "fused::rotary");
-  return out;
+// Token rows of [B, T, ...] with a uniform token stride (B and T collapse into rows).
+bool rows_uniform(const torch::Tensor& t) { return t.stride(0) == t.size(1) * t.stride(1) || t.size(0) == 1; }
+
+void launch(const std::array<kernels::HeadSpan, 3>& spans, const torch::Tensor& like, const torch::Tensor& cos,
+            const torch::Tensor& sin, int64_t head_dim, float sin_sign, const char* what) {
+  const c10::cuda::CUDAGuard guard(like.device());
+  detail::check_launch(kernels::rotary_heads(spans.data(), static_cast<int>(spans.size()), cos.data_ptr<float>(),
+                                             sin.data_ptr<float>(), like.size(0) * like.size(1), like.size(1),
+                                             head_dim, sin_sign, detail::current_stream(like)),
+                       what);
 }
 
-struct RotaryFunction : public torch::autograd::Function<RotaryFunction> {
-  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& cos,
-                               const torch::Tensor& sin) {
+// One of q, k, v's incoming gradients as the backward reads it: [B, T, heads, D] with dense heads, uniform token
+// rows and 16-byte alignment (attention's backward gives exactly that; anything else is copied), zeros when absent.
+torch::Tensor head_gradient(const torch::Tensor& grad, const torch::Tensor& qkv, int64_t heads, int64_t head_dim) {
+  if (!grad.defined()) return torch::zeros({qkv.size(0), qkv.size(1), heads, head_dim}, qkv.options());
+  const bool readable = grad.scalar_type() == torch::kBFloat16 && grad.stride(3) == 1 &&
+                        (grad.stride(2) == head_dim || heads == 1) && rows_uniform(grad) && grad.stride(1) % 8 == 0 &&
+                        detail::aligned16(grad);
+  return readable ? grad : detail::dense_aligned(grad.to(torch::kBFloat16));
+}
+
+struct QkvHeadsFunction : public torch::autograd::Function<QkvHeadsFunction> {
+  static variable_list forward(AutogradContext* ctx, const torch::Tensor& qkv, int64_t q_heads, int64_t kv_heads,
+                               const torch::Tensor& cos, const torch::Tensor& sin) {
+    const int64_t batch = qkv.size(0), length = qkv.size(1), head_dim = cos.size(1);
+    const auto options = qkv.options().memory_format(at::MemoryFormat::Contiguous);
+    torch::Tensor q = torch::empty({batch, length, q_heads, head_dim}, options);
+    torch::Tensor k = torch::empty({batch, length, kv_heads, head_dim}, options);
+    torch::Tensor v = torch::empty({batch, length, kv_heads, head_dim}, options);
+    const char* base = static_cast<const char*>(qkv.data_ptr());
+    const int64_t stride = qkv.stride(1), element = qkv.element_size();
+    const std::array<kernels::HeadSpan, 3> spans{{
+        {base, stride, q.data_ptr(), q_heads * head_dim, q_heads, true},
+        {base + q_heads * head_dim * element, stride, k.data_ptr(), kv_heads * head_dim, kv_heads, true},
+        {base + (q_heads + kv_heads) * head_dim * element, stride, v.data_ptr(), kv_heads * head_dim, kv_heads, false},
+    }};
+    launch(spans, qkv, cos, sin, head_dim, 1.0f, "fused::qkv_heads");
     ctx->save_for_backward({cos, sin});
-    return rotate(x, cos, sin, 1.0f);
+    ctx->saved_data["q_heads"] = q_heads;
+    ctx->saved_data["kv_heads"] = kv_heads;
+    ctx->saved_data["shape"] = qkv.sizes().vec();
+    return {q, k, v};
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grad_outputs) {
     const auto saved = ctx->get_saved_variables();
-    const torch::Tensor grad = detail::dense_aligned(grad_outputs[0]);
-    return {rotate(grad, saved[0], saved[1], -1.0f), torch::Tensor(), torch::Tensor()};
+    const torch::Tensor &cos = saved[0], &sin = saved[1];
+    const int64_t q_heads = ctx->saved_data["q_heads"].toInt(), kv_heads = ctx->saved_data["kv_heads"].toInt();
+    const int64_t head_dim = cos.size(1);
+    const auto options = cos.options().dtype(torch::kBFloat16);
+    torch::Tensor dqkv = torch::empty(ctx->saved_data["shape"].toIntVector(), options);
+    const torch::Tensor dq = head_gradient(grad_outputs[0], dqkv, q_heads, head_dim);
+    const torch::Tensor dk = head_gradient(grad_outputs[1], dqkv, kv_heads, head_dim);
+    const torch::Tensor dv = head_gradient(grad_outputs[2], dqkv, kv_heads, head_dim);
+    char* base = static_cast<char*>(dqkv.data_ptr());
+    const int64_t stride = dqkv.stride(1), element = dqkv.element_size();
+    const std::array<kernels::HeadSpan, 3> spans{{
+        {dq.data_ptr(), dq.stride(1), base, stride, q_heads, true},
+        {dk.data_ptr(), dk.stride(1), base + q_heads * head_dim * element, stride, kv_heads, true},
+        {dv.data_ptr(), dv.stride(1), base + (q_heads + kv_heads) * head_dim * element, stride, kv_heads, false},
+    }};
+    launch(spans, dqkv, cos, sin, head_dim, -1.0f, "fused::qkv_heads (backward)");
+    return {dqkv, torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
   }
 };
 
-bool tables_fit(const torch::Tensor& table, const torch::Tensor& x) {
-  return table.defined() && table.is_cuda() && table.device() == x.device() && table.scalar_type() == torch::kFloat &&
-         table.is_contiguous() && table.dim() == 2 && table.size(0) == x.size(1) && table.size(1) == x.size(3);
+bool tables_fit(const torch::Tensor& table, const torch::Tensor& qkv) {
+  return table.defined() && table.is_cuda() && table.device() == qkv.device() &&
+         table.scalar_type() == torch::kFloat && table.is_contiguous() && table.dim() == 2 &&
+         table.size(0) == qkv.size(1);
 }
 
 }  // namespace
 
-bool rotary_available(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin) {
-  if (!detail::bf16_vectorisable(x) || x.dim() != 4 || x.size(0) == 0 || x.size(1) == 0) return false;
-  const int64_t heads = x.size(2), head_dim = x.size(3);
-  const bool heads_dense = x.stride(2) == head_dim || heads == 1;
-  const bool rows_uniform = x.stride(0) == x.size(1) * x.stride(1) || x.size(0) == 1;
-  return head_dim % 16 == 0 && heads_dense && rows_uniform && x.stride(1) % 8 == 0 &&
-         x.stride(1) >= heads * head_dim && tables_fit(cos, x) && tables_fit(sin, x);
+bool qkv_heads_available(const torch::Tensor& qkv, int64_t q_heads, int64_t kv_heads, const torch::Tensor& cos,
+                         const torch::Tensor& sin) {
+  if (!detail::bf16_vectorisable(qkv) || qkv.dim() != 3 || qkv.size(0) == 0 || qkv.size(1) == 0) return false;
+  if (q_heads < 1 || kv_heads < 1 || !tables_fit(cos, qkv) || !tables_fit(sin, qkv)) return false;
+  const int64_t head_dim = cos.size(1);
+  return sin.size(1) == head_dim && head_dim % 16 == 0 && qkv.size(2) == (q_heads + 2 * kv_heads) * head_dim &&
+         rows_uniform(qkv) && qkv.stride(1) % 8 == 0 && qkv.stride(1) >= qkv.size(2);
 }
 
-torch::Tensor rotary(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin) {
-  TORCH_CHECK(rotary_available(x, cos, sin),
-              "fused::rotary: x must be CUDA bf16 [B, T, H, D] with dense heads and D % 16 == 0, cos and sin fp32 "
-              "[T, D] on x's device");
-  return RotaryFunction::apply(x, cos, sin);
+QkvHeads qkv_heads(const torch::Tensor& qkv, int64_t q_heads, int64_t kv_heads, const torch::Tensor& cos,
+                   const torch::Tensor& sin) {
+  TORCH_CHECK(qkv_heads_available(qkv, q_heads, kv_heads, cos, sin),
+              "fused::qkv_heads: qkv must be CUDA bf16 [B, T, (q_heads + 2 kv_heads) * D] with dense rows and "
+              "D % 16 == 0, cos and sin fp32 [T, D] on qkv's device");
+  const variable_list heads = QkvHeadsFunction::apply(qkv, q_heads, kv_heads, cos, sin);
+  return {heads[0], heads[1], heads[2]};
 }
 
 }  // namespace grove::model::fused

@@ -1,6 +1,7 @@
-// The fused CUDA kernels for rotary embeddings, cross-entropy, the router, the dispatch's spreading of token rows and
-// the residual add with its RMSNorm (label `gpu`; skipped without a device) against the ATen formulations they
-// replace, forward and backward. The grouped experts' fused kernels are checked in moe_gpu_test.cpp.
+// The fused CUDA kernels for the QKV heads with their rotary embedding, cross-entropy, the router, the dispatch's
+// spreading of token rows and the residual add with its RMSNorm (label `gpu`; skipped without a device) against the
+// ATen formulations they replace, forward and backward. The grouped experts' fused kernels are checked in
+// moe_gpu_test.cpp.
 #include <ATen/CPUGeneratorImpl.h>
 #include <gtest/gtest.h>
 
@@ -29,33 +30,96 @@ using testing::relative_error;
 
 torch::TensorOptions cuda_float() { return torch::TensorOptions().dtype(torch::kFloat).device(torch::kCUDA); }
 
-TEST(FusedKernels, RotaryMatchesTheAtenFormulationOnAStridedQkView) {
+// The q, k and v heads of a fused QKV projection (GQA: 4 query heads, 2 key/value heads) with rotary on q and k,
+// against the ATen formulation in fp32 on the same bf16 values: qkv dense or a strided view (as a wider buffer's
+// columns), every head used or only q (k's and v's gradients then zero), attention-style dense incoming gradients or
+// transposed ones (copied before the kernel reads them).
+TEST(FusedKernels, QkvHeadsMatchTheAtenFormulationForwardAndBackward) {
   if (!compat::cuda_available()) GTEST_SKIP() << "no CUDA device";
   const int64_t batch = 2, length = 24, q_heads = 4, kv_heads = 2, head_dim = 64;
-  // As attention.cpp builds it: q and k heads are the leading columns of the fused qkv projection.
-  const torch::Tensor qkv = seeded_normal({batch, length, (q_heads + 2 * kv_heads) * head_dim}, 1.0, 41)
-                                .to(cuda_float())
-                                .to(torch::kBFloat16);
-  const torch::Tensor x = qkv.narrow(2, 0, (q_heads + kv_heads) * head_dim)
-                              .view({batch, length, q_heads + kv_heads, head_dim});
+  const int64_t width = (q_heads + 2 * kv_heads) * head_dim;
   const RotaryTables tables = rotary_tables(length, head_dim, 10000.0, torch::Device(torch::kCUDA));
-  ASSERT_TRUE(fused::rotary_available(x, tables.cos, tables.sin)) << "a CUDA build compiles the fused kernels";
-  EXPECT_FALSE(fused::rotary_available(x, tables.cos.narrow(0, 0, length - 1), tables.sin))
-      << "tables of another length fall back to ATen instead of failing";
-  const torch::Tensor upstream = seeded_normal({batch, length, q_heads + kv_heads, head_dim}, 1.0, 42).to(cuda_float());
-
-  torch::Tensor x_fused = x.detach().clone().requires_grad_(true);
-  const torch::Tensor fused_out = fused::rotary(x_fused, tables.cos, tables.sin);
-  (fused_out.to(torch::kFloat) * upstream).sum().backward();
-
-  torch::Tensor x_reference = x.detach().to(torch::kFloat).requires_grad_(true);
   const RotaryTables broadcast{tables.cos.unsqueeze(1), tables.sin.unsqueeze(1)};
-  const torch::Tensor reference_out = apply_rotary(x_reference, broadcast);
-  (reference_out * upstream).sum().backward();
+  // bf16 values, so that the reference's inputs and upstream gradients are the fused path's exactly.
+  auto bf16_values = [](at::IntArrayRef shape, uint64_t seed) {
+    return seeded_normal(shape, 1.0, seed).to(cuda_float()).to(torch::kBFloat16).to(torch::kFloat);
+  };
+  for (const bool strided : {false, true}) {
+    for (const bool only_q : {false, true}) {
+      for (const bool transposed_grads : {false, true}) {
+        const std::string what = std::string(strided ? "strided qkv" : "dense qkv") + (only_q ? ", q alone" : "") +
+                                 (transposed_grads ? ", transposed gradients" : "");
+        const torch::Tensor buffer = bf16_values({batch, length, width + (strided ? 3 * 16 : 0)}, 41);
+        const torch::Tensor values = buffer.narrow(2, strided ? 16 : 0, width);
+        torch::Tensor fused_buffer = buffer.to(torch::kBFloat16).requires_grad_(true);
+        const torch::Tensor qkv = fused_buffer.narrow(2, strided ? 16 : 0, width);
+        ASSERT_TRUE(fused::qkv_heads_available(qkv, q_heads, kv_heads, tables.cos, tables.sin)) << what;
+        ASSERT_EQ(qkv.is_contiguous(), !strided) << what;
 
-  EXPECT_EQ(fused_out.scalar_type(), torch::kBFloat16);
-  EXPECT_LE(relative_error(fused_out.to(torch::kFloat), reference_out), 1e-2);
-  EXPECT_LE(relative_error(x_fused.grad().to(torch::kFloat), x_reference.grad()), 1e-2);
+        torch::Tensor reference_qkv = values.detach().clone().requires_grad_(true);
+        const auto pieces = reference_qkv.split_with_sizes({q_heads * head_dim, kv_heads * head_dim, kv_heads * head_dim}, -1);
+        const std::vector<torch::Tensor> reference{
+            apply_rotary(pieces[0].view({batch, length, q_heads, head_dim}), broadcast),
+            apply_rotary(pieces[1].view({batch, length, kv_heads, head_dim}), broadcast),
+            pieces[2].view({batch, length, kv_heads, head_dim})};
+
+        const uint64_t launches_before = fused::launches("fused::qkv_heads");
+        const fused::QkvHeads heads = fused::qkv_heads(qkv, q_heads, kv_heads, tables.cos, tables.sin);
+        const std::vector<torch::Tensor> fused_heads{heads.q, heads.k, heads.v};
+
+        // loss = sum over the used heads of <head, upstream>, the upstream in [B, heads, T, D] when transposed.
+        torch::Tensor fused_loss = torch::zeros({}, cuda_float()), reference_loss = torch::zeros({}, cuda_float());
+        for (size_t i = 0; i < 3; ++i) {
+          EXPECT_EQ(fused_heads[i].scalar_type(), torch::kBFloat16) << what;
+          EXPECT_TRUE(fused_heads[i].is_contiguous()) << what;
+          ASSERT_EQ(fused_heads[i].sizes(), reference[i].sizes()) << what;
+          if (i == 2) {
+            EXPECT_TRUE(torch::equal(fused_heads[i].to(torch::kFloat), reference[i])) << what << ": v is qkv's columns";
+          } else {
+            EXPECT_LE(relative_error(fused_heads[i].to(torch::kFloat), reference[i]), 3e-3) << what << ": head " << i;
+          }
+          if (only_q && i > 0) continue;
+          const int64_t n = fused_heads[i].size(2);
+          if (transposed_grads) {
+            const torch::Tensor upstream = bf16_values({batch, n, length, head_dim}, 50 + i);
+            fused_loss = fused_loss + (fused_heads[i].transpose(1, 2).to(torch::kFloat) * upstream).sum();
+            reference_loss = reference_loss + (reference[i].transpose(1, 2) * upstream).sum();
+          } else {
+            const torch::Tensor upstream = bf16_values({batch, length, n, head_dim}, 50 + i);
+            fused_loss = fused_loss + (fused_heads[i].to(torch::kFloat) * upstream).sum();
+            reference_loss = reference_loss + (reference[i] * upstream).sum();
+          }
+        }
+        fused_loss.backward();
+        reference_loss.backward();
+        EXPECT_EQ(fused::launches("fused::qkv_heads") - launches_before, 2u) << what << ": forward and backward";
+
+        const torch::Tensor fused_grad = fused_buffer.grad().to(torch::kFloat);
+        if (strided) {
+          EXPECT_EQ(fused_grad.narrow(2, 0, 16).abs().max().item<float>(), 0.0f) << what << ": columns left of qkv";
+          EXPECT_EQ(fused_grad.narrow(2, 16 + width, 32).abs().max().item<float>(), 0.0f) << what;
+        }
+        const torch::Tensor grad = fused_grad.narrow(2, strided ? 16 : 0, width);
+        const auto grad_pieces = grad.split_with_sizes({q_heads * head_dim, kv_heads * head_dim, kv_heads * head_dim}, -1);
+        const auto reference_pieces =
+            reference_qkv.grad().split_with_sizes({q_heads * head_dim, kv_heads * head_dim, kv_heads * head_dim}, -1);
+        EXPECT_LE(relative_error(grad_pieces[0], reference_pieces[0]), 3e-3) << what << ": q's gradient rotated back";
+        if (only_q) {
+          EXPECT_EQ(grad_pieces[1].abs().max().item<float>(), 0.0f) << what << ": k unused";
+          EXPECT_EQ(grad_pieces[2].abs().max().item<float>(), 0.0f) << what << ": v unused";
+        } else {
+          EXPECT_LE(relative_error(grad_pieces[1], reference_pieces[1]), 3e-3) << what << ": k's gradient rotated back";
+          EXPECT_TRUE(torch::equal(grad_pieces[2], reference_pieces[2])) << what << ": v's gradient copied";
+        }
+      }
+    }
+  }
+  EXPECT_FALSE(fused::qkv_heads_available(torch::zeros({batch, length, width}, cuda_float().dtype(torch::kBFloat16)),
+                                          q_heads, kv_heads, tables.cos.narrow(0, 0, length - 1), tables.sin))
+      << "tables of another length fall back to ATen instead of failing";
+  EXPECT_FALSE(fused::qkv_heads_available(torch::zeros({batch, length, width}, cuda_float().dtype(torch::kBFloat16)),
+                                          q_heads, kv_heads + 1, tables.cos, tables.sin))
+      << "head counts that do not add up to qkv's width";
 }
 
 TEST(FusedKernels, CrossEntropyMatchesAtenIncludingIgnoredAndInvalidTargets) {
@@ -311,6 +375,7 @@ TEST(FusedKernels, AddRmsNormMatchesTheAtenFormulationForwardAndBackward) {
   }
   {
     // A gradient that is not dense (a plain sum's backward hands on an expanded scalar): the kernel reads a copy.
+    // The weight is frozen here, so the kernel also writes no weight-gradient partials.
     const torch::Tensor residual = seeded_normal({37, 768}, 1.0, 51).to(cuda_float());
     const torch::Tensor delta = seeded_normal({37, 768}, 1.0, 52).to(cuda_float());
     auto grads_of_plain_sum = [&] {
@@ -349,11 +414,11 @@ TEST(FusedKernels, SwitchedOffNothingIsAvailable) {
   const torch::Tensor h13 = torch::zeros({4, 32}, bf16), du = torch::zeros({4, 16}, bf16);
   const torch::Tensor stacked = torch::zeros({2, 8, 16}, bf16), weights = torch::zeros({2, 8, 16}, cuda_float());
   const RotaryTables tables = rotary_tables(4, 16, 10000.0, torch::Device(torch::kCUDA));
-  const torch::Tensor heads = logits.view({1, 4, 1, 16});
+  const torch::Tensor qkv = torch::zeros({1, 4, 48}, bf16);
   const torch::Tensor expert_index = torch::zeros({4, 2}, cuda_float().dtype(torch::kLong));
   const torch::Tensor gate = torch::zeros({4, 2}, cuda_float());
   auto all_available = [&] {
-    return std::vector<bool>{fused::cross_entropy_available(logits), fused::rotary_available(heads, tables.cos, tables.sin),
+    return std::vector<bool>{fused::cross_entropy_available(logits), fused::qkv_heads_available(qkv, 1, 1, tables.cos, tables.sin),
                              fused::swiglu_available(h13),           fused::swiglu_backward_available(du, h13),
                              fused::widen_available(stacked),        fused::spread_available(weights[0]),
                              fused::combine_available(du),           fused::stack_available(weights),
