@@ -59,14 +59,15 @@ NormGradients norm_backward(AutogradContext* ctx, const torch::Tensor& dsum_in, 
   NormGradients grads;
   grads.dh = torch::empty_like(h);
   if (want_bf16_delta) grads.ddelta_bf16 = torch::empty_like(h, h.options().dtype(torch::kBFloat16));
-  const torch::Tensor partial = torch::empty({kernels::add_rms_norm_backward_blocks(rows), width}, h.options());
+  torch::Tensor partial;  // the weight gradient's per-block sums; none for a frozen weight
+  if (want_weight) partial = torch::empty({kernels::add_rms_norm_backward_blocks(rows), width}, h.options());
   detail::check_launch(
       kernels::add_rms_norm_backward(h.data_ptr<float>(), rstd.data_ptr<float>(), weight.data_ptr<float>(),
                                      dnormed.data_ptr(), dnormed.scalar_type() == torch::kBFloat16,
                                      dsum.defined() ? dsum.data_ptr<float>() : nullptr, rows, width,
                                      grads.dh.data_ptr<float>(),
                                      want_bf16_delta ? grads.ddelta_bf16.data_ptr() : nullptr,
-                                     partial.data_ptr<float>(),
+                                     want_weight ? partial.data_ptr<float>() : nullptr,
                                      detail::current_stream(h)),
       "fused::add_rms_norm (backward)");
   if (want_weight) grads.dweight = partial.sum(0);

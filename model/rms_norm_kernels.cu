@@ -145,6 +145,7 @@ __global__ void __launch_bounds__(kNormThreads)
     }
   }
 
+  if (partial_dweight == nullptr) return;  // a frozen weight: no partials (the same for every thread of the block)
   // The block's warps add their columns' sums in warp order (a fixed order), then the block writes its partial.
   const int warp = static_cast<int>(threadIdx.x / kWarp);
   for (int turn = 0; turn < kNormWarps; ++turn) {

@@ -39,7 +39,8 @@ int add_rms_norm_backward_blocks(int64_t rows);
 //   (dsum null: no residual-path gradient), which is both residual's and delta's gradient; delta_bf16, when not
 //   null, receives it rounded to bf16 (a bf16 delta's gradient);
 //   partial_dweight[b] = the sum over block b's rows of dnormed * xhat, [blocks, width] with
-//   blocks = add_rms_norm_backward_blocks(rows); the weight's gradient is their sum over b.
+//   blocks = add_rms_norm_backward_blocks(rows); the weight's gradient is their sum over b (partial_dweight null:
+//   none are written, for a frozen weight).
 // dnormed is fp32 or (dnormed_bf16) bf16. Same layout requirements as the forward.
 cudaError_t add_rms_norm_backward(const float* h, const float* rstd, const float* weight, const void* dnormed,
                                   bool dnormed_bf16, const float* dsum, int64_t rows, int64_t width, float* dh,
