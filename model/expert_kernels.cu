@@ -83,10 +83,6 @@ __device__ __forceinline__ void load8(const Float8& in, float (&v)[8]) {
 }
 __device__ __forceinline__ void load8(const Bf16x8& in, float (&v)[8]) { in.to_floats(v); }
 
-constexpr int kWidenUnroll = 4;
-
-// Each thread loads kWidenUnroll vectors (a grid stride apart) before it stores any: with one 16-byte load in flight
-// per thread the kernel waited on memory latency (2.95 TB/s in 85f6057's e16 trace).
 template <typename Out>
 __global__ void widen_expert_gradients_kernel(const Bf16x8* __restrict__ grads, const int32_t* __restrict__ ends,
                                               Out* __restrict__ first, Out* __restrict__ second, int64_t rows,
@@ -96,25 +92,12 @@ __global__ void widen_expert_gradients_kernel(const Bf16x8* __restrict__ grads, 
   const int64_t per_expert = rows * vectors_per_row;
   const int64_t first_per_expert = split * vectors_per_row;
   const int64_t second_per_expert = per_expert - first_per_expert;
-  const Bf16x8* in = grads + expert * per_expert;
-  const int64_t stride = grid_index_stride();
-  for (int64_t base = grid_first_index(); base < per_expert; base += kWidenUnroll * stride) {
-    Bf16x8 loaded[kWidenUnroll];
-#pragma unroll
-    for (int u = 0; u < kWidenUnroll; ++u) {
-      const int64_t i = base + u * stride;
-      if (!empty && i < per_expert) loaded[u] = in[i];
-    }
-#pragma unroll
-    for (int u = 0; u < kWidenUnroll; ++u) {
-      const int64_t i = base + u * stride;
-      if (i >= per_expert) break;
-      float v[8] = {};
-      if (!empty) loaded[u].to_floats(v);
-      Out* out = i < first_per_expert ? first + expert * first_per_expert + i
-                                      : second + expert * second_per_expert + (i - first_per_expert);
-      store8(out, v);
-    }
+  for (int64_t i = grid_first_index(); i < per_expert; i += grid_index_stride()) {
+    float v[8] = {};
+    if (!empty) grads[expert * per_expert + i].to_floats(v);
+    Out* out = i < first_per_expert ? first + expert * first_per_expert + i
+                                    : second + expert * second_per_expert + (i - first_per_expert);
+    store8(out, v);
   }
 }
 
