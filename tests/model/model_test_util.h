@@ -9,6 +9,7 @@
 #include <string>
 
 #include "model/model_config.h"
+#include "model/moe_layer.h"
 #include "model/moe_transformer.h"
 #include "tests/support/tensor_compare.h"
 #include "tests/support/tiny_model_config.h"
@@ -38,5 +39,13 @@ std::filesystem::path train_fortune_tokenizer(const std::filesystem::path& dir, 
 // The SentencePiece library's view of a model, from grove_test_spm dump: "ids UNK BOS EOS PAD" then
 // "ID<TAB>TYPE<TAB>PIECE" lines.
 std::string dump_sentencepiece_model(const std::filesystem::path& model);
+
+// What a decoder layer relies on when it runs `layer` on bf16 normed rows under bf16 autocast and adds the output to
+// its fp32 residual stream (MoeOptions::output_dtype = fp32): forward + backward through `backend` on x_init's device
+// (x_init bf16, upstream fp32 [N, d]), once with the output in x's dtype and once in fp32. The fp32 output keeps the
+// fp32 sum of each token's k outputs (not all of it is representable in bf16); on the grouped path the bf16 output is
+// that sum rounded once; x's gradient stays bf16 and agrees between the two. gtest expectations, named by `backend`.
+void expect_fp32_output_keeps_the_fp32_sum(MoeLayerImpl& layer, const torch::Tensor& x_init,
+                                           const torch::Tensor& upstream, ExpertBackend backend);
 
 }  // namespace grove::model::testing

@@ -345,31 +345,7 @@ TEST(MoeLayerCuda, Bf16InputWithFp32OutputKeepsTheFp32Sum) {
   const torch::Tensor x_init = seeded_normal({c.tokens, c.d}, 1.0, 71).to(torch::kCUDA).to(torch::kBFloat16);
   const torch::Tensor upstream = seeded_normal({c.tokens, c.d}, 1.0, 72).to(torch::kCUDA);
   for (const ExpertBackend backend : {ExpertBackend::kGrouped, ExpertBackend::kLoop}) {
-    const std::string what{expert_backend_name(backend)};
-    auto pass = [&](compat::Optional<torch::ScalarType> output_dtype) {
-      compat::AutocastGuard autocast(torch::kCUDA, torch::kBFloat16);
-      MoeOptions options;
-      options.backend = backend;
-      options.output_dtype = output_dtype;
-      const torch::Tensor x = x_init.clone().requires_grad_(true);
-      const torch::Tensor y = layer->forward(x, options).y;
-      (y.to(torch::kFloat) * upstream).sum().backward();
-      return std::pair{y.detach(), x.grad()};
-    };
-    const auto [y_bf16, dx_bf16_out] = pass(compat::kNullopt);
-    const auto [y_fp32, dx] = pass(torch::kFloat);
-    EXPECT_EQ(y_bf16.scalar_type(), torch::kBFloat16) << what;
-    ASSERT_EQ(y_fp32.scalar_type(), torch::kFloat) << what;
-    EXPECT_FALSE(torch::equal(y_fp32, y_fp32.to(torch::kBFloat16).to(torch::kFloat)))
-        << what << ": not rounded to bf16";
-    if (backend == ExpertBackend::kGrouped) {
-      EXPECT_TRUE(torch::equal(y_fp32.to(torch::kBFloat16), y_bf16)) << what << ": the same fp32 sum, rounded once";
-    } else {
-      // The loop's bf16 output rounds each of a token's k outputs before adding them in bf16.
-      EXPECT_LE(relative_error(y_fp32, y_bf16.to(torch::kFloat)), 1e-2) << what;
-    }
-    EXPECT_EQ(dx.scalar_type(), torch::kBFloat16) << what;
-    EXPECT_LE(relative_error(dx.to(torch::kFloat), dx_bf16_out.to(torch::kFloat)), 1e-2) << what;
+    testing::expect_fp32_output_keeps_the_fp32_sum(*layer, x_init, upstream, backend);
   }
 }
 

@@ -177,6 +177,19 @@ TEST(MoeLayer, OutputDtypeIsTheAskedOneAndTheInputGradientKeepsTheInputs) {
   }
 }
 
+// The same as a decoder layer runs it: bf16 normed rows in under bf16 autocast (here the CPU's), fp32 out. Both paths
+// keep each token's fp32 sum of its k outputs (the loop widens x under autocast for that) and give x's gradient in
+// bf16; the test above cannot tell an fp32 sum from one rounded to x's dtype, this one can. The CUDA kernels' version
+// is MoeLayerCuda.Bf16InputWithFp32OutputKeepsTheFp32Sum.
+TEST(MoeLayer, Bf16InputUnderAutocastWithFp32OutputKeepsTheFp32Sum) {
+  MoeLayer layer = make_layer({{3, 2}, 2, false}, 16, 24, 310);
+  const torch::Tensor x_init = seeded_normal({23, 16}, 1.0, 13).to(torch::kBFloat16);
+  const torch::Tensor upstream = seeded_normal({23, 16}, 1.0, 14);
+  for (const ExpertBackend backend : {ExpertBackend::kGrouped, ExpertBackend::kLoop}) {
+    testing::expect_fp32_output_keeps_the_fp32_sum(*layer, x_init, upstream, backend);
+  }
+}
+
 // The grouped path's weight-stack cache (model/expert_stack_cache.h), on a layer with a frozen group run again and
 // again: after each kind of change its output and gradients are those of a fresh layer with the same weights (no
 // cache): a frozen weight changed in place, trainable weights changed, and stacks still held by an earlier forward
