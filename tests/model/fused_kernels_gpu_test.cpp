@@ -38,6 +38,7 @@ TEST(FusedKernels, QkvHeadsMatchTheAtenFormulationForwardAndBackward) {
   if (!compat::cuda_available()) GTEST_SKIP() << "no CUDA device";
   const int64_t batch = 2, length = 24, q_heads = 4, kv_heads = 2, head_dim = 64;
   const int64_t width = (q_heads + 2 * kv_heads) * head_dim;
+  const std::vector<int64_t> qkv_widths{q_heads * head_dim, kv_heads * head_dim, kv_heads * head_dim};
   const RotaryTables tables = rotary_tables(length, head_dim, 10000.0, torch::Device(torch::kCUDA));
   const RotaryTables broadcast{tables.cos.unsqueeze(1), tables.sin.unsqueeze(1)};
   // bf16 values, so that the reference's inputs and upstream gradients are the fused path's exactly.
@@ -57,7 +58,7 @@ TEST(FusedKernels, QkvHeadsMatchTheAtenFormulationForwardAndBackward) {
         ASSERT_EQ(qkv.is_contiguous(), !strided) << what;
 
         torch::Tensor reference_qkv = values.detach().clone().requires_grad_(true);
-        const auto pieces = reference_qkv.split_with_sizes({q_heads * head_dim, kv_heads * head_dim, kv_heads * head_dim}, -1);
+        const auto pieces = reference_qkv.split_with_sizes(qkv_widths, -1);
         const std::vector<torch::Tensor> reference{
             apply_rotary(pieces[0].view({batch, length, q_heads, head_dim}), broadcast),
             apply_rotary(pieces[1].view({batch, length, kv_heads, head_dim}), broadcast),
@@ -100,9 +101,8 @@ TEST(FusedKernels, QkvHeadsMatchTheAtenFormulationForwardAndBackward) {
           EXPECT_EQ(fused_grad.narrow(2, 16 + width, 32).abs().max().item<float>(), 0.0f) << what;
         }
         const torch::Tensor grad = fused_grad.narrow(2, strided ? 16 : 0, width);
-        const auto grad_pieces = grad.split_with_sizes({q_heads * head_dim, kv_heads * head_dim, kv_heads * head_dim}, -1);
-        const auto reference_pieces =
-            reference_qkv.grad().split_with_sizes({q_heads * head_dim, kv_heads * head_dim, kv_heads * head_dim}, -1);
+        const auto grad_pieces = grad.split_with_sizes(qkv_widths, -1);
+        const auto reference_pieces = reference_qkv.grad().split_with_sizes(qkv_widths, -1);
         EXPECT_LE(relative_error(grad_pieces[0], reference_pieces[0]), 3e-3) << what << ": q's gradient rotated back";
         if (only_q) {
           EXPECT_EQ(grad_pieces[1].abs().max().item<float>(), 0.0f) << what << ": k unused";
