@@ -1,6 +1,7 @@
 // The fused QKV projection's output handed out as q, k and v heads with the rotary position embedding applied to q
 // and k, in one CUDA kernel per direction (rotary_kernels.cu), differentiable. Forward: one pass reads qkv and writes
-// the three dense head tensors; backward: one pass writes qkv's gradient from theirs (q's and k's rotated back). The
+// the three dense head tensors; backward: one pass writes qkv's gradient from theirs (q's and k's rotated back; under
+// grouped-query attention k's and v's gradients arrive in another layout and are copied first). The
 // ATen formulation in attention.cpp takes a split, three rotary kernels forward and three backward, and the
 // concatenations of the split's backward. Builds without CUDA compile fused_kernels_none.cpp.
 #pragma once

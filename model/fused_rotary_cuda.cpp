@@ -27,7 +27,10 @@ void launch(const std::array<kernels::HeadSpan, 3>& spans, const torch::Tensor& 
 }
 
 // One of q, k, v's incoming gradients as the backward reads it: [B, T, heads, D] with dense heads, uniform token
-// rows and 16-byte alignment (attention's backward gives exactly that; anything else is copied), zeros when absent.
+// rows and 16-byte alignment, anything else copied first. cuDNN's attention backward gives dq, dk and dv in that
+// layout when every query head has its own key/value head; with grouped-query attention dk and dv come through
+// repeat_interleave's backward in [B, heads, T, D] order and are copied (one extra pass over them). Zeros when absent
+// (a guard: autograd hands unused outputs' gradients on as zeros already).
 torch::Tensor head_gradient(const torch::Tensor& grad, const torch::Tensor& qkv, int64_t heads, int64_t head_dim) {
   if (!grad.defined()) return torch::zeros({qkv.size(0), qkv.size(1), heads, head_dim}, qkv.options());
   const bool readable = grad.scalar_type() == torch::kBFloat16 && grad.stride(3) == 1 &&
