@@ -38,7 +38,10 @@ torch::Tensor run_loop(const torch::Tensor& x, const torch::Tensor& expert_index
                        const torch::Tensor& counts, const std::vector<GroupWeights>& groups,
                        torch::ScalarType out_dtype) {
   const Permutation permutation = sort_by_expert(expert_index, gate);
-  torch::Tensor out = torch::zeros(x.sizes(), x.options().dtype(out_dtype));
+  // Each token's k contributions are added in fp32 at least and rounded to out_dtype once, as the grouped path's
+  // combine does: a bf16 accumulator would round after every addition.
+  const torch::ScalarType sum_dtype = c10::promoteTypes(out_dtype, torch::kFloat);
+  torch::Tensor out = torch::zeros(x.sizes(), x.options().dtype(sum_dtype));
   const torch::Tensor host = counts.to(torch::kCPU, torch::kLong).contiguous();
   const int64_t* count = host.data_ptr<int64_t>();
   int64_t start = 0;
@@ -51,11 +54,11 @@ torch::Tensor run_loop(const torch::Tensor& x, const torch::Tensor& expert_index
       const torch::Tensor token = permutation.token.slice(0, start, start + rows);
       const torch::Tensor y = swiglu_loop(x.index_select(0, token), group, ends);
       const torch::Tensor weighted = y * permutation.gate.slice(0, start, start + rows).unsqueeze(1);
-      out.index_add_(0, token, weighted.to(out.scalar_type()));
+      out.index_add_(0, token, weighted.to(sum_dtype));
     }
     start += rows;
   }
-  return out;
+  return out.to(out_dtype);
 }
 
 // ---------------------------------------------------------------------------------------------------------------

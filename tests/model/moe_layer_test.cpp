@@ -190,6 +190,25 @@ TEST(MoeLayer, Bf16InputUnderAutocastWithFp32OutputKeepsTheFp32Sum) {
   }
 }
 
+// The loop path with bf16 parameters, bf16 rows and k = 3 (no autocast): its bf16 output is each token's fp32 sum of
+// its k outputs rounded once, the same values as its fp32 output rounded; summing into a bf16 output would round
+// after every addition and differ.
+TEST(MoeLayer, LoopPathSumsEachTokensOutputsInFp32BeforeRoundingToBf16) {
+  MoeLayer layer = make_layer({{5}, 3, false}, 16, 24, 320);
+  layer->to(torch::kBFloat16);
+  const torch::Tensor x = seeded_normal({64, 16}, 1.0, 15).to(torch::kBFloat16);
+  MoeOptions options;
+  options.backend = ExpertBackend::kLoop;
+  torch::NoGradGuard no_grad;
+  const torch::Tensor y_bf16 = layer->forward(x, options).y;
+  options.output_dtype = torch::kFloat;
+  const torch::Tensor y_fp32 = layer->forward(x, options).y;
+  ASSERT_EQ(y_bf16.scalar_type(), torch::kBFloat16);
+  ASSERT_EQ(y_fp32.scalar_type(), torch::kFloat);
+  EXPECT_FALSE(torch::equal(y_fp32, y_fp32.to(torch::kBFloat16).to(torch::kFloat))) << "an fp32 sum";
+  EXPECT_TRUE(torch::equal(y_fp32.to(torch::kBFloat16), y_bf16)) << "the same sum, rounded once";
+}
+
 // The grouped path's weight-stack cache (model/expert_stack_cache.h), on a layer with a frozen group run again and
 // again: after each kind of change its output and gradients are those of a fresh layer with the same weights (no
 // cache): a frozen weight changed in place, trainable weights changed, and stacks still held by an earlier forward
