@@ -5,6 +5,7 @@
 #include <array>
 
 #include "model/cuda_graph.h"
+#include "model/expert_group.h"
 #include "model/fused_experts.h"
 #include "model/torch_compat.h"
 
@@ -139,7 +140,9 @@ DispatchPlan plan_dispatch(const torch::Tensor& expert_index, const torch::Tenso
 
 // One stacked copy of every group's weights in key order, in the compute dtype: [E, 2f, d] (w1 rows then w3 rows
 // of each expert) and [E, d, f]. These are the GEMM operands; the parameters stay the master copies. A single group
-// whose w2 is already in the compute dtype (bf16 parameters) is its own [E, d, f] stack: no copy.
+// already in the compute dtype (bf16 parameters) is its own stack: its w2, and the buffer whose halves its w1 and w3
+// are (model/expert_group.h), so nothing is copied. With several groups, a group's w1 and w3 in one buffer are cast
+// or copied into the stack as one block.
 // With `cache` (training forwards of a layer with a frozen group), the stacks persist between forwards and only what
 // may have changed is stacked again: see model/expert_stack_cache.h for when they are written in place.
 std::pair<torch::Tensor, torch::Tensor> stack_weights(const std::vector<GroupWeights>& groups, const DispatchPlan& plan,
@@ -149,6 +152,9 @@ std::pair<torch::Tensor, torch::Tensor> stack_weights(const std::vector<GroupWei
   const auto options = groups[0].w1.options().dtype(dtype);
   const bool w2_is_stack =
       groups.size() == 1 && groups[0].w2.scalar_type() == dtype && groups[0].w2.is_contiguous();
+  const bool one_group_in_dtype = groups.size() == 1 && groups[0].w1.scalar_type() == dtype;
+  const torch::Tensor own_w13 = one_group_in_dtype ? w13_buffer(groups[0].w1, groups[0].w3) : torch::Tensor();
+  if (w2_is_stack && own_w13.defined()) return {own_w13, groups[0].w2};
 
   std::vector<std::array<TensorStamp, 3>> stamps;
   std::vector<int64_t> layout = plan.key_first;
@@ -189,15 +195,25 @@ std::pair<torch::Tensor, torch::Tensor> stack_weights(const std::vector<GroupWei
     const int64_t first = plan.key_first[g], n = groups[g].w1.size(0);
     if (reuse && first >= plan.trainable_experts && cache->stamps[g] == stamps[g]) continue;  // frozen, unchanged
     const GroupWeights& group = groups[g];
-    if (dtype == torch::kBFloat16 && fused::stack_available(group.w1) && fused::stack_available(group.w3) &&
-        fused::stack_available(group.w2)) {
-      fused::cast_into_stack(group.w1, w13, first, 0);
-      fused::cast_into_stack(group.w3, w13, first, f);
+    const torch::Tensor group_w13 = w13_buffer(group.w1, group.w3);
+    if (dtype == torch::kBFloat16 && fused::stack_available(group.w2) &&
+        (group_w13.defined() ? fused::stack_available(group_w13)
+                             : fused::stack_available(group.w1) && fused::stack_available(group.w3))) {
+      if (group_w13.defined()) {
+        fused::cast_into_stack(group_w13, w13, first, 0);
+      } else {
+        fused::cast_into_stack(group.w1, w13, first, 0);
+        fused::cast_into_stack(group.w3, w13, first, f);
+      }
       if (!w2_is_stack) fused::cast_into_stack(group.w2, w2, first, 0);
       continue;
     }
-    w13.narrow(0, first, n).narrow(1, 0, f).copy_(group.w1);
-    w13.narrow(0, first, n).narrow(1, f, f).copy_(group.w3);
+    if (group_w13.defined()) {
+      w13.narrow(0, first, n).copy_(group_w13);
+    } else {
+      w13.narrow(0, first, n).narrow(1, 0, f).copy_(group.w1);
+      w13.narrow(0, first, n).narrow(1, f, f).copy_(group.w3);
+    }
     if (!w2_is_stack) w2.narrow(0, first, n).copy_(group.w2);
   }
   if (use_cache) *cache = {w13, w2, std::move(layout), std::move(stamps)};

@@ -8,6 +8,7 @@
 #include <sstream>
 #include <string>
 
+#include "model/expert_group.h"
 #include "model/moe_layer.h"
 #include "model/router.h"
 #include "model/seeded_init.h"
@@ -207,6 +208,85 @@ TEST(MoeLayer, LoopPathSumsEachTokensOutputsInFp32BeforeRoundingToBf16) {
   ASSERT_EQ(y_fp32.scalar_type(), torch::kFloat);
   EXPECT_FALSE(torch::equal(y_fp32, y_fp32.to(torch::kBFloat16).to(torch::kFloat))) << "an fp32 sum";
   EXPECT_TRUE(torch::equal(y_fp32.to(torch::kBFloat16), y_bf16)) << "the same sum, rounded once";
+}
+
+// Where a group keeps w1 and w3 (model/expert_group.h): in bf16 the two halves of one buffer, w1 rows then w3 rows
+// of each expert, whether built in bf16 or cast to it, and again after a move; in fp32 two dense tensors. Values,
+// and the parameters' identity (what an optimizer or a module holds), survive every placement.
+TEST(ExpertGroup, Bf16KeepsW1AndW3AsHalvesOfOneBufferThroughCasts) {
+  ExpertGroup group(3, 16, 24, false);
+  for (auto& item : group->named_parameters()) fill_normal_(item.value(), 0.3, item.key() == "w1" ? 1 : 2);
+  torch::Tensor w1_values = group->w1().clone(), w3_values = group->w3().clone();
+  const void* w1_impl = group->w1().unsafeGetTensorImpl();
+  const void* w3_impl = group->w3().unsafeGetTensorImpl();
+  auto expect_placement = [&](bool together, const std::string& when) {
+    ASSERT_EQ(w13_buffer(group->w1(), group->w3()).defined(), together) << when;
+    EXPECT_EQ(group->w1().unsafeGetTensorImpl(), w1_impl) << when;
+    EXPECT_EQ(group->named_parameters()["w3"].unsafeGetTensorImpl(), w3_impl) << when;
+    EXPECT_TRUE(torch::equal(group->w1(), w1_values.to(group->w1().scalar_type()))) << when;
+    EXPECT_TRUE(torch::equal(group->w3(), w3_values.to(group->w3().scalar_type()))) << when;
+    if (!together) {
+      EXPECT_TRUE(group->w1().is_contiguous() && group->w3().is_contiguous()) << when;
+      return;
+    }
+    const torch::Tensor both = w13_buffer(group->w1(), group->w3());
+    EXPECT_EQ(both.sizes(), torch::IntArrayRef({3, 48, 16})) << when;
+    EXPECT_TRUE(both.is_contiguous()) << when;
+    EXPECT_TRUE(torch::equal(both, torch::cat({group->w1(), group->w3()}, 1))) << when;
+    EXPECT_EQ(both.data_ptr(), group->w1().data_ptr()) << when << ": a view of the parameters, not a copy";
+  };
+  expect_placement(false, "built in fp32");
+  group->to(torch::kBFloat16);
+  expect_placement(true, "cast to bf16");
+  group->to(torch::kCPU, torch::kBFloat16);
+  expect_placement(true, "moved without a change");
+  w1_values = w1_values.to(torch::kBFloat16);  // what the fp32 cast back holds
+  w3_values = w3_values.to(torch::kBFloat16);
+  group->to(torch::kFloat);
+  expect_placement(false, "cast back to fp32");
+  ExpertGroup built(2, 8, 16, false, torch::TensorOptions().dtype(torch::kBFloat16));
+  EXPECT_TRUE(w13_buffer(built->w1(), built->w3()).defined()) << "built in bf16";
+  EXPECT_FALSE(w13_buffer(group->w3(), group->w1()).defined()) << "w3 before w1 is not the stack's order";
+}
+
+// The grouped path with bf16 parameters multiplies by each group's w1-w3 buffer where the group has one (no stacked
+// copy for a single group): its output and every gradient are those of the same weights as separate tensors, which
+// are stacked by copying, bit for bit. One group and two (the second also reads the buffer, as one block).
+TEST(MoeLayer, Bf16GroupedPathReadsTheW1W3BufferAsItsOperand) {
+  for (const Layout& layout : {Layout{{4}, 2, false}, Layout{{3, 2}, 2, true}}) {
+    MoeLayer together = make_layer(layout, 16, 24, 330);
+    together->to(torch::kBFloat16);
+    MoeLayer apart = make_layer(layout, 16, 24, 1);
+    apart->to(torch::kBFloat16);
+    {
+      torch::NoGradGuard no_grad;
+      const auto source = together->named_parameters();
+      for (auto& item : apart->named_parameters()) item.value().copy_(source[item.key()]);
+      for (size_t g = 0; g < apart->n_groups(); ++g) {
+        for (const torch::Tensor& w : {apart->group(g).w1(), apart->group(g).w3()}) {
+          w.set_data(w.contiguous());
+        }
+      }
+    }
+    const std::string what = std::to_string(layout.groups.size()) + " group(s)";
+    ASSERT_TRUE(w13_buffer(together->group(0).w1(), together->group(0).w3()).defined()) << what;
+    ASSERT_FALSE(w13_buffer(apart->group(0).w1(), apart->group(0).w3()).defined()) << what;
+    const torch::Tensor x_init = seeded_normal({31, 16}, 1.0, 16).to(torch::kBFloat16);
+    const torch::Tensor upstream = seeded_normal({31, 16}, 1.0, 17).to(torch::kBFloat16);
+    std::vector<std::vector<torch::Tensor>> results;
+    for (MoeLayerImpl* layer : {together.get(), apart.get()}) {
+      const torch::Tensor x = x_init.clone().requires_grad_(true);
+      MoeOptions options;
+      options.backend = ExpertBackend::kGrouped;
+      const torch::Tensor y = layer->forward(x, options).y;
+      results.push_back(gradients(y, upstream, x, *layer));
+      results.back().push_back(y.detach());
+    }
+    ASSERT_EQ(results[0].size(), results[1].size());
+    for (size_t i = 0; i < results[0].size(); ++i) {
+      EXPECT_TRUE(torch::equal(results[0][i], results[1][i])) << what << ": output or gradient " << i;
+    }
+  }
 }
 
 // The grouped path's weight-stack cache (model/expert_stack_cache.h), on a layer with a frozen group run again and
