@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -21,9 +22,21 @@ std::atomic<bool>& switch_state() {
 
 std::atomic<uint64_t> launched{0};
 
+// Launch counts by name, keyed by the name's address: every caller passes a string literal (detail::check_launch),
+// so counting a launch is an atomic increment after a pointer comparison, with no lock (an eager training step
+// counts about a thousand). Two literals with the same text in two files take two slots; readers add them up by
+// text. Names beyond the table's room share a locked map.
+constexpr size_t kNameSlots = 256;
+
+struct NameSlot {
+  std::atomic<const char*> name{nullptr};
+  std::atomic<uint64_t> count{0};
+};
+
 struct NamedLaunches {
-  std::mutex mutex;
-  std::map<std::string, uint64_t, std::less<>> count;
+  NameSlot slots[kNameSlots];
+  std::mutex overflow_mutex;
+  std::map<std::string, uint64_t, std::less<>> overflow;
 };
 
 NamedLaunches& named_launches() {
@@ -31,28 +44,42 @@ NamedLaunches& named_launches() {
   return named;
 }
 
+bool starts_with(std::string_view name, std::string_view prefix) { return name.substr(0, prefix.size()) == prefix; }
+
 }  // namespace
 
 uint64_t launches() { return launched.load(std::memory_order_relaxed); }
 
 uint64_t launches(std::string_view name_prefix) {
   NamedLaunches& named = named_launches();
-  const std::lock_guard lock(named.mutex);
   uint64_t total = 0;
-  for (auto it = named.count.lower_bound(name_prefix);
-       it != named.count.end() && std::string_view(it->first).substr(0, name_prefix.size()) == name_prefix; ++it) {
+  for (const NameSlot& slot : named.slots) {
+    const char* name = slot.name.load(std::memory_order_acquire);
+    if (name != nullptr && starts_with(name, name_prefix)) total += slot.count.load(std::memory_order_relaxed);
+  }
+  const std::lock_guard lock(named.overflow_mutex);
+  for (auto it = named.overflow.lower_bound(name_prefix); it != named.overflow.end() && starts_with(it->first, name_prefix);
+       ++it) {
     total += it->second;
   }
   return total;
 }
 
-void count_launch(std::string_view name) {
+void count_launch(const char* name) {
   launched.fetch_add(1, std::memory_order_relaxed);
   NamedLaunches& named = named_launches();
-  const std::lock_guard lock(named.mutex);
-  auto it = named.count.find(name);
-  if (it == named.count.end()) it = named.count.emplace(std::string(name), 0).first;
-  ++it->second;
+  size_t i = std::hash<const void*>{}(name) % kNameSlots;
+  for (size_t probe = 0; probe < kNameSlots; ++probe, i = (i + 1) % kNameSlots) {
+    NameSlot& slot = named.slots[i];
+    const char* held = slot.name.load(std::memory_order_acquire);
+    if (held == nullptr && slot.name.compare_exchange_strong(held, name, std::memory_order_acq_rel)) held = name;
+    if (held == name) {
+      slot.count.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+  }
+  const std::lock_guard lock(named.overflow_mutex);
+  ++named.overflow[name];
 }
 
 void set_enabled(bool enabled) { switch_state().store(enabled); }

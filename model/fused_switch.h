@@ -26,8 +26,9 @@ class ScopedSwitch {
 // Fused kernels launched by this process so far: lets a test see that the fused path really ran, not its fallback.
 // With a name: only the launches whose name (what the wrapper reports them as, e.g. "fused::add_rms_norm (forward)")
 // starts with it.
+// count_launch takes a string with static storage duration (a literal): it is kept by address.
 uint64_t launches();
 uint64_t launches(std::string_view name_prefix);
-void count_launch(std::string_view name);
+void count_launch(const char* name);
 
 }  // namespace grove::model::fused
