@@ -30,26 +30,34 @@ using testing::relative_error;
 
 torch::TensorOptions cuda_float() { return torch::TensorOptions().dtype(torch::kFloat).device(torch::kCUDA); }
 
-// The q, k and v heads of a fused QKV projection (GQA: 4 query heads, 2 key/value heads) with rotary on q and k,
-// against the ATen formulation in fp32 on the same bf16 values: qkv dense or a strided view (as a wider buffer's
-// columns), every head used or only q (k's and v's gradients then zero), attention-style dense incoming gradients or
-// transposed ones (copied before the kernel reads them).
-TEST(FusedKernels, QkvHeadsMatchTheAtenFormulationForwardAndBackward) {
-  if (!compat::cuda_available()) GTEST_SKIP() << "no CUDA device";
-  const int64_t batch = 2, length = 24, q_heads = 4, kv_heads = 2, head_dim = 64;
+// The q, k and v heads of a fused QKV projection with rotary on q and k, against the ATen formulation in fp32 on the
+// same bf16 values: qkv dense or a strided view (as a wider buffer's columns), every head used or only q (k's and
+// v's gradients then zero), attention-style dense incoming gradients or transposed ones (copied before the kernel
+// reads them). Four shapes: GQA (4 query heads over 2 key/value heads); one key/value head and one-token sequences;
+// a token row of 1,536 16-byte vectors (more than a block's 1,024 threads, so threads take two); and 65,600 token rows
+// (more than the launch's 65,536 blocks, so blocks take two).
+struct QkvShape {
+  int64_t batch, length, q_heads, kv_heads, head_dim;
+};
+
+void expect_qkv_heads_match_aten(const QkvShape& shape) {
+  const auto [batch, length, q_heads, kv_heads, head_dim] = shape;
+  const std::string shape_name = "B " + std::to_string(batch) + " T " + std::to_string(length) + " heads " +
+                                 std::to_string(q_heads) + "/" + std::to_string(kv_heads) + " D " +
+                                 std::to_string(head_dim);
   const int64_t width = (q_heads + 2 * kv_heads) * head_dim;
   const std::vector<int64_t> qkv_widths{q_heads * head_dim, kv_heads * head_dim, kv_heads * head_dim};
   const RotaryTables tables = rotary_tables(length, head_dim, 10000.0, torch::Device(torch::kCUDA));
   const RotaryTables broadcast{tables.cos.unsqueeze(1), tables.sin.unsqueeze(1)};
   // bf16 values, so that the reference's inputs and upstream gradients are the fused path's exactly.
-  auto bf16_values = [](at::IntArrayRef shape, uint64_t seed) {
-    return seeded_normal(shape, 1.0, seed).to(cuda_float()).to(torch::kBFloat16).to(torch::kFloat);
+  auto bf16_values = [](at::IntArrayRef sizes, uint64_t seed) {
+    return seeded_normal(sizes, 1.0, seed).to(cuda_float()).to(torch::kBFloat16).to(torch::kFloat);
   };
   for (const bool strided : {false, true}) {
     for (const bool only_q : {false, true}) {
       for (const bool transposed_grads : {false, true}) {
-        const std::string what = std::string(strided ? "strided qkv" : "dense qkv") + (only_q ? ", q alone" : "") +
-                                 (transposed_grads ? ", transposed gradients" : "");
+        const std::string what = shape_name + (strided ? ", strided qkv" : ", dense qkv") +
+                                 (only_q ? ", q alone" : "") + (transposed_grads ? ", transposed gradients" : "");
         const torch::Tensor buffer = bf16_values({batch, length, width + (strided ? 3 * 16 : 0)}, 41);
         const torch::Tensor values = buffer.narrow(2, strided ? 16 : 0, width);
         torch::Tensor fused_buffer = buffer.to(torch::kBFloat16).requires_grad_(true);
@@ -114,12 +122,21 @@ TEST(FusedKernels, QkvHeadsMatchTheAtenFormulationForwardAndBackward) {
       }
     }
   }
-  EXPECT_FALSE(fused::qkv_heads_available(torch::zeros({batch, length, width}, cuda_float().dtype(torch::kBFloat16)),
-                                          q_heads, kv_heads, tables.cos.narrow(0, 0, length - 1), tables.sin))
-      << "tables of another length fall back to ATen instead of failing";
-  EXPECT_FALSE(fused::qkv_heads_available(torch::zeros({batch, length, width}, cuda_float().dtype(torch::kBFloat16)),
-                                          q_heads, kv_heads + 1, tables.cos, tables.sin))
-      << "head counts that do not add up to qkv's width";
+  const torch::Tensor zeros = torch::zeros({batch, length, width}, cuda_float().dtype(torch::kBFloat16));
+  if (length > 1) {
+    EXPECT_FALSE(fused::qkv_heads_available(zeros, q_heads, kv_heads, tables.cos.narrow(0, 0, length - 1), tables.sin))
+        << shape_name << ": tables of another length fall back to ATen instead of failing";
+  }
+  EXPECT_FALSE(fused::qkv_heads_available(zeros, q_heads, kv_heads + 1, tables.cos, tables.sin))
+      << shape_name << ": head counts that do not add up to qkv's width";
+}
+
+TEST(FusedKernels, QkvHeadsMatchTheAtenFormulationForwardAndBackward) {
+  if (!compat::cuda_available()) GTEST_SKIP() << "no CUDA device";
+  for (const QkvShape& shape : {QkvShape{2, 24, 4, 2, 64}, QkvShape{3, 1, 4, 1, 64}, QkvShape{1, 8, 32, 32, 128},
+                                QkvShape{1, 65600, 1, 1, 32}}) {
+    expect_qkv_heads_match_aten(shape);
+  }
 }
 
 TEST(FusedKernels, CrossEntropyMatchesAtenIncludingIgnoredAndInvalidTargets) {
