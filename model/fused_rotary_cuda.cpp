@@ -14,8 +14,15 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-// Token rows of [B, T, ...] with a uniform token stride (B and T collapse into rows).
-bool rows_uniform(const torch::Tensor& t) { return t.stride(0) == t.size(1) * t.stride(1) || t.size(0) == 1; }
+// The stride between consecutive token rows of [B, T, ...] when B and T collapse into rows, or 0 where they are not
+// evenly spaced. A size-1 dimension's stride says nothing about where rows are (ATen calls [B, 1, ...] contiguous
+// whatever its T stride), so with one token per sequence the rows are B apart, and a single row gets its own width.
+int64_t token_row_stride(const torch::Tensor& t) {
+  if (t.size(0) == 1 && t.size(1) == 1) return t.numel();
+  if (t.size(1) == 1) return t.stride(0);
+  if (t.size(0) == 1 || t.stride(0) == t.size(1) * t.stride(1)) return t.stride(1);
+  return 0;
+}
 
 void launch(const std::array<kernels::HeadSpan, 3>& spans, const torch::Tensor& like, const torch::Tensor& cos,
             const torch::Tensor& sin, int64_t head_dim, float sin_sign, const char* what) {
@@ -32,11 +39,14 @@ void launch(const std::array<kernels::HeadSpan, 3>& spans, const torch::Tensor& 
 // repeat_interleave's backward in [B, heads, T, D] order and are copied (one extra pass over them). Zeros when absent
 // (a guard: autograd hands unused outputs' gradients on as zeros already).
 torch::Tensor head_gradient(const torch::Tensor& grad, const torch::Tensor& qkv, int64_t heads, int64_t head_dim) {
-  if (!grad.defined()) return torch::zeros({qkv.size(0), qkv.size(1), heads, head_dim}, qkv.options());
+  const std::vector<int64_t> sizes{qkv.size(0), qkv.size(1), heads, head_dim};
+  if (!grad.defined()) return torch::zeros(sizes, qkv.options());
+  const int64_t row_stride = token_row_stride(grad);
   const bool readable = grad.scalar_type() == torch::kBFloat16 && grad.stride(3) == 1 &&
-                        (grad.stride(2) == head_dim || heads == 1) && rows_uniform(grad) && grad.stride(1) % 8 == 0 &&
+                        (grad.stride(2) == head_dim || heads == 1) && row_stride > 0 && row_stride % 8 == 0 &&
                         detail::aligned16(grad);
-  return readable ? grad : detail::dense_aligned(grad.to(torch::kBFloat16));
+  // A fresh tensor, not contiguous(): that returns [B, 1, ...] views with any T stride as they are.
+  return readable ? grad : torch::empty(sizes, qkv.options()).copy_(grad);
 }
 
 struct QkvHeadsFunction : public torch::autograd::Function<QkvHeadsFunction> {
@@ -48,7 +58,7 @@ struct QkvHeadsFunction : public torch::autograd::Function<QkvHeadsFunction> {
     torch::Tensor k = torch::empty({batch, length, kv_heads, head_dim}, options);
     torch::Tensor v = torch::empty({batch, length, kv_heads, head_dim}, options);
     const char* base = static_cast<const char*>(qkv.data_ptr());
-    const int64_t stride = qkv.stride(1), element = qkv.element_size();
+    const int64_t stride = token_row_stride(qkv), element = qkv.element_size();
     const std::array<kernels::HeadSpan, 3> spans{{
         {base, stride, q.data_ptr(), q_heads * head_dim, q_heads, true},
         {base + q_heads * head_dim * element, stride, k.data_ptr(), kv_heads * head_dim, kv_heads, true},
@@ -73,11 +83,12 @@ struct QkvHeadsFunction : public torch::autograd::Function<QkvHeadsFunction> {
     const torch::Tensor dk = head_gradient(grad_outputs[1], dqkv, kv_heads, head_dim);
     const torch::Tensor dv = head_gradient(grad_outputs[2], dqkv, kv_heads, head_dim);
     char* base = static_cast<char*>(dqkv.data_ptr());
-    const int64_t stride = dqkv.stride(1), element = dqkv.element_size();
+    const int64_t stride = token_row_stride(dqkv), element = dqkv.element_size();
     const std::array<kernels::HeadSpan, 3> spans{{
-        {dq.data_ptr(), dq.stride(1), base, stride, q_heads, true},
-        {dk.data_ptr(), dk.stride(1), base + q_heads * head_dim * element, stride, kv_heads, true},
-        {dv.data_ptr(), dv.stride(1), base + (q_heads + kv_heads) * head_dim * element, stride, kv_heads, false},
+        {dq.data_ptr(), token_row_stride(dq), base, stride, q_heads, true},
+        {dk.data_ptr(), token_row_stride(dk), base + q_heads * head_dim * element, stride, kv_heads, true},
+        {dv.data_ptr(), token_row_stride(dv), base + (q_heads + kv_heads) * head_dim * element, stride, kv_heads,
+         false},
     }};
     launch(spans, dqkv, cos, sin, head_dim, -1.0f, "fused::qkv_heads (backward)");
     return {dqkv, torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
@@ -97,8 +108,9 @@ bool qkv_heads_available(const torch::Tensor& qkv, int64_t q_heads, int64_t kv_h
   if (!detail::bf16_vectorisable(qkv) || qkv.dim() != 3 || qkv.size(0) == 0 || qkv.size(1) == 0) return false;
   if (q_heads < 1 || kv_heads < 1 || !tables_fit(cos, qkv) || !tables_fit(sin, qkv)) return false;
   const int64_t head_dim = cos.size(1);
+  const int64_t row_stride = token_row_stride(qkv);
   return sin.size(1) == head_dim && head_dim % 16 == 0 && qkv.size(2) == (q_heads + 2 * kv_heads) * head_dim &&
-         rows_uniform(qkv) && qkv.stride(1) % 8 == 0 && qkv.stride(1) >= qkv.size(2);
+         row_stride % 8 == 0 && row_stride >= qkv.size(2);
 }
 
 QkvHeads qkv_heads(const torch::Tensor& qkv, int64_t q_heads, int64_t kv_heads, const torch::Tensor& cos,
