@@ -44,8 +44,6 @@ NamedLaunches& named_launches() {
   return named;
 }
 
-bool starts_with(std::string_view name, std::string_view prefix) { return name.substr(0, prefix.size()) == prefix; }
-
 }  // namespace
 
 uint64_t launches() { return launched.load(std::memory_order_relaxed); }
@@ -55,11 +53,13 @@ uint64_t launches(std::string_view name_prefix) {
   uint64_t total = 0;
   for (const NameSlot& slot : named.slots) {
     const char* name = slot.name.load(std::memory_order_acquire);
-    if (name != nullptr && starts_with(name, name_prefix)) total += slot.count.load(std::memory_order_relaxed);
+    if (name != nullptr && std::string_view(name).starts_with(name_prefix)) {
+      total += slot.count.load(std::memory_order_relaxed);
+    }
   }
   const std::lock_guard lock(named.overflow_mutex);
-  for (auto it = named.overflow.lower_bound(name_prefix); it != named.overflow.end() && starts_with(it->first, name_prefix);
-       ++it) {
+  for (auto it = named.overflow.lower_bound(name_prefix);
+       it != named.overflow.end() && it->first.starts_with(name_prefix); ++it) {
     total += it->second;
   }
   return total;

@@ -436,7 +436,8 @@ TEST(FusedKernels, SwitchedOffNothingIsAvailable) {
   const torch::Tensor expert_index = torch::zeros({4, 2}, cuda_float().dtype(torch::kLong));
   const torch::Tensor gate = torch::zeros({4, 2}, cuda_float());
   auto all_available = [&] {
-    return std::vector<bool>{fused::cross_entropy_available(logits), fused::qkv_heads_available(qkv, 1, 1, tables.cos, tables.sin),
+    return std::vector<bool>{fused::cross_entropy_available(logits),
+                             fused::qkv_heads_available(qkv, 1, 1, tables.cos, tables.sin),
                              fused::swiglu_available(h13),           fused::swiglu_backward_available(du, h13),
                              fused::widen_available(stacked),        fused::spread_available(weights[0]),
                              fused::combine_available(du),           fused::stack_available(weights),

@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "model/growth.h"
-#include "model/torch_compat.h"
 #include "model/seeded_init.h"
+#include "model/torch_compat.h"
 #include "tests/support/process.h"
 
 namespace grove::model::testing {
