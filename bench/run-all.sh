@@ -10,19 +10,24 @@ results=${2:-$build/bench-results}
 mkdir -p "$results"
 status=0
 
-run() {  # run NAME COMMAND...: log to RESULTS_DIR/NAME.log, keep going on failure, remember it
-  local name=$1; shift
-  echo "== $name: $*"
-  "$@" 2>&1 | tee "$results/$name.log"
-  local rc=${PIPESTATUS[0]}
-  if [[ $rc -ne 0 ]]; then echo "== $name failed (exit $rc)"; status=1; fi
-}
+source bench/phase-log.sh
+phase_log_start
 
 nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.sm,clocks.max.sm --format=csv,noheader || true
 git log -1 --format='commit %h (%cs)' 2>/dev/null || true
 run grove_block "$build/bench/moe_block_bench" --check --tsv "$results/grove_block.tsv"
 run grove_step "$build/bench/train_step_bench" --tsv "$results/grove_step.tsv"
 run gemm_ceiling python3 bench/grouped_gemm_ceiling.py --tsv "$results/gemm_ceiling.tsv"
-run hf python3 bench/peers/hf_mixtral_bench.py --tsv "$results/hf.tsv"
+# The peer's block and step in two processes, so that each has its own phase in the clock log; one hf.tsv after.
+run hf_block python3 bench/peers/hf_mixtral_bench.py --skip-step --tsv "$results/hf_block.tsv"
+run hf_step python3 bench/peers/hf_mixtral_bench.py --skip-block --tsv "$results/hf_step.tsv"
+rm -f "$results/hf.tsv"
+for part in hf_block hf_step; do
+  [[ -s $results/$part.tsv ]] || continue
+  if [[ -s $results/hf.tsv ]]; then tail -n +2 "$results/$part.tsv" >> "$results/hf.tsv"
+  else cp "$results/$part.tsv" "$results/hf.tsv"; fi
+done
+phase_log_stop
 python3 bench/side_by_side.py "$results" | tee "$results/side_by_side.md"
+python3 bench/gpu_clocks.py "$results" | tee "$results/gpu_clocks.md"
 exit $status

@@ -3,7 +3,8 @@
 (h200-2026-11-29-352ccd3/, from before the block's params and launch columns; h200-2026-11-29-37b8f56/, with
 them; h200-2026-11-29-aad2ea9/, with the AdamW and growth-phase cases), bench/trace_summary.py on a small hand-built
 Kineto trace whose answers are known (phases, outermost and launching operators, driver launches, and GPU busy time
-with overlapping kernels), and bench/grouped_gemm_ceiling.py's FLOP accounting and table."""
+with overlapping kernels), bench/gpu_clocks.py on a hand-built nvidia-smi log, and bench/grouped_gemm_ceiling.py's
+FLOP accounting and table."""
 import json
 import os
 import subprocess
@@ -160,6 +161,60 @@ class TraceSummary(unittest.TestCase):
         self.assertNotEqual(code, 0)
         self.assertIn("empty.json", err)
         self.assertIn("grove::step", err)
+
+
+class GpuClocks(unittest.TestCase):
+    """bench/gpu_clocks.py on a hand-built nvidia-smi log: which samples fall in which phase, and the shares."""
+    HEADER = ("timestamp, clocks.current.sm [MHz], clocks.current.memory [MHz], power.draw [W], power.limit [W], "
+              "temperature.gpu, clocks_event_reasons.active\n")
+    SAMPLES = ("2026/11/30 06:14:29.925, 1980, 3201, 120.50, 700.00, 38, 0x0000000000000001\n"
+               "2026/11/30 06:14:30.125, 1980, 3201, 400.00, 700.00, 40, 0x0000000000000000\n"
+               "2026/11/30 06:14:30.325, 1650, 3201, 690.00, 700.00, 53, 0x0000000000000004\n"
+               "2026/11/30 06:14:30.525, 1530, 3201, 698.00, 700.00, 55, 0x000000000000000C\n"
+               "2026/11/30 06:14:30.725, [N/A], 3201, 698.00, 700.00, 55, 0x0000000000000004\n"
+               "2026/11/30 06:14:30.925, 1900, 3201, 500.00, 700.00, 50, 0x0000000000000000\n"
+               "2026/11/30 06:14:31\n")  # the line nvidia-smi was writing when it was stopped
+    PHASES = ("phase\tstart\tend\n"
+              "grove_block\t2026/11/30 06:14:30.000\t2026/11/30 06:14:30.600\n"
+              "hf_block\t2026/11/30 06:14:30.800\t2026/11/30 06:14:31.000\n"
+              "gemm_ceiling\t2026/11/30 06:14:35.000\t2026/11/30 06:14:36.000\n")
+
+    def summarise(self, clocks, phases):
+        with tempfile.TemporaryDirectory() as folder:
+            for name, text in (("clocks.csv", clocks), ("phases.tsv", phases)):
+                if text is not None:
+                    with open(os.path.join(folder, name), "w") as f:
+                        f.write(text)
+            return run("gpu_clocks.py", folder)
+
+    def test_each_phase_gets_the_samples_inside_it(self):
+        code, out, err = self.summarise(self.HEADER + self.SAMPLES, self.PHASES)
+        self.assertEqual(code, 0, err)
+        # grove_block: 1980 (no limit), 1650 (power cap), 1530 (power cap + hardware slowdown); the [N/A] sample and
+        # the cut-off last line are skipped, the idle sample before the phase is not counted.
+        self.assertIn("| grove_block | 0.6 | 3 | 1650 (1530–1980) | 690 (698) | 67 % | hardware slowdown |", out)
+        self.assertIn("| hf_block | 0.2 | 1 | 1900 (1900–1900) | 500 (500) | 0 % | none |", out)
+        self.assertIn("| gemm_ceiling | 1.0 | 0 | — | — | — | — |", out)
+        self.assertIn("Power limit 700 W.", out)
+
+    def test_a_run_without_a_clock_log_says_so(self):
+        code, out, _ = self.summarise(None, None)
+        self.assertEqual(code, 0)
+        self.assertIn("no clock log", out)
+        self.assertNotIn("| phase |", out)
+
+    def test_a_malformed_line_is_refused_with_its_file_and_line(self):
+        bad_phases = self.PHASES.replace("2026/11/30 06:14:30.800", "06:14:30")
+        code, _, err = self.summarise(self.HEADER + self.SAMPLES, bad_phases)
+        self.assertEqual(code, 1)
+        self.assertIn("phases.tsv:3: expected a time like 2026/11/30 06:14:29.925, got '06:14:30'", err)
+        bad_clock = self.SAMPLES.replace("1650, 3201", "fast, 3201")
+        code, _, err = self.summarise(self.HEADER + bad_clock, self.PHASES)
+        self.assertEqual(code, 1)
+        self.assertIn("clocks.csv:4: expected the SM clock as a number, got 'fast'", err)
+        code, _, err = self.summarise("timestamp, clocks.sm\n", self.PHASES)
+        self.assertEqual(code, 1)
+        self.assertIn("clocks.csv:1: expected nvidia-smi's header of seven columns", err)
 
 
 
