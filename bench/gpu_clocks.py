@@ -19,6 +19,7 @@ TIME_FORMAT = "%Y/%m/%d %H:%M:%S.%f"
 REASONS = {0x4: "software power cap", 0x8: "hardware slowdown", 0x20: "software thermal", 0x40: "hardware thermal",
            0x80: "hardware power brake"}
 POWER_CAP = 0x4
+IDLE = 0x1  # nothing running: the clock drops to its floor (345 MHz on an H200); left out of the statistics
 
 
 class BadInput(Exception):
@@ -86,28 +87,31 @@ def share(count, total):
 
 
 def summary(phases, samples):
-    lines = ["| phase | seconds | samples | SM clock MHz, median (min–max) | power W, median (max) | "
+    lines = ["| phase | seconds | busy samples (idle) | SM clock MHz, median (min–max) | power W, median (max) | "
              "at the power cap | other limits |",
              "|---|---:|---:|---:|---:|---:|---|"]
     for name, start, end in phases:
-        inside = [s for s in samples if start <= s["time"] <= end]
+        during = [s for s in samples if start <= s["time"] <= end]
+        inside = [s for s in during if not s["reasons"] & IDLE]
         seconds = (end - start).total_seconds()
+        counted = f"{len(inside)} ({len(during) - len(inside)})"
         if not inside:
-            lines.append(f"| {name} | {seconds:.1f} | 0 | — | — | — | — |")
+            lines.append(f"| {name} | {seconds:.1f} | {counted} | — | — | — | — |")
             continue
         clocks = [s["sm_mhz"] for s in inside]
         power = [s["power_w"] for s in inside]
         capped = sum(1 for s in inside if s["reasons"] & POWER_CAP)
         others = sorted({label for s in inside for bit, label in REASONS.items() if bit != POWER_CAP
                          and s["reasons"] & bit})
-        lines.append(f"| {name} | {seconds:.1f} | {len(inside)} | {statistics.median(clocks):.0f} "
+        lines.append(f"| {name} | {seconds:.1f} | {counted} | {statistics.median(clocks):.0f} "
                      f"({min(clocks):.0f}–{max(clocks):.0f}) | {statistics.median(power):.0f} ({max(power):.0f}) | "
                      f"{share(capped, len(inside))} | {', '.join(others) or 'none'} |")
     limit = statistics.median(s["limit_w"] for s in samples)
     lines.append("")
-    lines.append(f"Power limit {limit:.0f} W. \"At the power cap\": the share of samples whose clock the driver was "
-                 "holding down for power (nvidia-smi's clocks_event_reasons bit 0x4); a phase's clock is only "
-                 "comparable with another's when both shares are alike.")
+    lines.append(f"Power limit {limit:.0f} W. Samples while the GPU was idle (clocks_event_reasons bit 0x1: loading, "
+                 "compiling, between passes) are counted apart and left out of the clock and power columns. \"At "
+                 "the power cap\": the share of busy samples whose clock the driver was holding down for power (bit "
+                 "0x4); one phase's times compare with another's at the same clock only when both shares are alike.")
     return "\n".join(lines)
 
 

@@ -168,6 +168,7 @@ class GpuClocks(unittest.TestCase):
     HEADER = ("timestamp, clocks.current.sm [MHz], clocks.current.memory [MHz], power.draw [W], power.limit [W], "
               "temperature.gpu, clocks_event_reasons.active\n")
     SAMPLES = ("2026/11/30 06:14:29.925, 1980, 3201, 120.50, 700.00, 38, 0x0000000000000001\n"
+               "2026/11/30 06:14:30.050, 345, 3201, 79.00, 700.00, 37, 0x0000000000000001\n"
                "2026/11/30 06:14:30.125, 1980, 3201, 400.00, 700.00, 40, 0x0000000000000000\n"
                "2026/11/30 06:14:30.325, 1650, 3201, 690.00, 700.00, 53, 0x0000000000000004\n"
                "2026/11/30 06:14:30.525, 1530, 3201, 698.00, 700.00, 55, 0x000000000000000C\n"
@@ -190,11 +191,12 @@ class GpuClocks(unittest.TestCase):
     def test_each_phase_gets_the_samples_inside_it(self):
         code, out, err = self.summarise(self.HEADER + self.SAMPLES, self.PHASES)
         self.assertEqual(code, 0, err)
-        # grove_block: 1980 (no limit), 1650 (power cap), 1530 (power cap + hardware slowdown); the [N/A] sample and
-        # the cut-off last line are skipped, the idle sample before the phase is not counted.
-        self.assertIn("| grove_block | 0.6 | 3 | 1650 (1530–1980) | 690 (698) | 67 % | hardware slowdown |", out)
-        self.assertIn("| hf_block | 0.2 | 1 | 1900 (1900–1900) | 500 (500) | 0 % | none |", out)
-        self.assertIn("| gemm_ceiling | 1.0 | 0 | — | — | — | — |", out)
+        # grove_block: 1980 (no limit), 1650 (power cap), 1530 (power cap + hardware slowdown), and one idle sample
+        # counted apart; the [N/A] sample and the cut-off last line are skipped, the sample before the phase is not
+        # counted.
+        self.assertIn("| grove_block | 0.6 | 3 (1) | 1650 (1530–1980) | 690 (698) | 67 % | hardware slowdown |", out)
+        self.assertIn("| hf_block | 0.2 | 1 (0) | 1900 (1900–1900) | 500 (500) | 0 % | none |", out)
+        self.assertIn("| gemm_ceiling | 1.0 | 0 (0) | — | — | — | — |", out)
         self.assertIn("Power limit 700 W.", out)
 
     def test_a_run_without_a_clock_log_says_so(self):
@@ -211,7 +213,7 @@ class GpuClocks(unittest.TestCase):
         bad_clock = self.SAMPLES.replace("1650, 3201", "fast, 3201")
         code, _, err = self.summarise(self.HEADER + bad_clock, self.PHASES)
         self.assertEqual(code, 1)
-        self.assertIn("clocks.csv:4: expected the SM clock as a number, got 'fast'", err)
+        self.assertIn("clocks.csv:5: expected the SM clock as a number, got 'fast'", err)
         code, _, err = self.summarise("timestamp, clocks.sm\n", self.PHASES)
         self.assertEqual(code, 1)
         self.assertIn("clocks.csv:1: expected nvidia-smi's header of seven columns", err)
