@@ -15,7 +15,9 @@ phase_log_start() {
   command -v nvidia-smi > /dev/null || return 0
   local reasons=clocks_event_reasons.active  # older drivers call it clocks_throttle_reasons.active
   nvidia-smi --query-gpu=$reasons --format=csv,noheader > /dev/null 2>&1 || reasons=clocks_throttle_reasons.active
-  nvidia-smi --query-gpu=timestamp,clocks.sm,clocks.mem,power.draw,power.limit,temperature.gpu,$reasons \
+  local power=power.draw.instant  # power.draw is a one-second average on newer drivers, hiding a pass's peak
+  nvidia-smi --query-gpu=$power --format=csv,noheader > /dev/null 2>&1 || power=power.draw
+  nvidia-smi --query-gpu=timestamp,clocks.sm,clocks.mem,$power,power.limit,temperature.gpu,$reasons \
     --format=csv,nounits -lms 200 > "$results/clocks.csv" 2> /dev/null &
   clock_logger=$!
   trap phase_log_stop EXIT
