@@ -19,7 +19,8 @@ TIME_FORMAT = "%Y/%m/%d %H:%M:%S.%f"
 REASONS = {0x4: "software power cap", 0x8: "hardware slowdown", 0x20: "software thermal", 0x40: "hardware thermal",
            0x80: "hardware power brake"}
 POWER_CAP = 0x4
-IDLE = 0x1  # nothing running: the clock drops to its floor (345 MHz on an H200); left out of the statistics
+IDLE = 0x1  # nothing running: the clock drops to its floor (345 MHz on an H200)
+LOAD_SHARE = 0.5  # a sample is under load from this share of the power limit on
 
 
 class BadInput(Exception):
@@ -87,31 +88,36 @@ def share(count, total):
 
 
 def summary(phases, samples):
-    lines = ["| phase | seconds | busy samples (idle) | SM clock MHz, median (min–max) | power W, median (max) | "
-             "at the power cap | other limits |",
+    """One row per phase. A phase also spends time setting up (building a model, checking, loading a library) with
+    the GPU barely working; its clock then says nothing about the timed passes, so the clock and power columns count
+    only the samples under load: not idle and drawing at least LOAD_SHARE of the power limit."""
+    limit = statistics.median(s["limit_w"] for s in samples)
+    lines = ["| phase | seconds | samples: idle / busy / under load | SM clock MHz under load, median (min) | "
+             "power W under load, median (max) | under load at the power cap | other limits |",
              "|---|---:|---:|---:|---:|---:|---|"]
     for name, start, end in phases:
         during = [s for s in samples if start <= s["time"] <= end]
-        inside = [s for s in during if not s["reasons"] & IDLE]
+        busy = [s for s in during if not s["reasons"] & IDLE]
+        loaded = [s for s in busy if s["power_w"] >= LOAD_SHARE * s["limit_w"]]
         seconds = (end - start).total_seconds()
-        counted = f"{len(inside)} ({len(during) - len(inside)})"
-        if not inside:
-            lines.append(f"| {name} | {seconds:.1f} | {counted} | — | — | — | — |")
-            continue
-        clocks = [s["sm_mhz"] for s in inside]
-        power = [s["power_w"] for s in inside]
-        capped = sum(1 for s in inside if s["reasons"] & POWER_CAP)
-        others = sorted({label for s in inside for bit, label in REASONS.items() if bit != POWER_CAP
+        counted = f"{len(during) - len(busy)} / {len(busy)} / {len(loaded)}"
+        others = sorted({label for s in busy for bit, label in REASONS.items() if bit != POWER_CAP
                          and s["reasons"] & bit})
-        lines.append(f"| {name} | {seconds:.1f} | {counted} | {statistics.median(clocks):.0f} "
-                     f"({min(clocks):.0f}–{max(clocks):.0f}) | {statistics.median(power):.0f} ({max(power):.0f}) | "
-                     f"{share(capped, len(inside))} | {', '.join(others) or 'none'} |")
-    limit = statistics.median(s["limit_w"] for s in samples)
+        if not loaded:
+            lines.append(f"| {name} | {seconds:.1f} | {counted} | — | — | — | {', '.join(others) or 'none'} |")
+            continue
+        clocks = [s["sm_mhz"] for s in loaded]
+        power = [s["power_w"] for s in loaded]
+        capped = sum(1 for s in loaded if s["reasons"] & POWER_CAP)
+        lines.append(f"| {name} | {seconds:.1f} | {counted} | {statistics.median(clocks):.0f} ({min(clocks):.0f}) | "
+                     f"{statistics.median(power):.0f} ({max(power):.0f}) | {share(capped, len(loaded))} | "
+                     f"{', '.join(others) or 'none'} |")
     lines.append("")
-    lines.append(f"Power limit {limit:.0f} W. Samples while the GPU was idle (clocks_event_reasons bit 0x1: loading, "
-                 "compiling, between passes) are counted apart and left out of the clock and power columns. \"At "
-                 "the power cap\": the share of busy samples whose clock the driver was holding down for power (bit "
-                 "0x4); one phase's times compare with another's at the same clock only when both shares are alike.")
+    lines.append(f"Power limit {limit:.0f} W. Idle: clocks_event_reasons bit 0x1 set. Under load: busy and drawing at "
+                 f"least {100 * LOAD_SHARE:.0f} % of the limit ({LOAD_SHARE * limit:.0f} W), which is when a phase's "
+                 "timed passes run; the setup around them is left out of the clock and power columns. \"At the power "
+                 "cap\": the share of those samples whose clock the driver was holding down for power (bit 0x4). Two "
+                 "phases' times compare at the same clock only when their clocks under load are alike.")
     return "\n".join(lines)
 
 
