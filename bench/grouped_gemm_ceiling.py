@@ -8,12 +8,14 @@ and beside each one a plain torch.mm with the same FLOPs (the rows of all expert
 what grouping costs in the GEMM library itself, which no change in Grove's own kernels can recover.
 
     python3 bench/grouped_gemm_ceiling.py [--shapes olmoe,mixtral-small] [--tokens 16384] [--iters 10] [--tsv FILE]
+    python3 bench/grouped_gemm_ceiling.py --sustain SECONDS [--shapes ...]   (the seven as one graph, sustained)
 
 Needs CUDA and torch >= 2.8 (torch._grouped_mm). Run by bench/run-all.sh; see docs/PERFORMANCE.md.
 """
 import argparse
 import statistics
 import sys
+import time
 
 SHAPES = {  # name: (d, f, experts, top_k), as bench/moe_block_bench.cpp
     "olmoe": (2048, 1024, 64, 8),
@@ -62,11 +64,12 @@ def expert_ends(torch, tokens, experts, top_k, seed):
     return counts.cumsum(0).to(torch.int32)
 
 
-def time_shape(torch, name, tokens, warmup, iters):
+def shape_gemms(torch, name, tokens):
+    """The shape's seven GEMMs as (gemm, M, K, N, grouped, dense): closures over random operands."""
     d, f, experts, top_k = SHAPES[name]
     ends = expert_ends(torch, tokens, experts, top_k, seed=7)
     bf16 = dict(device="cuda", dtype=torch.bfloat16)
-    rows = []
+    gemms = []
     for gemm, kind, m, k, n in block_gemms(d, f, tokens, top_k):
         if kind == "rows":
             # Grove: at::_grouped_mm(x [M, K], W.transpose(1, 2)) with W stacked [E, N, K] (or W itself, [E, K, N]).
@@ -82,10 +85,60 @@ def time_shape(torch, name, tokens, warmup, iters):
             x = torch.randn(m, k, **bf16)
             grouped = lambda g=g, x=x: torch._grouped_mm(g.t(), x, offs=ends)
             dense = lambda g=g, x=x: torch.mm(g.t(), x)
+        gemms.append((gemm, m, k, n, grouped, dense))
+    return gemms
+
+
+def time_shape(torch, name, tokens, warmup, iters):
+    rows = []
+    for gemm, m, k, n, grouped, dense in shape_gemms(torch, name, tokens):
         grouped_ms = median_ms(torch, grouped, warmup, iters)
         dense_ms = median_ms(torch, dense, warmup, iters)
         rows.append((name, gemm, m, k, n, grouped_ms, dense_ms))
     return rows
+
+
+def sustain_shape(torch, name, tokens, seconds):
+    """The seven grouped GEMMs back to back as one CUDA graph, replayed for `seconds`: the median of the first ten
+    replays (a cool GPU) and of the last second's. What no implementation of the block using these GEMMs can beat
+    once the GPU sits at its power cap (docs/PERFORMANCE.md)."""
+    gemms = shape_gemms(torch, name, tokens)
+    work = sum(flops(m, k, n) for _, m, k, n, _, _ in gemms)
+
+    def seven():
+        for *_, grouped, _ in gemms:
+            grouped()
+    warm = torch.cuda.Stream()
+    warm.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(warm):
+        for _ in range(3):
+            seven()
+    torch.cuda.current_stream().wait_stream(warm)
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        seven()
+    samples = []  # (host seconds since the start, ms)
+    start_s = time.monotonic()
+    while not samples or samples[-1][0] < seconds:
+        begin, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        begin.record()
+        graph.replay()
+        end.record()
+        end.synchronize()
+        samples.append((time.monotonic() - start_s, begin.elapsed_time(end)))
+    first = statistics.median(ms for _, ms in samples[:10])
+    last = statistics.median(ms for t, ms in samples if t >= samples[-1][0] - 1.0)
+    return name, work, len(samples), first, last
+
+
+def sustain_table(rows, seconds):
+    lines = [f"The seven grouped GEMMs as one CUDA graph, replayed for {seconds:g} s", "",
+             "| shape | replays | first ten, median ms | TFLOP/s | last second, median ms | TFLOP/s | last / first |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for name, work, count, first, last in rows:
+        lines.append(f"| {name} | {count} | {first:.3f} | {work / first / 1e9:.1f} | {last:.3f} | "
+                     f"{work / last / 1e9:.1f} | {last / first:.3f} |")
+    return "\n".join(lines)
 
 
 def table(rows, ceiling_tflops):
@@ -113,7 +166,12 @@ def main(argv):
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--iters", type=int, default=10)
     parser.add_argument("--tsv", help="also write the rows here")
+    parser.add_argument("--sustain", type=float, metavar="SECONDS",
+                        help="instead: replay the seven GEMMs as one CUDA graph for SECONDS per shape and compare the "
+                             "first ten replays with the last second's (the GPU's power cap)")
     args = parser.parse_args(argv)
+    if args.sustain is not None and not args.sustain >= 1.0:
+        parser.error(f"--sustain: expected at least 1 second, got {args.sustain}")
     shapes = [s for s in args.shapes.split(",") if s]
     unknown = [s for s in shapes if s not in SHAPES]
     if unknown:
@@ -123,6 +181,11 @@ def main(argv):
     if not torch.cuda.is_available() or not hasattr(torch, "_grouped_mm"):
         print("grouped_gemm_ceiling: needs CUDA and torch >= 2.8 (torch._grouped_mm)", file=sys.stderr)
         return 2
+    if args.sustain is not None:
+        rows = [sustain_shape(torch, shape, args.tokens, args.sustain) for shape in shapes]
+        print(f"torch {torch.__version__}, {torch.cuda.get_device_name()}, {args.tokens} tokens")
+        print(sustain_table(rows, args.sustain))
+        return 0
     big = torch.randn(8192, 8192, device="cuda", dtype=torch.bfloat16)
     ceiling = flops(8192, 8192, 8192) / median_ms(torch, lambda: torch.mm(big, big), args.warmup, args.iters) / 1e9
     del big

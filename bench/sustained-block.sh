@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The MoE block under sustained load: Grove's bf16 block (moe_block_bench, launched eagerly and replayed) and the
 # Hugging Face peer's fastest backend (grouped_mm), alternated ROUNDS times at PASSES timed passes each, one shape at a
-# time, REST seconds of idle before each, with the GPU's clock and power log (bench/phase-log.sh). run-all.sh times
+# time, REST seconds of idle before each, then the block's seven grouped GEMMs alone for 4 s as one CUDA graph
+# (grouped_gemm_ceiling.py --sustain), with the GPU's clock and power log (bench/phase-log.sh). run-all.sh times
 # 10 passes after 3 warm-ups; this shows what a longer run does to each side's time and clock.
 # usage: bench/sustained-block.sh BUILD_DIR RESULTS_DIR [PASSES (200)] [ROUNDS (2)] [REST (5)]
 set -uo pipefail
@@ -33,6 +34,9 @@ for shape in olmoe mixtral-small; do
     run "hf-$shape-$round" python3 bench/peers/hf_mixtral_bench.py --skip-step --blocks "$shape" \
       --backends grouped_mm --steps "$passes" --tsv "$results/hf-$shape-$round.tsv"
   done
+  # The block's seven GEMMs alone, as long as Grove's block ran: what any block built on them takes at the cap.
+  sleep "$rest"
+  run "gemms-$shape" python3 bench/grouped_gemm_ceiling.py --shapes "$shape" --sustain 4
 done
 phase_log_stop
 
@@ -52,6 +56,9 @@ phase_log_stop
     done
   done
   echo
+  for shape in olmoe mixtral-small; do
+    [[ -s $results/gemms-$shape.log ]] && sed -n '/^| shape/,$p' "$results/gemms-$shape.log" && echo
+  done
   python3 bench/gpu_clocks.py "$results"
 } | tee "$results/sustained_block.md"
 exit $status

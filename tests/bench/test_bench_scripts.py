@@ -261,6 +261,17 @@ class GroupedGemmCeiling(unittest.TestCase):
         self.assertIn("| olmoe | forward h13 = a W13^T | 1000 x 2000 x 500 | 2.000 | 1.0 | 1.000 | 2.0 | 0.50 |", out)
         self.assertIn("| olmoe | all seven | 0.00 TFLOP | 3.000 | 1.3 | 2.000 | 2.0 | 0.67 |", out)
 
+    def test_sustained_table_gives_rates_and_the_slowdown(self):
+        # 2e12 FLOPs in 2.5 ms cool and 3.0 ms sustained: 800 and 666.7 TFLOP/s, 1.2 times slower.
+        out = self.script.sustain_table([("olmoe", 2e12, 1500, 2.5, 3.0)], 5.0)
+        self.assertIn("replayed for 5 s", out)
+        self.assertIn("| olmoe | 1500 | 2.500 | 800.0 | 3.000 | 666.7 | 1.200 |", out)
+
+    def test_a_sustain_shorter_than_a_second_is_refused(self):
+        code, _, err = run("grouped_gemm_ceiling.py", "--sustain", "0.5")
+        self.assertNotEqual(code, 0)
+        self.assertIn("--sustain: expected at least 1 second, got 0.5", err)
+
     def test_an_unknown_shape_is_refused_by_name(self):
         code, _, err = run("grouped_gemm_ceiling.py", "--shapes", "olmoe,tiny")
         self.assertNotEqual(code, 0)
