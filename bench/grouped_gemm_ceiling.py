@@ -98,6 +98,31 @@ def time_shape(torch, name, tokens, warmup, iters):
     return rows
 
 
+def captured_graph(torch, work):
+    """`work` captured once as a CUDA graph, after three eager runs on a side stream (so that its allocations and the
+    GEMM library's workspaces exist before the capture)."""
+    warm = torch.cuda.Stream()
+    warm.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(warm):
+        for _ in range(3):
+            work()
+    torch.cuda.current_stream().wait_stream(warm)
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        work()
+    return graph
+
+
+def replay_ms(torch, graph):
+    """One replay of `graph`, timed with CUDA events and waited for."""
+    begin, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    begin.record()
+    graph.replay()
+    end.record()
+    end.synchronize()
+    return begin.elapsed_time(end)
+
+
 def sustain_shape(torch, name, tokens, seconds):
     """The seven grouped GEMMs back to back as one CUDA graph, replayed for `seconds`: the median of the first ten
     replays (a cool GPU) and of the last second's. What no implementation of the block using these GEMMs can beat
@@ -108,24 +133,12 @@ def sustain_shape(torch, name, tokens, seconds):
     def seven():
         for *_, grouped, _ in gemms:
             grouped()
-    warm = torch.cuda.Stream()
-    warm.wait_stream(torch.cuda.current_stream())
-    with torch.cuda.stream(warm):
-        for _ in range(3):
-            seven()
-    torch.cuda.current_stream().wait_stream(warm)
-    graph = torch.cuda.CUDAGraph()
-    with torch.cuda.graph(graph):
-        seven()
+    graph = captured_graph(torch, seven)
     samples = []  # (host seconds since the start, ms)
     start_s = time.monotonic()
     while not samples or samples[-1][0] < seconds:
-        begin, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        begin.record()
-        graph.replay()
-        end.record()
-        end.synchronize()
-        samples.append((time.monotonic() - start_s, begin.elapsed_time(end)))
+        ms = replay_ms(torch, graph)
+        samples.append((time.monotonic() - start_s, ms))
     first = statistics.median(ms for _, ms in samples[:10])
     last = statistics.median(ms for t, ms in samples if t >= samples[-1][0] - 1.0)
     return name, work, len(samples), first, last

@@ -19,6 +19,8 @@ import sys
 
 import torch
 
+from grouped_gemm_ceiling import captured_graph, replay_ms  # bench/, the script's own folder
+
 TOKENS = 16384
 SHAPES = {"olmoe": (2048, 1024, 64, 8), "mixtral-small": (1024, 3584, 8, 2)}  # d, f, experts, top-k
 
@@ -102,26 +104,10 @@ def two_streams(parts, side):
 
 def graph_median_ms(work, iters):
     """Median (and fastest) replay of `work` captured as a CUDA graph after three eager warm-ups."""
-    warm = torch.cuda.Stream()
-    warm.wait_stream(torch.cuda.current_stream())
-    with torch.cuda.stream(warm):
-        for _ in range(3):
-            work()
-    torch.cuda.current_stream().wait_stream(warm)
-    graph = torch.cuda.CUDAGraph()
-    with torch.cuda.graph(graph):
-        work()
+    graph = captured_graph(torch, work)
     for _ in range(3):
         graph.replay()
-    samples = []
-    for _ in range(iters):
-        start, stop = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        start.record()
-        graph.replay()
-        stop.record()
-        stop.synchronize()
-        samples.append(start.elapsed_time(stop))
-    samples.sort()
+    samples = sorted(replay_ms(torch, graph) for _ in range(iters))
     return samples[len(samples) // 2], samples[0]
 
 
