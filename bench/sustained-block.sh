@@ -34,7 +34,8 @@ for shape in olmoe mixtral-small; do
     run "hf-$shape-$round" python3 bench/peers/hf_mixtral_bench.py --skip-step --blocks "$shape" \
       --backends grouped_mm --steps "$passes" --tsv "$results/hf-$shape-$round.tsv"
   done
-  # The block's seven GEMMs alone, as long as Grove's block ran: what any block built on them takes at the cap.
+  # The block's seven GEMMs alone for 4 s, about as long as a Grove phase keeps the card loaded: what any block
+  # built on these GEMMs takes at the cap.
   sleep "$rest"
   run "gemms-$shape" python3 bench/grouped_gemm_ceiling.py --shapes "$shape" --sustain 4
 done
