@@ -3,7 +3,8 @@
 run, as Markdown: whether the two sides of a ratio were timed at the same clock.
 
 usage: gpu_clocks.py RESULTS_DIR   (reads clocks.csv, nvidia-smi's log every 200 ms, and phases.tsv, each phase's
-                                    start and end, both written there by run-all.sh)
+                                    start and end, both written there by run-all.sh or sustained-block.sh; both
+                                    in UTC)
 
 Why: an H200 under a sustained GEMM load reaches its power limit (700 W) and lowers its SM clock; a program that
 keeps the tensor cores busier is then timed at a lower clock than a slower one (docs/PERFORMANCE.md).
@@ -43,8 +44,8 @@ def number(text, where, what):
 
 def read_samples(path):
     """nvidia-smi --query-gpu=timestamp,clocks.sm,clocks.mem,power.draw,power.limit,temperature.gpu,REASONS
-    --format=csv,nounits: one dict per sample. Rows nvidia-smi could not fill ([N/A], a cut-off last line) are
-    skipped; anything else malformed is an error naming the line."""
+    --format=csv,nounits: one dict per sample. Rows nvidia-smi could not fill ([N/A], [Not Supported], a cut-off
+    last line) are skipped; anything else malformed is an error naming the line."""
     samples = []
     with open(path, newline="") as f:
         rows = list(csv.reader(f))
@@ -56,7 +57,7 @@ def read_samples(path):
                        f"power draw, power limit, temperature, clock-limiting reasons), got {', '.join(header)}")
     for number_of_line, row in enumerate(rows[1:], start=2):
         where = f"{path}:{number_of_line}"
-        if len(row) != 7 or any("N/A" in cell or not cell.strip() for cell in row):
+        if len(row) != 7 or any(not cell.strip() or cell.strip().startswith("[") for cell in row):
             continue
         samples.append(dict(time=parse_time(row[0], where), sm_mhz=number(row[1], where, "the SM clock"),
                             power_w=number(row[3], where, "the power draw"),
@@ -90,7 +91,8 @@ def share(count, total):
 def summary(phases, samples):
     """One row per phase. A phase also spends time setting up (building a model, checking, loading a library) with
     the GPU barely working; its clock then says nothing about the timed passes, so the clock and power columns count
-    only the samples under load: not idle and drawing at least LOAD_SHARE of the power limit."""
+    only the samples under load: not idle, and drawing at least LOAD_SHARE of the power limit or held at the power
+    cap (the cap's bit is instantaneous where a driver's power reading is a one-second average)."""
     limit = statistics.median(s["limit_w"] for s in samples)
     lines = ["| phase | seconds | samples: idle / busy / under load | SM clock MHz under load, median (min) | "
              "power W under load, median (max) | under load at the power cap | other limits |",
@@ -98,7 +100,7 @@ def summary(phases, samples):
     for name, start, end in phases:
         during = [s for s in samples if start <= s["time"] <= end]
         busy = [s for s in during if not s["reasons"] & IDLE]
-        loaded = [s for s in busy if s["power_w"] >= LOAD_SHARE * s["limit_w"]]
+        loaded = [s for s in busy if s["power_w"] >= LOAD_SHARE * s["limit_w"] or s["reasons"] & POWER_CAP]
         seconds = (end - start).total_seconds()
         counted = f"{len(during) - len(busy)} / {len(busy)} / {len(loaded)}"
         others = sorted({label for s in busy for bit, label in REASONS.items() if bit != POWER_CAP
@@ -114,18 +116,22 @@ def summary(phases, samples):
                      f"{', '.join(others) or 'none'} |")
     lines.append("")
     lines.append(f"Power limit {limit:.0f} W. Idle: clocks_event_reasons bit 0x1 set. Under load: busy and drawing at "
-                 f"least {100 * LOAD_SHARE:.0f} % of the limit ({LOAD_SHARE * limit:.0f} W), which is when a phase's "
-                 "timed passes run; the setup around them is left out of the clock and power columns. \"At the power "
-                 "cap\": the share of those samples whose clock the driver was holding down for power (bit 0x4). Two "
+                 f"least {100 * LOAD_SHARE:.0f} % of the limit ({LOAD_SHARE * limit:.0f} W) or held at the power cap, "
+                 "which is when a phase's timed passes run; the setup around them is left out of the clock and power "
+                 "columns. \"At the power cap\": the share of those samples whose clock the driver was holding down "
+                 "for power (bit 0x4). \"Other limits\": any other clock-limiting reason in any busy sample. Two "
                  "phases' times compare at the same clock only when their clocks under load are alike.")
     return "\n".join(lines)
 
 
 def main():
-    if len(sys.argv) != 2:
-        print(__doc__, file=sys.stderr)
-        return 2
+    if len(sys.argv) != 2 or sys.argv[1] in ("-h", "--help"):
+        print(__doc__, file=sys.stderr if len(sys.argv) != 2 else sys.stdout)
+        return 2 if len(sys.argv) != 2 else 0
     results = sys.argv[1]
+    if not os.path.isdir(results):
+        print(f"gpu_clocks: {results}: no such folder (expected a RESULTS_DIR of run-all.sh)", file=sys.stderr)
+        return 2
     clocks_path, phases_path = os.path.join(results, "clocks.csv"), os.path.join(results, "phases.tsv")
     if not os.path.exists(clocks_path) or not os.path.exists(phases_path):
         print(f"gpu_clocks: no clock log in {results} (clocks.csv and phases.tsv; run-all.sh writes them where "

@@ -180,11 +180,14 @@ def main(argv):
     parser.add_argument("--iters", type=int, default=10)
     parser.add_argument("--tsv", help="also write the rows here")
     parser.add_argument("--sustain", type=float, metavar="SECONDS",
-                        help="instead: replay the seven GEMMs as one CUDA graph for SECONDS per shape and compare the "
-                             "first ten replays with the last second's (the GPU's power cap)")
+                        help="instead of the per-GEMM table: replay the seven GEMMs as one CUDA graph for SECONDS per "
+                             "shape and compare the first ten replays with the last second's (the GPU's power cap); "
+                             "--iters, --warmup and --tsv do not apply")
     args = parser.parse_args(argv)
     if args.sustain is not None and not args.sustain >= 1.0:
         parser.error(f"--sustain: expected at least 1 second, got {args.sustain}")
+    if args.sustain is not None and args.tsv:
+        parser.error("--tsv writes the per-GEMM table, which --sustain does not time; give one or the other")
     shapes = [s for s in args.shapes.split(",") if s]
     unknown = [s for s in shapes if s not in SHAPES]
     if unknown:

@@ -6,18 +6,24 @@
 # Callers set `results` (the folder) and `status` (0), then call phase_log_start; `run` sets status to 1 when a
 # phase fails, and phase_log_stop ends the sampling (an EXIT trap ends it too).
 
-phase_stamp() { date '+%Y/%m/%d %H:%M:%S.%3N'; }  # the form of nvidia-smi's timestamps
+# Both sides in UTC, so that a phase and the samples inside it agree across a daylight-saving change.
+phase_stamp() { TZ=UTC date '+%Y/%m/%d %H:%M:%S.%3N'; }  # the form of nvidia-smi's timestamps
 
 phase_log_start() {
   printf 'phase\tstart\tend\n' > "$results/phases.tsv"
   rm -f "$results/clocks.csv"
   clock_logger=""
   command -v nvidia-smi > /dev/null || return 0
+  nvidia-smi -L > /dev/null 2>&1 || { echo "phase-log: nvidia-smi cannot reach a GPU; no clock log"; return 0; }
+  # The GPU the benchmarks run on: CUDA's first visible device (an index or a UUID), else the first GPU.
+  local gpu=${CUDA_VISIBLE_DEVICES:-0}
+  gpu=${gpu%%,*}
   local reasons=clocks_event_reasons.active  # older drivers call it clocks_throttle_reasons.active
-  nvidia-smi --query-gpu=$reasons --format=csv,noheader > /dev/null 2>&1 || reasons=clocks_throttle_reasons.active
+  nvidia-smi -i "$gpu" --query-gpu=$reasons --format=csv,noheader > /dev/null 2>&1 ||
+    reasons=clocks_throttle_reasons.active
   local power=power.draw.instant  # power.draw is a one-second average on newer drivers, hiding a pass's peak
-  nvidia-smi --query-gpu=$power --format=csv,noheader > /dev/null 2>&1 || power=power.draw
-  nvidia-smi --query-gpu=timestamp,clocks.sm,clocks.mem,$power,power.limit,temperature.gpu,$reasons \
+  nvidia-smi -i "$gpu" --query-gpu=$power --format=csv,noheader > /dev/null 2>&1 || power=power.draw
+  TZ=UTC nvidia-smi -i "$gpu" --query-gpu=timestamp,clocks.sm,clocks.mem,$power,power.limit,temperature.gpu,$reasons \
     --format=csv,nounits -lms 200 > "$results/clocks.csv" 2> /dev/null &
   clock_logger=$!
   trap phase_log_stop EXIT

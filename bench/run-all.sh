@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 build=${1:?usage: bench/run-all.sh BUILD_DIR [RESULTS_DIR]}
 results=${2:-$build/bench-results}
 mkdir -p "$results"
+# A program that fails before writing its TSV must not leave an earlier run's in this run's tables.
+rm -f "$results"/{grove_block,grove_step,gemm_ceiling,hf_block,hf_step,hf}.tsv
 status=0
 
 source bench/phase-log.sh

@@ -17,10 +17,6 @@ Needs CUDA and torch >= 2.8 (torch._grouped_mm).
 import argparse
 import sys
 
-import torch
-
-from grouped_gemm_ceiling import captured_graph, replay_ms  # bench/, the script's own folder
-
 TOKENS = 16384
 SHAPES = {"olmoe": (2048, 1024, 64, 8), "mixtral-small": (1024, 3584, 8, 2)}  # d, f, experts, top-k
 
@@ -118,6 +114,8 @@ def main():
     parser.add_argument("--repeats", type=int, default=3, help="alternations of the two schedules per shape")
     parser.add_argument("--carveouts", default="0,8,16,32", help="SMs kept from the GEMMs in the last table")
     args = parser.parse_args()
+    if args.iters < 1 or args.repeats < 1:
+        parser.error(f"--iters and --repeats must be at least 1, got {args.iters} and {args.repeats}")
     shapes = args.shapes.split(",")
     unknown = [s for s in shapes if s not in SHAPES]
     if unknown:
@@ -126,6 +124,9 @@ def main():
         carveouts = [int(c) for c in args.carveouts.split(",")]
     except ValueError:
         parser.error(f"--carveouts: expected comma-separated whole numbers, got {args.carveouts!r}")
+    global torch, captured_graph, replay_ms  # imported here, so that --help and argument errors need no torch
+    import torch
+    from grouped_gemm_ceiling import captured_graph, replay_ms  # bench/, the script's own folder
     if not torch.cuda.is_available() or not hasattr(torch, "_grouped_mm"):
         print("stream_overlap_probe: needs CUDA and torch >= 2.8 (torch._grouped_mm)", file=sys.stderr)
         return 2

@@ -5,22 +5,32 @@
 # (grouped_gemm_ceiling.py --sustain), with the GPU's clock and power log (bench/phase-log.sh). run-all.sh times
 # 10 passes after 3 warm-ups; this shows what a longer run does to each side's time and clock.
 # usage: bench/sustained-block.sh BUILD_DIR RESULTS_DIR [PASSES (200)] [ROUNDS (2)] [REST (5)]
+# BUILD_DIR and RESULTS_DIR are taken from the repository root. RESULTS_DIR receives each phase's log and TSV,
+# clocks.csv, phases.tsv and sustained_block.md (the table printed at the end). Needs a CUDA build of
+# moe_block_bench and torch with transformers for the peer.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 usage="usage: bench/sustained-block.sh BUILD_DIR RESULTS_DIR [PASSES (200)] [ROUNDS (2)] [REST (5)]"
-build=${1:?$usage}
-results=${2:?$usage}
+if [[ $# -lt 2 || $# -gt 5 ]]; then echo "$usage" >&2; exit 2; fi
+build=$1
+results=$2
 passes=${3:-200}
 rounds=${4:-2}
 rest=${5:-5}
-for value in "$passes" "$rounds" "$rest"; do
-  if ! [[ $value =~ ^[1-9][0-9]*$ ]]; then echo "sustained-block.sh: expected a whole number > 0, got '$value'" >&2
-    echo "$usage" >&2; exit 2; fi
-done
+check_number() {  # check_number NAME VALUE MINIMUM
+  if ! [[ $2 =~ ^[0-9]+$ ]] || (( 10#$2 < $3 )); then
+    echo "sustained-block.sh: $1 must be a whole number >= $3, got '$2'" >&2; echo "$usage" >&2; exit 2
+  fi
+}
+check_number PASSES "$passes" 1
+check_number ROUNDS "$rounds" 1
+check_number REST "$rest" 0
+passes=$((10#$passes)) rounds=$((10#$rounds)) rest=$((10#$rest))  # "08" is 8, not an octal error
 if [[ ! -x $build/bench/moe_block_bench ]]; then
   echo "sustained-block.sh: no $build/bench/moe_block_bench (build the bench targets first)" >&2; exit 2
 fi
 mkdir -p "$results"
+rm -f "$results"/grove-*.tsv "$results"/hf-*.tsv "$results"/gemms-*.log  # no earlier run's rows in this table
 status=0
 source bench/phase-log.sh
 phase_log_start

@@ -171,9 +171,11 @@ class GpuClocks(unittest.TestCase):
                "2026/11/30 06:14:30.050, 345, 3201, 79.00, 700.00, 37, 0x0000000000000001\n"
                "2026/11/30 06:14:30.125, 1980, 3201, 400.00, 700.00, 40, 0x0000000000000000\n"
                "2026/11/30 06:14:30.325, 1650, 3201, 690.00, 700.00, 53, 0x0000000000000004\n"
+               "2026/11/30 06:14:30.450, [N/A], 3201, 698.00, 700.00, 55, 0x0000000000000004\n"
                "2026/11/30 06:14:30.525, 1530, 3201, 698.00, 700.00, 55, 0x000000000000000C\n"
-               "2026/11/30 06:14:30.725, [N/A], 3201, 698.00, 700.00, 55, 0x0000000000000004\n"
                "2026/11/30 06:14:30.850, 1980, 3201, 120.00, 700.00, 45, 0x0000000000000000\n"
+               "2026/11/30 06:14:30.875, 1800, 3201, 300.00, 700.00, 45, 0x0000000000000004\n"
+               "2026/11/30 06:14:30.900, 1980, 3201, [Not Supported], 700.00, 45, 0x0000000000000000\n"
                "2026/11/30 06:14:30.925, 1900, 3201, 500.00, 700.00, 50, 0x0000000000000000\n"
                "2026/11/30 06:14:31\n")  # the line nvidia-smi was writing when it was stopped
     PHASES = ("phase\tstart\tend\n"
@@ -193,23 +195,33 @@ class GpuClocks(unittest.TestCase):
         code, out, err = self.summarise(self.HEADER + self.SAMPLES, self.PHASES)
         self.assertEqual(code, 0, err)
         # grove_block: 1980 at 400 W (no limit), 1650 (power cap), 1530 (power cap + hardware slowdown), all at or
-        # above half the 700 W limit, and one idle sample counted apart; the [N/A] sample and the cut-off last line
-        # are skipped, the sample before the phase is not counted. hf_block: a busy sample at 120 W (setup) is left
-        # out of the clock and power columns.
+        # above half the 700 W limit, and one idle sample counted apart; the [N/A] sample inside it, the cut-off last
+        # line and the sample before the phase are not counted. hf_block: a busy sample at 120 W (setup) is left out
+        # of the clock and power columns, one at 300 W held at the cap (an averaged power reading) is in, and one
+        # whose power was [Not Supported] is skipped.
         self.assertIn("| grove_block | 0.6 | 1 / 3 / 3 | 1650 (1530) | 690 (698) | 67 % | hardware slowdown |", out)
-        self.assertIn("| hf_block | 0.2 | 0 / 2 / 1 | 1900 (1900) | 500 (500) | 0 % | none |", out)
+        self.assertIn("| hf_block | 0.2 | 0 / 3 / 2 | 1850 (1800) | 400 (500) | 50 % | none |", out)
         self.assertIn("| gemm_ceiling | 1.0 | 0 / 0 / 0 | — | — | — | none |", out)
         self.assertIn("Power limit 700 W.", out)
 
-    def test_the_sustained_block_run_on_the_h200(self):
-        # bench/sustained-block.sh's log on the H200 (fixture h200-2026-11-30-86c498f/sustained-0088732): Grove's
-        # bf16 block held at the power cap below the top clock, the peer's block at the top clock.
-        code, out, err = run("gpu_clocks.py", os.path.join(HERE, "h200-2026-11-30-86c498f", "sustained-0088732"))
+    def test_the_sustained_block_runs_on_the_h200(self):
+        # bench/sustained-block.sh's logs on the H200 (fixture h200-2026-11-30-86c498f/sustained-*): Grove's bf16
+        # block held at the power cap below the top clock, the peer's block at the top clock.
+        folder = os.path.join(HERE, "h200-2026-11-30-86c498f")
+        code, out, err = run("gpu_clocks.py", os.path.join(folder, "sustained-0088732"))
         self.assertEqual(code, 0, err)
-        self.assertIn("| grove-olmoe-1 | 13.8 | 19 / 49 / 22 | 1620 (1245) | 733 (783) | 100 % | none |", out)
+        self.assertIn("| grove-olmoe-1 | 13.8 | 19 / 49 / 24 | 1620 (1245) | 730 (783) | 100 % | none |", out)
         self.assertIn("| hf-olmoe-1 | 21.7 | 72 / 36 / 24 | 1980 (1965) | 671 (727) | 29 % | none |", out)
-        self.assertIn("| grove-mixtral-small-2 | 4.7 | 7 / 17 / 8 | 1650 (1605) | 724 (737) | 100 % | none |", out)
         self.assertIn("| hf-mixtral-small-2 | 14.8 | 52 / 22 / 9 | 1980 (1980) | 643 (681) | 0 % | none |", out)
+        code, out, err = run("gpu_clocks.py", os.path.join(folder, "sustained-43cfcf5"))
+        self.assertEqual(code, 0, err)
+        self.assertIn("| grove-mixtral-small-2 | 4.8 | 6 / 18 / 13 | 1725 (1560) | 731 (752) | 85 % | none |", out)
+        self.assertIn("| gemms-mixtral-small | 7.8 | 16 / 24 / 22 | 1560 (1335) | 702 (735) | 100 % | none |", out)
+
+    def test_a_log_without_samples_says_so(self):
+        code, out, err = self.summarise(self.HEADER, self.PHASES)
+        self.assertEqual(code, 0, err)
+        self.assertIn("holds no samples", out)
 
     def test_a_run_without_a_clock_log_says_so(self):
         code, out, _ = self.summarise(None, None)
