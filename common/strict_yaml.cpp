@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 namespace grove {
@@ -64,6 +65,17 @@ StrictMap::StrictMap(YAML::Node node, std::string file, std::string path)
   if (node_.IsDefined() && !node_.IsNull() && !node_.IsMap()) {
     throw ConfigError(fmt::format("{}: '{}' must be a mapping of keys to values", yaml_location(node_, file_),
                                   path_.empty() ? "document" : path_));
+  }
+  // yaml-cpp keeps both copies of a repeated key and lookups find the first: a value appended at the end of a
+  // section to override it would be ignored without a word.
+  if (!node_.IsMap()) return;
+  std::map<std::string, YAML::Node> seen;
+  for (const auto& entry : node_) {
+    const std::string key = entry.first.Scalar();
+    if (const auto [first, inserted] = seen.emplace(key, entry.first); !inserted) {
+      throw ConfigError(fmt::format("{}: key '{}' is given twice (first at line {}); keep one",
+                                    yaml_location(entry.first, file_), key_path(key), first->second.Mark().line + 1));
+    }
   }
 }
 

@@ -1,7 +1,10 @@
 #include "orchestrator/experiment_config.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <algorithm>
+#include <charconv>
 #include <fstream>
 #include <map>
 #include <set>
@@ -33,10 +36,23 @@ void apply_set(YAML::Node& root, const std::string& assignment) {
     std::string key = parts[i];
     std::optional<size_t> index;
     if (const auto bracket = key.find('['); bracket != std::string::npos && key.back() == ']') {
-      index = std::stoul(key.substr(bracket + 1, key.size() - bracket - 2));
+      const std::string digits = key.substr(bracket + 1, key.size() - bracket - 2);
+      size_t parsed = 0;
+      const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), parsed);
+      if (digits.empty() || error != std::errc() || end != digits.data() + digits.size()) {
+        throw ConfigError(fmt::format("--set {}: '{}': expected a list index in brackets, e.g. {}[0]", path, parts[i],
+                                      key.substr(0, bracket)));
+      }
+      index = parsed;
       key = key.substr(0, bracket);
     }
+    if (key.empty()) throw ConfigError(fmt::format("--set {}: an empty key in the path", path));
     YAML::Node current = chain.back();
+    if (current.IsDefined() && !current.IsNull() && !current.IsMap()) {
+      throw ConfigError(fmt::format("--set {}: '{}' is not a section of keys, so it has no key '{}'", path,
+                                    fmt::join(parts.begin(), parts.begin() + static_cast<std::ptrdiff_t>(i), "."),
+                                    key));
+    }
     const bool last = (i + 1 == parts.size());
     if (index) {
       YAML::Node list = current[key];
@@ -77,6 +93,15 @@ ExperimentConfig parse_experiment(const std::string& yaml_text, const std::strin
   config.source = source;
   StrictMap top(root, source, "");
   config.name = top.required<std::string>("name");
+  // The name names the run in the registry and its folder under work_dir: it must stay one folder inside it.
+  const bool control = std::any_of(config.name.begin(), config.name.end(),
+                                   [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+  if (config.name.empty() || config.name == "." || config.name == ".." || control ||
+      config.name.find_first_of("/\\") != std::string::npos) {
+    throw ConfigError(fmt::format("{}: expected a run name that is one folder name (not empty, not '.' or '..', no "
+                                  "'/', '\\' or control characters), got '{}'",
+                                  top.where("name"), config.name));
+  }
   config.seed = top.get<uint64_t>("seed", config.seed);
   config.registry = resolve_path(top.get<std::string>("registry", "grove.db"), base_dir);
   config.work_dir = resolve_path(top.get<std::string>("work_dir", "grove-work"), base_dir);

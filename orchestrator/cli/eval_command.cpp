@@ -91,7 +91,8 @@ Command eval_command() {
             app.add_option("--registry", args->registry, "Registry file (default $GROVE_REGISTRY, then ./grove.db)");
             app.add_option("--phase", args->phase, "Model after this phase (default: the last finished one)");
             app.add_option("--distribution", args->distributions, "Only these distributions (repeatable)");
-            app.add_option("--max-tokens", args->max_tokens, "Holdout tokens per distribution (default: the run's)");
+            app.add_option("--max-tokens", args->max_tokens, "Holdout tokens per distribution (default: the run's)")
+                ->check(CLI::PositiveNumber);
             app.add_flag("--record", args->record, "Store the results as the phase's evaluations");
             app.add_option("--format", args->format, "table, json or csv")->check(CLI::IsMember({"table", "json", "csv"}));
             return [args] { return evaluate_run(*args); };

@@ -6,6 +6,7 @@
 
 #include "common/log.h"
 #include "orchestrator/cli/command.h"
+#include "orchestrator/cli/output_format.h"
 #include "orchestrator/cli/registry_command.h"
 #include "orchestrator/experiment_runner.h"
 
@@ -37,7 +38,7 @@ int run_experiment(const RunArgs& args) {
     return outcome.exit_code;
   }
   fmt::print("experiment '{}' done; see `grove registry forgetting --registry {} --run {}`\n", config.name,
-             config.registry.string(), outcome.run_names.front());
+             shell_word(config.registry.string()), shell_word(outcome.run_names.front()));
   return 0;
 }
 

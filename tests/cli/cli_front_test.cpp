@@ -64,5 +64,14 @@ TEST(CliFront, NoSubcommandExitsTwoWithHelp) {
   EXPECT_NE(result.err.find("Usage"), std::string::npos) << result.err;
 }
 
+TEST(CliFront, EvalRefusesATokenBudgetThatIsNotPositive) {
+  // Zero or a negative --max-tokens once evaluated the whole holdout without a word (and --record stored it).
+  for (const char* value : {"0", "-5"}) {
+    const auto result = run_grove({"eval", "--run", "r", "--max-tokens", value});
+    EXPECT_EQ(result.exit_code, 2) << value << ": " << result.err;
+    EXPECT_NE(result.err.find("--max-tokens"), std::string::npos) << result.err;
+  }
+}
+
 }  // namespace
 }  // namespace grove

@@ -59,6 +59,15 @@ TEST(StrictYaml, MissingRequiredKeyAndSyntaxErrorsAreNamed) {
             std::string::npos);
 }
 
+TEST(StrictYaml, ARepeatedKeyIsAnErrorNamingBothLines) {
+  // yaml-cpp keeps both and a lookup finds the first, so the override appended at line 3 would be ignored.
+  const auto root = load_yaml_string("training:\n  steps: 2\n  steps: 500\n", "exp.yaml");
+  const std::string message = error_of([&] { StrictMap training(root["training"], "exp.yaml", "training"); });
+  EXPECT_NE(message.find("exp.yaml:3:"), std::string::npos) << message;
+  EXPECT_NE(message.find("key 'training.steps' is given twice (first at line 2)"), std::string::npos) << message;
+  EXPECT_NO_THROW(StrictMap(load_yaml_string("a: 1\nb: 2\n", "ok.yaml"), "ok.yaml", ""));
+}
+
 TEST(StrictYaml, ListsOfMapsCarryTheirIndexInMessages) {
   const auto root = load_yaml_string("distributions:\n  - name: en\n  - name: de\n    holdot: 0.1\n", "exp.yaml");
   StrictMap top(root, "exp.yaml", "");

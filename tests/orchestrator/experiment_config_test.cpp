@@ -97,6 +97,46 @@ TEST(ExperimentConfig, UnknownKeyWrongTypeAndUnknownStrategyAreNamed) {
   EXPECT_NE(message.find("strategy 'yolo' is not known"), std::string::npos) << message;
 }
 
+TEST(ExperimentConfig, ARunNameMustBeOneFolderInsideWorkDir) {
+  // The name is the run's folder under work_dir: a path in it would put checkpoints elsewhere.
+  for (const std::string bad : {"''", "..", ".", "/tmp/elsewhere", "x/../../y", "a\\\\b"}) {
+    std::string text = kMinimal;
+    text.replace(0, text.find('\n'), "name: " + bad);
+    const auto message = message_of([&] { parse_experiment(text, "exp.yaml", "/"); });
+    EXPECT_NE(message.find("exp.yaml:1:"), std::string::npos) << bad << ": " << message;
+    EXPECT_NE(message.find("expected a run name that is one folder name"), std::string::npos) << bad << ": " << message;
+  }
+  std::string text = kMinimal;
+  text.replace(0, text.find('\n'), "name: my run \u00fc");
+  EXPECT_EQ(parse_experiment(text, "exp.yaml", "/").name, "my run \u00fc");
+}
+
+TEST(ExperimentConfig, AMalformedSetPathIsNamedNotAParserError) {
+  auto message_for = [](const std::string& assignment) {
+    return message_of([&] {
+      ConfigOverrides overrides;
+      overrides.set = {assignment};
+      parse_experiment(kMinimal, "exp.yaml", "/", overrides);
+    });
+  };
+  std::string message = message_for("distributions[x].name=a");
+  EXPECT_NE(message.find("--set distributions[x].name: 'distributions[x]': expected a list index in brackets"),
+            std::string::npos)
+      << message;
+  message = message_for("distributions[-1].name=a");
+  EXPECT_NE(message.find("expected a list index in brackets"), std::string::npos) << message;
+  message = message_for("training.steps.x=1");
+  EXPECT_NE(message.find("--set training.steps.x: 'training.steps' is not a section of keys, so it has no key 'x'"),
+            std::string::npos)
+      << message;
+  message = message_for("distributions[5].name=a");
+  EXPECT_NE(message.find("'distributions' has no element 5"), std::string::npos) << message;
+  ConfigOverrides fine;
+  fine.set = {"distributions[0].name=de", "training.steps=7"};
+  const auto config = parse_experiment(kMinimal, "exp.yaml", "/", fine);
+  EXPECT_EQ(config.training.steps, 7);
+}
+
 TEST(ExperimentConfig, ValidationNamesModelKeysAndMissingCorpora) {
   ConfigOverrides overrides;
   overrides.set = {"model.top_k=5"};
