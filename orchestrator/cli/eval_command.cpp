@@ -3,6 +3,7 @@
 // the numbers as that phase's 'after' evaluations (e.g. after changing evaluation.max_tokens).
 #include <fmt/format.h>
 
+#include <charconv>
 #include <memory>
 #include <optional>
 
@@ -92,7 +93,12 @@ Command eval_command() {
             app.add_option("--phase", args->phase, "Model after this phase (default: the last finished one)");
             app.add_option("--distribution", args->distributions, "Only these distributions (repeatable)");
             app.add_option("--max-tokens", args->max_tokens, "Holdout tokens per distribution (default: the run's)")
-                ->check(CLI::PositiveNumber);
+                ->check([](const std::string& text) -> std::string {
+                  int64_t value = 0;
+                  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+                  if (error == std::errc() && end == text.data() + text.size() && value > 0) return {};
+                  return "expected a whole number of tokens above 0, got '" + text + "'";
+                });
             app.add_flag("--record", args->record, "Store the results as the phase's evaluations");
             app.add_option("--format", args->format, "table, json or csv")->check(CLI::IsMember({"table", "json", "csv"}));
             return [args] { return evaluate_run(*args); };

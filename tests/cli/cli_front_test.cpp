@@ -70,6 +70,9 @@ TEST(CliFront, EvalRefusesATokenBudgetThatIsNotPositive) {
     const auto result = run_grove({"eval", "--run", "r", "--max-tokens", value});
     EXPECT_EQ(result.exit_code, 2) << value << ": " << result.err;
     EXPECT_NE(result.err.find("--max-tokens"), std::string::npos) << result.err;
+    EXPECT_NE(result.err.find(std::string("expected a whole number of tokens above 0, got '") + value + "'"),
+              std::string::npos)
+        << result.err;
   }
 }
 
