@@ -42,18 +42,20 @@ def flops(m, k, n):
     return 2.0 * m * k * n
 
 
+def timed_ms(torch, fn):
+    """One call of `fn` (a launch, or a graph's replay), timed with CUDA events and waited for."""
+    begin, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    begin.record()
+    fn()
+    end.record()
+    end.synchronize()
+    return begin.elapsed_time(end)
+
+
 def median_ms(torch, fn, warmup, iters):
     for _ in range(warmup):
         fn()
-    times = []
-    for _ in range(iters):
-        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        start.record()
-        fn()
-        end.record()
-        end.synchronize()
-        times.append(start.elapsed_time(end))
-    return statistics.median(times)
+    return statistics.median(timed_ms(torch, fn) for _ in range(iters))
 
 
 def expert_ends(torch, tokens, experts, top_k, seed):
@@ -113,16 +115,6 @@ def captured_graph(torch, work):
     return graph
 
 
-def replay_ms(torch, graph):
-    """One replay of `graph`, timed with CUDA events and waited for."""
-    begin, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-    begin.record()
-    graph.replay()
-    end.record()
-    end.synchronize()
-    return begin.elapsed_time(end)
-
-
 def sustain_shape(torch, name, tokens, seconds):
     """The seven grouped GEMMs back to back as one CUDA graph, replayed for `seconds`: the median of the first ten
     replays (a cool GPU) and of the last second's. What no implementation of the block using these GEMMs can beat
@@ -137,7 +129,7 @@ def sustain_shape(torch, name, tokens, seconds):
     samples = []  # (host seconds since the start, ms)
     start_s = time.monotonic()
     while not samples or samples[-1][0] < seconds:
-        ms = replay_ms(torch, graph)
+        ms = timed_ms(torch, graph.replay)
         samples.append((time.monotonic() - start_s, ms))
     first = statistics.median(ms for _, ms in samples[:10])
     last = statistics.median(ms for t, ms in samples if t >= samples[-1][0] - 1.0)

@@ -17,15 +17,11 @@ Needs CUDA and torch >= 2.8 (torch._grouped_mm).
 import argparse
 import sys
 
+# The block's shapes (d, f, experts, top-k), routing and graph timing, shared with the GEMM ceiling script (bench/,
+# this script's own folder; it imports torch only when run, so --help needs no torch here either).
+from grouped_gemm_ceiling import SHAPES, captured_graph, expert_ends, timed_ms
+
 TOKENS = 16384
-SHAPES = {"olmoe": (2048, 1024, 64, 8), "mixtral-small": (1024, 3584, 8, 2)}  # d, f, experts, top-k
-
-
-def expert_ends(experts, top_k, seed):
-    """Cumulative row counts per expert of a seeded top-k routing of TOKENS tokens (as grouped_gemm_ceiling.py)."""
-    generator = torch.Generator().manual_seed(seed)
-    chosen = torch.randn(TOKENS, experts, generator=generator).topk(top_k, dim=1).indices.flatten()
-    return torch.cumsum(torch.bincount(chosen, minlength=experts), 0).to(torch.int32).cuda()
 
 
 def backward_parts(shape, seed):
@@ -38,7 +34,7 @@ def backward_parts(shape, seed):
     def normal(*size, scale=1.0):
         return (torch.randn(*size, device="cuda", generator=generator) * scale).to(torch.bfloat16)
 
-    ends = expert_ends(experts, top_k, seed)
+    ends = expert_ends(torch, TOKENS, experts, top_k, seed)
     dy, u, h13, a = normal(rows, d), normal(rows, f), normal(rows, 2 * f), normal(rows, d)
     w2, w13 = normal(experts, d, f, scale=0.02), normal(experts, 2 * f, d, scale=0.02)
     dh13 = torch.empty(rows, 2 * f, **bf16)
@@ -103,7 +99,7 @@ def graph_median_ms(work, iters):
     graph = captured_graph(torch, work)
     for _ in range(3):
         graph.replay()
-    samples = sorted(replay_ms(torch, graph) for _ in range(iters))
+    samples = sorted(timed_ms(torch, graph.replay) for _ in range(iters))
     return samples[len(samples) // 2], samples[0]
 
 
@@ -124,9 +120,8 @@ def main():
         carveouts = [int(c) for c in args.carveouts.split(",")]
     except ValueError:
         parser.error(f"--carveouts: expected comma-separated whole numbers, got {args.carveouts!r}")
-    global torch, captured_graph, replay_ms  # imported here, so that --help and argument errors need no torch
+    global torch  # imported here, so that --help and argument errors need no torch
     import torch
-    from grouped_gemm_ceiling import captured_graph, replay_ms  # bench/, the script's own folder
     if not torch.cuda.is_available() or not hasattr(torch, "_grouped_mm"):
         print("stream_overlap_probe: needs CUDA and torch >= 2.8 (torch._grouped_mm)", file=sys.stderr)
         return 2

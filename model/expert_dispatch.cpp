@@ -195,7 +195,8 @@ std::pair<torch::Tensor, torch::Tensor> stack_weights(const std::vector<GroupWei
     const int64_t first = plan.key_first[g], n = groups[g].w1.size(0);
     if (reuse && first >= plan.trainable_experts && cache->stamps[g] == stamps[g]) continue;  // frozen, unchanged
     const GroupWeights& group = groups[g];
-    const torch::Tensor group_w13 = w13_buffer(group.w1, group.w3);
+    // A single group in the compute dtype has its buffer worked out above already.
+    const torch::Tensor group_w13 = own_w13.defined() ? own_w13 : w13_buffer(group.w1, group.w3);
     if (dtype == torch::kBFloat16 && fused::stack_available(group.w2) &&
         (group_w13.defined() ? fused::stack_available(group_w13)
                              : fused::stack_available(group.w1) && fused::stack_available(group.w3))) {
