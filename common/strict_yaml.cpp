@@ -22,10 +22,28 @@ size_t edit_distance(std::string_view a, std::string_view b) {
   return previous[b.size()];
 }
 
+// A yaml-cpp tag is free text that Grove reads nowhere else; this prefix marks one set by tag_command_line_value.
+constexpr std::string_view kCommandLineTag = "!grove-command-line ";
+
 }  // namespace
+
+void tag_command_line_value(YAML::Node value, const std::string& assignment) {
+  value.SetTag(std::string(kCommandLineTag) + assignment);
+  if (value.IsSequence()) {
+    for (auto item : value) tag_command_line_value(item, assignment);
+  } else if (value.IsMap()) {
+    for (auto entry : value) {
+      tag_command_line_value(entry.first, assignment);
+      tag_command_line_value(entry.second, assignment);
+    }
+  }
+}
 
 std::string yaml_location(const YAML::Node& node, const std::string& file) {
   if (!node.IsDefined()) return file;
+  if (const std::string& tag = node.Tag(); tag.rfind(kCommandLineTag, 0) == 0) {
+    return "--set " + tag.substr(kCommandLineTag.size());
+  }
   const YAML::Mark mark = node.Mark();
   if (mark.line < 0) return file;
   return fmt::format("{}:{}:{}", file, mark.line + 1, mark.column + 1);

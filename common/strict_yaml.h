@@ -18,8 +18,13 @@
 
 namespace grove {
 
-// "file:line:column" for a node (1-based), or just the file when the node has no position.
+// "file:line:column" for a node (1-based), or just the file when the node has no position. A node that came from
+// the command line (tag_command_line_value) is named by its assignment instead ("--set training.steps=many"): its
+// yaml-cpp position is inside that one-line value, not in the file.
 std::string yaml_location(const YAML::Node& node, const std::string& file);
+
+// Marks `value` and every node under it as given on the command line by `assignment`, for yaml_location.
+void tag_command_line_value(YAML::Node value, const std::string& assignment);
 
 // The valid key closest to `key` by edit distance, if any is reasonably close.
 std::optional<std::string> closest_key(std::string_view key, const std::vector<std::string>& valid);

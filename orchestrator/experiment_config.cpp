@@ -26,6 +26,7 @@ void apply_set(YAML::Node& root, const std::string& assignment) {
   }
   const std::string path = assignment.substr(0, eq);
   YAML::Node value = load_yaml_string(assignment.substr(eq + 1), "--set " + path);
+  tag_command_line_value(value, assignment);
   std::vector<std::string> parts;
   std::stringstream stream(path);
   for (std::string part; std::getline(stream, part, '.');) parts.push_back(part);

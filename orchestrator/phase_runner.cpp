@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "common/log.h"
+#include "common/shell_word.h"
 #include "data_streams/mixture_sampler.h"
 #include "data_streams/window_sampler.h"
 #include "orchestrator/phase_checkpoints.h"
@@ -100,7 +101,8 @@ PhaseOutcome run_phase(RunContext& ctx, const registry::PhaseRow& phase_in) {
   if (phase.status == registry::PhaseStatus::kDone) return {};
   if (phase.status == registry::PhaseStatus::kFailed) {
     return {PhaseResult::kFailed, ExitCode::kRuntime,
-            fmt::format("{} failed earlier; see `grove registry phases --run {}` and its events", label, ctx.run.name)};
+            fmt::format("{} failed earlier; see `grove registry phases --run {}` and its events", label,
+                        shell_word(ctx.run.name))};
   }
   if (phase.status == registry::PhaseStatus::kEvaluating) {
     log::info("{}: resuming evaluation", label);

@@ -67,8 +67,4 @@ std::string render(const Table& table, OutputFormat format, int width = kTermina
 // Display width of UTF-8 text in terminal columns (East Asian wide characters count 2, combining marks 0).
 int display_width(std::string_view text);
 
-// `text` as one word a POSIX shell reads back as itself, for commands printed for the user to paste: unchanged when
-// it holds only characters no shell treats specially, otherwise in single quotes (a quote inside becomes '\'').
-std::string shell_word(std::string_view text);
-
 }  // namespace grove::cli

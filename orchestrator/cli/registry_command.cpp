@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "common/errors.h"
+#include "common/shell_word.h"
 #include "orchestrator/cli/output_format.h"
 #include "registry/registry.h"
 
@@ -160,6 +161,12 @@ QueryResult query_lineage(reg::Database& db, const QueryOptions& options) {
                       "the tree of every layer");
   }
   if (options.layer) {
+    if (!reg::find_expert(db, run.id, *options.layer, *options.slot)) {
+      throw RegistryError(fmt::format("registry {}: run '{}' has no expert at layer {} slot {}; `grove registry "
+                                      "experts --run {}` lists its experts",
+                                      db.path(), run.name, *options.layer, *options.slot, shell_word(run.name)),
+                          ExitCode::kBadInput);
+    }
     Table table({{"generation"}, {"layer"}, {"slot"}, {"group"}, {"init"}, {"born_phase"}, {"frozen_at_phase"}});
     int64_t generation = 0;
     for (const auto& e : reg::expert_ancestors(db, run.id, *options.layer, *options.slot)) {
@@ -255,13 +262,16 @@ QueryResult query_forgetting(reg::Database& db, const QueryOptions& options) {
   for (const auto& row : matrix.after) json["after"].push_back(cells_json(row));
   json["metrics"] = std::move(metrics_json);
 
+  // T is the last phase's index; a run with no phase row has none (not T = 0, which would mean one phase).
+  const std::string last_phase = metrics.phases > 0 ? fmt::format("T = {}", metrics.phases - 1)
+                                                    : std::string("no phases yet, so no T and no metric");
   const std::string note = fmt::format(
-      "R[i][j]: holdout bits per byte of distribution j after phase i (lower is better); T = {}.\n"
+      "R[i][j]: holdout bits per byte of distribution j after phase i (lower is better); {}.\n"
       "ACC = mean R[T][j].  BWT = mean over j<T of R[j][j] - R[T][j] (negative: forgetting).\n"
       "FWT = mean over j>=1 of R_init[j] - R[j-1][j] (positive: earlier phases helped).\n"
       "forgetting = R[T][j] - R[j][j];  max_forgetting = R[T][j] - min over l<T of R[l][j].\n"
       "Missing cells are skipped, never read as 0 (docs/METRICS.md). Terms skipped:\n{}.",
-      metrics.phases > 0 ? metrics.phases - 1 : 0, missing);
+      last_phase, missing);
   return {std::move(table), std::move(json), note};
 }
 

@@ -5,8 +5,8 @@
 #include <memory>
 
 #include "common/log.h"
+#include "common/shell_word.h"
 #include "orchestrator/cli/command.h"
-#include "orchestrator/cli/output_format.h"
 #include "orchestrator/cli/registry_command.h"
 #include "orchestrator/experiment_runner.h"
 

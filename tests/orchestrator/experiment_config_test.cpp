@@ -137,6 +137,31 @@ TEST(ExperimentConfig, AMalformedSetPathIsNamedNotAParserError) {
   EXPECT_EQ(config.training.steps, 7);
 }
 
+TEST(ExperimentConfig, ABadSetValueIsNamedByItsAssignmentNotByAPlaceInTheFile) {
+  // yaml-cpp places a --set value at line 1 of its own one-line text, which read as the experiment file's line 1.
+  auto message_for = [](const std::string& assignment) {
+    return message_of([&] {
+      ConfigOverrides overrides;
+      overrides.set = {assignment};
+      parse_experiment(kMinimal, "exp.yaml", "/", overrides);
+    });
+  };
+  std::string message = message_for("training.steps=many");
+  EXPECT_NE(message.find("--set training.steps=many: key 'training.steps': expected an integer, got 'many'"),
+            std::string::npos)
+      << message;
+  EXPECT_EQ(message.find("exp.yaml"), std::string::npos) << message;
+  message = message_for("training={steps: many}");  // a key inside a mapping given on the command line
+  EXPECT_NE(message.find("--set training={steps: many}: key 'training.steps'"), std::string::npos) << message;
+  EXPECT_EQ(message.find("exp.yaml"), std::string::npos) << message;
+  // A key the file itself gets wrong is still named by its line in the file.
+  std::string text = kMinimal;
+  text.replace(text.find("steps:"), 6, "stepz:");
+  message = message_of([&] { parse_experiment(text, "exp.yaml", "/"); });
+  EXPECT_NE(message.find("exp.yaml:"), std::string::npos) << message;
+  EXPECT_EQ(message.find("--set"), std::string::npos) << message;
+}
+
 TEST(ExperimentConfig, ValidationNamesModelKeysAndMissingCorpora) {
   ConfigOverrides overrides;
   overrides.set = {"model.top_k=5"};

@@ -116,6 +116,12 @@ TEST_F(Resume, NonFiniteLossIsRecoveredAndThreeInARowFailThePhase) {
   const auto run = registry::require_run(db, "tiny");
   EXPECT_EQ(run.status, registry::RunStatus::kFailed);
   EXPECT_EQ(registry::find_phase(db, run.id, 0)->status, registry::PhaseStatus::kFailed);
+  // Running it again does not retrain the failed phase; it says where to look, as a command that pastes.
+  result = grove({"run", failing.string()});
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(result.err.find("failed earlier; see `grove registry phases --run tiny` and its events"),
+            std::string::npos)
+      << result.err;
 }
 
 }  // namespace

@@ -97,15 +97,5 @@ TEST(OutputFormat, UnknownFormatIsAConfigErrorNamingIt) {
   EXPECT_THROW(table.add_row({int64_t{1}, int64_t{2}}), std::invalid_argument);
 }
 
-TEST(OutputFormat, ShellWordsReadBackAsThemselves) {
-  EXPECT_EQ(shell_word("run-1_a.b"), "run-1_a.b");
-  EXPECT_EQ(shell_word("/tmp/grove.db"), "/tmp/grove.db");
-  EXPECT_EQ(shell_word("/tmp/reg dir/r.db"), "'/tmp/reg dir/r.db'");
-  EXPECT_EQ(shell_word("my run \u00fc"), "'my run \u00fc'");
-  EXPECT_EQ(shell_word("it's"), "'it'\\''s'");
-  EXPECT_EQ(shell_word("$HOME;rm"), "'$HOME;rm'");
-  EXPECT_EQ(shell_word(""), "''");
-}
-
 }  // namespace
 }  // namespace grove::cli

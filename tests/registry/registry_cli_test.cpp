@@ -11,6 +11,7 @@
 
 #include "orchestrator/cli/output_format.h"
 #include "registry/database.h"
+#include "registry/registry.h"
 #include "tests/registry/sample_registry.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
@@ -168,6 +169,28 @@ TEST_F(RegistryCli, RunIsRequiredWhenSeveralExistAndUnknownRunsAreNamed) {
   const auto half = query({"lineage", "--run", "baseline", "--layer", "0"});
   EXPECT_EQ(half.exit_code, 2);
   EXPECT_NE(half.err.find("--slot"), std::string::npos) << half.err;
+}
+
+TEST_F(RegistryCli, AnExpertThatIsNotThereIsNamedWithItsRun) {
+  const auto missing = query({"lineage", "--run", "baseline", "--layer", "1", "--slot", "99"});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("run 'baseline' has no expert at layer 1 slot 99"), std::string::npos) << missing.err;
+  EXPECT_NE(missing.err.find("grove registry experts --run baseline"), std::string::npos) << missing.err;
+  EXPECT_EQ(missing.err.find("run id"), std::string::npos) << missing.err;
+}
+
+TEST(RegistryCliFiles, ForgettingOfARunWithoutPhasesSaysSoInsteadOfTZero) {
+  testing::TempDir dir;
+  {
+    auto db = registry::Database::open(dir / "grove.db");
+    const int64_t tokenizer = registry::register_tokenizer(
+        db, {"tok", registry::TokenizerKind::kUnigram, 4096, "/tmp/tok.model", {"en"}, 1 << 20});
+    registry::create_run(db, {"fresh", "grove", "seed: 7\n", 7, tokenizer, "/tmp/work"});
+  }
+  const auto result = run_grove({"registry", "forgetting", "--run", "fresh", "--registry", (dir / "grove.db").string()});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("no phases yet, so no T and no metric"), std::string::npos) << result.out;
+  EXPECT_EQ(result.out.find("T = 0"), std::string::npos) << result.out;
 }
 
 TEST_F(RegistryCli, EveryQueryHasHelp) {
