@@ -1,6 +1,7 @@
 #include "common/strict_yaml.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -63,6 +64,10 @@ std::optional<std::string> closest_key(std::string_view key, const std::vector<s
 }
 
 YAML::Node load_yaml_file(const std::string& path) {
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error)) {
+    throw ConfigError(fmt::format("{}: is a folder; expected a YAML file", path));
+  }
   std::ifstream in(path);
   if (!in) throw ConfigError(fmt::format("{}: cannot open (does the file exist and is it readable?)", path));
   std::stringstream buffer;

@@ -51,6 +51,12 @@ CorpusStats read_corpus(const DistributionSpec& spec, const std::vector<CorpusFi
                                   "remove it from `paths` or add it to `exclude`",
                                   file.path.string()));
     }
+    // Control bytes are judged on the first 64 KiB; a NUL anywhere makes it binary (text never holds one).
+    if (const size_t nul = content.find('\0'); nul != std::string::npos) {
+      throw DataError(fmt::format("{}: a NUL byte at byte {} of {}: a binary file, expected UTF-8 text; remove it "
+                                  "from `paths` or add it to `exclude`",
+                                  file.path.string(), nul, content.size()));
+    }
     const DocumentSink on_raw = [&](std::string_view raw) {
       if (!clean_document(spec, raw, cleaned, stats)) return;
       ++stats.docs;

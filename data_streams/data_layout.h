@@ -33,14 +33,17 @@ class DataLayout {
   std::string to_stored(const std::filesystem::path& path) const;
   std::filesystem::path resolve(const std::string& stored) const;
 
-  // A fresh, empty folder under tmp/ (same file system as the final places, so publishing is a rename).
+  // A fresh, empty folder under tmp/ (same file system as the final places, so publishing is a rename), with an
+  // owner file beside it (FOLDER.owner: host and pid). First removes the folders of processes on this host that
+  // stopped without removing theirs (killed mid-ingest), so interrupted runs do not pile up copies of corpora.
   std::filesystem::path make_temp_dir(std::string_view purpose) const;
 
  private:
   std::filesystem::path registry_dir_;
 };
 
-// Removes a temporary folder when it goes out of scope unless released (after it was renamed into place).
+// Removes a temporary folder when it goes out of scope unless released (after it was renamed into place), and its
+// owner file either way.
 class TempFolder {
  public:
   explicit TempFolder(std::filesystem::path path) : path_(std::move(path)) {}

@@ -87,6 +87,8 @@ std::string IngestReport::summary() const {
     text += fmt::format("\n  tokens ({}tokenizer {}): {} train, {} holdout, {:.3f} tokens per byte",
                         tokens->already_done ? "already there, " : "", *tokenizer_hash, tokens->train_tokens,
                         tokens->holdout_tokens, per_byte);
+  } else if (!tokenize_asked) {
+    text += "\n  tokens: not tokenized by this ingest (not asked to)";
   } else {
     text += "\n  tokens: not tokenized (no tokenizer in the registry yet: `grove tokenizer train`)";
   }
@@ -101,14 +103,17 @@ IngestReport ingest_distribution(registry::Database& db, const DistributionSpec&
   const auto started = std::chrono::steady_clock::now();
   validate_distribution_spec(spec, fmt::format("distribution '{}'", spec.name));
   const DataLayout layout = DataLayout::for_registry(db);
-  // Resolve the tokenizer first: a bad --tokenizer should fail before any reading.
+  // Resolve the tokenizer first, and load it: a bad --tokenizer, or a damaged model file, should fail before any
+  // reading, and before the distribution is registered (an exit 2 that registered it anyway misled).
   const auto tokenizer = chosen_tokenizer(db, options);
+  if (tokenizer) load_registered_tokenizer(db, *tokenizer);
 
   TempFolder temp(layout.make_temp_dir("ingest-" + spec.name));
   const ScannedCorpus scanned = scan_into(spec, temp.path(), options.progress);
 
   IngestReport report;
   report.name = spec.name;
+  report.tokenize_asked = options.tokenize;
   report.fingerprint = scanned.fingerprint;
   report.stats = scanned.stats;
   report.holdout_docs = scanned.holdout_docs;

@@ -37,6 +37,7 @@ struct IngestReport {
   std::string fingerprint;
   CorpusStats stats;              // of this read (also when unchanged)
   uint64_t holdout_docs = 0;
+  bool tokenize_asked = true;     // IngestOptions::tokenize: false when the caller tokenizes later, or never
   std::optional<std::string> tokenizer_hash;
   std::optional<TokenizeReport> tokens;
   double seconds = 0;

@@ -57,6 +57,9 @@ TEST(StrictYaml, MissingRequiredKeyAndSyntaxErrorsAreNamed) {
   EXPECT_NE(syntax.find("broken.yaml:"), std::string::npos) << syntax;
   EXPECT_NE(error_of([] { load_yaml_file("/nonexistent/exp.yaml"); }).find("/nonexistent/exp.yaml"),
             std::string::npos);
+  // A folder opened as a stream reads as an empty document: it said "required key 'name' is missing".
+  EXPECT_NE(error_of([] { load_yaml_file("/usr/share"); }).find("/usr/share: is a folder; expected a YAML file"),
+            std::string::npos);
 }
 
 TEST(StrictYaml, ARepeatedKeyIsAnErrorNamingBothLines) {

@@ -113,6 +113,67 @@ TEST(CorpusFiles, FoldersRecurseSymlinkDuplicatesAndDatFilesAreSkipped) {
   EXPECT_EQ(kept[0].path, dir / "f/art");
 }
 
+TEST(CorpusFiles, DoubleStarCrossesNoHiddenFolderAsAFolderReadWholeDoesNot) {
+  EXPECT_FALSE(glob_matches("/a/**/*.md", "/a/.trash/b.md"));
+  EXPECT_FALSE(glob_matches("/a/**/*.md", "/a/c/.ipynb_checkpoints/b.md"));
+  EXPECT_TRUE(glob_matches("/a/**/*.md", "/a/c/d/b.md"));
+  EXPECT_TRUE(glob_matches("/a/.cfg/**/*.md", "/a/.cfg/x/b.md"));  // a hidden folder named in the pattern is fine
+  TempDir dir;
+  write_file(dir / "notes/a.md", "Real note.\n");
+  write_file(dir / "notes/sub/b.md", "Sub note.\n");
+  write_file(dir / "notes/.ipynb_checkpoints/a-checkpoint.md", "Checkpoint copy.\n");
+  write_file(dir / "notes/sub/.trash/gone.md", "Deleted.\n");
+  const auto by_folder = list_corpus_files(spec_of(SourceKind::kText, {(dir / "notes").string()}));
+  const auto by_glob = list_corpus_files(spec_of(SourceKind::kText, {(dir / "notes/**/*.md").string()}));
+  ASSERT_EQ(by_folder.size(), 2u);
+  ASSERT_EQ(by_glob.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) EXPECT_EQ(by_glob[i].path, by_folder[i].path);
+}
+
+TEST(CorpusFiles, AFileNameExcludeMatchesInEveryFolder) {
+  TempDir dir;
+  write_file(dir / "notes/a.md", "Note.\n");
+  write_file(dir / "notes/sub/b.md", "Sub note.\n");
+  write_file(dir / "notes/sub/keep.txt", "Kept.\n");
+  auto spec = spec_of(SourceKind::kText, {(dir / "notes").string()});
+  spec.exclude = {"*.md"};
+  const auto kept = list_corpus_files(spec);
+  ASSERT_EQ(kept.size(), 1u);
+  EXPECT_EQ(kept[0].path, dir / "notes/sub/keep.txt");
+  // A pattern with a folder in it is matched against whole paths, as before.
+  spec.exclude = {(dir / "notes/sub/*").string()};
+  const auto top = list_corpus_files(spec);
+  ASSERT_EQ(top.size(), 1u);
+  EXPECT_EQ(top[0].path, dir / "notes/a.md");
+}
+
+TEST(CorpusFiles, ASymlinkToAFolderAboveIsReadOnceNotFollowedForever) {
+  // `ln -s .. parent` inside a corpus made std::filesystem recurse until ELOOP and throw its own error, which
+  // stopped every later `grove tick` on the inbox item (found by a review).
+  TempDir dir;
+  write_file(dir / "corpus/sub/doc.txt", "A document.\n");
+  fs::create_symlink("..", dir / "corpus/sub/parent");
+  fs::create_symlink(dir / "corpus", dir / "corpus/sub/again");
+  for (const std::string& path : {(dir / "corpus").string(), (dir / "corpus/**/*.txt").string()}) {
+    std::vector<CorpusFile> files;
+    ASSERT_NO_THROW(files = list_corpus_files(spec_of(SourceKind::kText, {path}))) << path;
+    ASSERT_EQ(files.size(), 1u) << path;
+    EXPECT_EQ(files[0].real_path, fs::canonical(dir / "corpus/sub/doc.txt")) << path;
+  }
+}
+
+TEST(CorpusFiles, AFileWhoseNameLooksLikeAGlobIsReadAsItselfAndSpecialFilesAreNamed) {
+  TempDir dir;
+  write_file(dir / "notes[1].txt", "First.\n");
+  const auto files = list_corpus_files(spec_of(SourceKind::kText, {(dir / "notes[1].txt").string()}));
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_EQ(files[0].path, dir / "notes[1].txt");
+  // "no corpus files left after exclusions" when nothing was excluded: it now says what was left out and why.
+  const std::string message = error_of([&] { list_corpus_files(spec_of(SourceKind::kText, {"/dev/null"})); });
+  EXPECT_NE(message.find("no corpus files left (0 excluded, 1 not regular files (/dev/null)"), std::string::npos)
+      << message;
+}
+
 TEST(CorpusFiles, MissingPathAndEmptyGlobNameThePath) {
   TempDir dir;
   const std::string missing = (dir / "nope.txt").string();
@@ -178,6 +239,13 @@ TEST(CorpusReader, BinaryFileAndEmptyCorpusAreErrorsNamingThem) {
   const auto binary = write_file(dir / "b/image.png", std::string("\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16));
   const std::string message = error_of([&] { read_all(spec_of(SourceKind::kText, {(dir / "b").string()})); });
   EXPECT_NE(message.find(binary.string() + ": looks like a binary file"), std::string::npos) << message;
+  // Control bytes are judged on the first 64 KiB; a NUL byte is refused wherever it is.
+  std::string late_nul(100'000, 'x');
+  late_nul += std::string("\0tail", 5);
+  const auto late = write_file(dir / "late/text.txt", late_nul);
+  const std::string late_message = error_of([&] { read_all(spec_of(SourceKind::kText, {(dir / "late").string()})); });
+  EXPECT_NE(late_message.find(late.string() + ": a NUL byte at byte 100000 of 100005"), std::string::npos)
+      << late_message;
   write_file(dir / "e/empty.txt", "\n\n   \n");
   const std::string empty = error_of([&] { read_all(spec_of(SourceKind::kText, {(dir / "e").string()})); });
   EXPECT_NE(empty.find("empty corpus"), std::string::npos) << empty;

@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <map>
 
@@ -189,6 +191,56 @@ TEST(IngestCli, ChangedContentNeedsReplaceWhichKeepsTheOldVersion) {
   const DataLayout layout(ws.registry().parent_path());
   EXPECT_TRUE(fs::exists(layout.resolve(versions[0].shard_dir) / "documents.txt"));  // old version's files stay
   EXPECT_NE(versions[0].shard_dir, versions[1].shard_dir);
+}
+
+TEST(IngestCli, ADamagedTokenizerModelStopsAnIngestBeforeItRegistersAnything) {
+  // The model was loaded only after the new distribution was committed: exit 2, yet registered.
+  GROVE_SKIP_WITHOUT_DEBIAN_CORPORA();
+  Workspace ws;
+  ASSERT_EQ(ws.grove({"ingest", "notes", "--source", "fortune", "--path", ws.corpus("c", 100, 4).string()}).exit_code,
+            0);
+  ASSERT_EQ(ws.grove({"tokenizer", "train", "--on", "notes", "--vocab-size", "500"}).exit_code, 0);
+  auto tokenizer_model = [&] {
+    auto db = registry::Database::open(ws.registry(), registry::OpenMode::kReadOnly);
+    return DataLayout(ws.registry().parent_path()).resolve(newest_tokenizer(db)->model_path);
+  }();
+  write_file(tokenizer_model, "garbage\n");
+  const std::string before = snapshot(ws.registry());
+  const auto result = ws.grove({"ingest", "more", "--source", "fortune", "--path", ws.corpus("d", 50, 5).string()});
+  EXPECT_EQ(result.exit_code, 2) << result.err;
+  EXPECT_NE(result.err.find(tokenizer_model.string()), std::string::npos) << result.err;
+  EXPECT_EQ(snapshot(ws.registry()), before) << "nothing registered, nothing written";
+}
+
+TEST(IngestCli, AFolderLeftInTmpByAKilledIngestIsRemovedByTheNextOne) {
+  // A killed ingest runs no destructor, so its copy of the corpus stayed in grove-data/tmp/ for good.
+  Workspace ws;
+  const fs::path tmp = ws.registry().parent_path() / "grove-data" / "tmp";
+  char host[256] = {};
+  ASSERT_EQ(::gethostname(host, sizeof host - 1), 0);
+  testing::BackgroundProcess finished("/bin/true", {}, (ws.dir / "true-out").string());
+  ASSERT_EQ(finished.wait().exit_code, 0);
+  const auto left = [&](const std::string& name, const std::string& owner) {
+    write_file(tmp / name / "documents.txt", "a partial copy\n");
+    write_file(tmp / (name + ".owner"), owner);
+  };
+  left("ingest-killed-1-aa", fmt::format("{} {}\n", host, finished.pid()));            // this host, process gone
+  left("ingest-running-2-bb", fmt::format("{} {}\n", host, ::getpid()));               // still running
+  left("ingest-elsewhere-3-cc", fmt::format("{}-other {}\n", host, finished.pid()));  // another host's
+  write_file(tmp / "no-owner" / "documents.txt", "kept\n");
+  write_file(ws.dir / "notes" / "a.txt", "A first note.\n\nA second note.\n");
+  const auto result = ws.grove({"ingest", "notes", "--source", "text", "--path", (ws.dir / "notes").string(),
+                                "--no-tokenize"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.err.find("left by process " + std::to_string(finished.pid())), std::string::npos) << result.err;
+  EXPECT_NE(result.out.find("tokens: not tokenized by this ingest (not asked to)"), std::string::npos)
+      << "not 'no tokenizer in the registry yet':\n" << result.out;
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(tmp)) names.push_back(entry.path().filename().string());
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"ingest-elsewhere-3-cc", "ingest-elsewhere-3-cc.owner",
+                                             "ingest-running-2-bb", "ingest-running-2-bb.owner", "no-owner"}))
+      << "the killed ingest's folder and owner file go, and the finished ingest leaves nothing of its own";
 }
 
 TEST(IngestCli, BadInputExitsTwoNamingTheFileAndRegistersNothing) {
