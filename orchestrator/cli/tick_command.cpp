@@ -13,6 +13,7 @@
 #include "orchestrator/cli/scheduler_commands.h"
 #include "orchestrator/scheduler.h"
 #include "orchestrator/stop_signal.h"
+#include "registry/database.h"
 
 namespace grove::cli {
 namespace {
@@ -32,6 +33,8 @@ orch::TickOptions tick_options(const TickArgs& args) {
                                     options.registry.string()),
                         ExitCode::kBadInput);
   }
+  // Refuse a file that is no registry before the lock file is made beside it (opened read-only: left untouched).
+  registry::Database::open(options.registry, registry::OpenMode::kReadOnly);
   if (!args.inbox.empty()) options.inbox = args.inbox;
   if (!args.run.empty()) options.run = args.run;
   return options;

@@ -89,5 +89,34 @@ TEST_F(Scheduler, ABadInboxItemIsSetAsideWithItsErrorAndTheTickSaysSo) {
   EXPECT_FALSE(registry::find_current_distribution(db, "broken").has_value()) << "nothing registered";
 }
 
+TEST_F(Scheduler, AFileThatIsNoRegistryIsRefusedWithoutALockFileBesideIt) {
+  const auto text = testing::write_file(dir_ / "notes.db", "not a registry\n");
+  const auto result = grove({"tick", "--registry", text.string()});
+  EXPECT_EQ(result.exit_code, 2) << result.err;
+  EXPECT_NE(result.err.find("not a SQLite database"), std::string::npos) << result.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "notes.db.lock"));
+  EXPECT_EQ(testing::read_file(text), "not a registry\n");
+}
+
+TEST_F(Scheduler, AnItemThatStdFilesystemCannotReadIsSetAsideAndTheNextOneStillRuns) {
+  // A name longer than the system allows makes std::filesystem throw its own error, not Grove's; the item used to
+  // stay in the inbox and stop this and every later tick before the good item behind it.
+  start_base_run();
+  const auto folder = dir_ / "inbox" / "2026-12-01-long";
+  std::filesystem::create_directories(folder);
+  atomic_write_file(folder / "distribution.yaml",
+                    "name: long\nsource: text\npaths: [" + std::string(5000, 'n') + "]\n");
+  drop("2026-12-02-de", "de_computer", "/usr/share/games/fortunes/de/computer");
+  const auto result = grove(tick_args());
+  EXPECT_EQ(result.exit_code, 2) << result.err;
+  EXPECT_NE(result.out.find("ingested 1 inbox item(s), ran 1 phase(s), 1 item(s) failed"), std::string::npos)
+      << result.out << result.err;
+  const auto error_file = dir_ / "inbox" / ".failed" / "2026-12-01-long" / "error.txt";
+  ASSERT_TRUE(std::filesystem::exists(error_file));
+  EXPECT_NE(testing::read_file(error_file).find("File name too long"), std::string::npos)
+      << testing::read_file(error_file);
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "inbox" / ".processed" / "2026-12-02-de"));
+}
+
 }  // namespace
 }  // namespace grove
