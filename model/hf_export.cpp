@@ -7,6 +7,7 @@
 #include "common/atomic_file.h"
 #include "common/errors.h"
 #include "common/log.h"
+#include "common/replaceable_folder.h"
 #include "model/checkpoint.h"
 #include "model/moe_transformer.h"
 #include "model/sentencepiece_model.h"
@@ -103,6 +104,15 @@ nlohmann::json special_tokens_map(const SentencePieceModelInfo& tokenizer) {
   return map;
 }
 
+// What an export writes: `--out` may name a folder that holds these and nothing else, which is replaced.
+const ReplaceableFolder& hf_export_folder() {
+  static const ReplaceableFolder kind{"export hf",
+                                      "a Hugging Face export",
+                                      {"model.safetensors", "config.json", "tokenizer.model", "tokenizer_config.json",
+                                       "special_tokens_map.json"}};
+  return kind;
+}
+
 }  // namespace
 
 nlohmann::json hf_mixtral_config(const ModelConfig& config, int64_t n_experts, const SentencePieceModelInfo& tokenizer,
@@ -138,8 +148,10 @@ nlohmann::json hf_mixtral_config(const ModelConfig& config, int64_t n_experts, c
           {"dtype", dtype}};
 }
 
-HfExportSummary export_hf(const MoeTransformer& model, const fs::path& tokenizer_model, const fs::path& out_dir,
+HfExportSummary export_hf(const MoeTransformer& model, const fs::path& tokenizer_model, const fs::path& out,
                           const HfExportOptions& options) {
+  const fs::path out_dir = normalised_output_folder(out, hf_export_folder());
+  check_replaceable(out_dir, hf_export_folder());
   const torch::ScalarType dtype = export_dtype(options.dtype);
   const SentencePieceModelInfo tokenizer = read_sentencepiece_model(tokenizer_model);
   const ModelConfig& config = model.config();
@@ -170,6 +182,7 @@ HfExportSummary export_hf(const MoeTransformer& model, const fs::path& tokenizer
 
 HfExportSummary export_hf_checkpoint(const fs::path& checkpoint_dir, const fs::path& tokenizer_model,
                                      const fs::path& out_dir, const HfExportOptions& options) {
+  check_replaceable(normalised_output_folder(out_dir, hf_export_folder()), hf_export_folder());  // before the load
   log::info("export hf: loading checkpoint {}", checkpoint_dir.string());
   const LoadedCheckpoint loaded = load_checkpoint(checkpoint_dir);
   return export_hf(*loaded.model, tokenizer_model, out_dir, options);

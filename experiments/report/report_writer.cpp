@@ -9,6 +9,7 @@
 #include "common/atomic_file.h"
 #include "common/errors.h"
 #include "common/log.h"
+#include "common/replaceable_folder.h"
 #include "common/utc_time.h"
 #include "common/version.h"
 #include "experiments/report/evals_csv.h"
@@ -55,31 +56,9 @@ class StagingFolder {
   bool published_ = false;
 };
 
-fs::path normalised_target(const fs::path& out_dir) {
-  if (out_dir.empty()) throw ConfigError("report: --out is empty; give the folder to write the report to");
-  fs::path target = fs::absolute(out_dir).lexically_normal();
-  if (!target.has_filename()) target = target.parent_path();
-  if (target == target.root_path()) throw ConfigError("report: --out cannot be the root folder");
-  return target;
-}
-
-// Refuses a target that is a file or a folder holding anything but a previous report.
-void check_target(const fs::path& target) {
-  std::error_code error;
-  const auto status = fs::symlink_status(target, error);
-  if (error || !fs::exists(status)) return;
-  if (!fs::is_directory(status)) {
-    throw ConfigError(fmt::format("report: --out {} exists and is not a folder; give a new or report folder",
-                                  target.string()));
-  }
-  for (const auto& entry : fs::directory_iterator(target)) {
-    const std::string name = entry.path().filename().string();
-    if (std::find(kReportFiles.begin(), kReportFiles.end(), name) == kReportFiles.end()) {
-      throw ConfigError(fmt::format("report: --out {} holds '{}', which is not part of a Grove report; the report "
-                                    "replaces its folder as a whole, so give an empty, new or earlier report folder",
-                                    target.string(), name));
-    }
-  }
+const ReplaceableFolder& report_folder() {
+  static const ReplaceableFolder kind{"report", "a Grove report", {kReportFiles.begin(), kReportFiles.end()}};
+  return kind;
 }
 
 }  // namespace
@@ -92,8 +71,8 @@ fs::path write_report(registry::Database& db, const ReportRequest& request) {
       throw ConfigError(fmt::format("report: run '{}' is named twice in --run", request.runs[i]));
     }
   }
-  const fs::path target = normalised_target(request.out_dir);
-  check_target(target);
+  const fs::path target = normalised_output_folder(request.out_dir, report_folder());
+  check_replaceable(target, report_folder());
 
   std::vector<RunData> runs;
   for (const auto& name : request.runs) {

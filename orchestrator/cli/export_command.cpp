@@ -39,7 +39,7 @@ Command export_command() {
                 ->required();
             hf->add_option("--tokenizer", args->tokenizer, "The run's SentencePiece model file (tokenizer.model)")
                 ->required();
-            hf->add_option("--out", args->out, "Output folder (replaced if it exists)")->required();
+            hf->add_option("--out", args->out, "Output folder: new, empty, or an earlier export (which is replaced); anything else is refused")->required();
             hf->add_option("--dtype", args->dtype, "Stored tensor type: float32 (default) or bfloat16")
                 ->check(CLI::IsMember({"float32", "bfloat16"}));
             return [args, hf]() { return hf->parsed() ? run_export_hf(*args) : 2; };

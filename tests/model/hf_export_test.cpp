@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -232,6 +233,42 @@ TEST(HfExport, CommandExportsACheckpointAndReportsBadInput) {
   const auto help = grove::testing::run_grove({"export", "hf", "--help"});
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_NE(help.out.find("--tokenizer"), std::string::npos) << help.out;
+}
+
+TEST(HfExport, OutMustBeNewEmptyOrAnEarlierExportAndATrailingSlashIsTheSameFolder) {
+  // It replaced whatever --out named, files and the run's checkpoints included, and "hf/" staged inside itself.
+  TempDir dir;
+  save_checkpoint(dir / "ckpt", *grown_model(), {}, 5);
+  auto export_to = [&](const fs::path& out) {
+    return grove::testing::run_grove({"export", "hf", "--checkpoint", (dir / "ckpt").string(), "--tokenizer",
+                                      tokenizer_path().string(), "--out", out.string()});
+  };
+  const auto slash = export_to(dir.path().string() + "/hf/");
+  ASSERT_EQ(slash.exit_code, 0) << slash.err;
+  EXPECT_TRUE(fs::is_regular_file(dir / "hf" / "model.safetensors"));
+  const auto again = export_to(dir / "hf");  // an earlier export is replaced
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(dir.path())) names.push_back(entry.path().filename().string());
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"ckpt", "hf"})) << "no staging folder or set-aside copy left";
+
+  fs::create_directories(dir / "thesis");
+  grove::testing::write_file(dir / "thesis" / "chapter1.tex", "precious\n");
+  grove::testing::write_file(dir / "weights.bin", "important\n");
+  const std::vector<std::pair<fs::path, std::string>> refused = {
+      {dir / "thesis", "holds 'chapter1.tex', which is not part of a Hugging Face export"},
+      {dir / "weights.bin", "exists and is not a folder"},
+      {dir / "ckpt", "which is not part of a Hugging Face export"},  // the checkpoint being exported
+      {"", "--out is empty"}};
+  for (const auto& [out, expected] : refused) {
+    const auto result = export_to(out);
+    EXPECT_EQ(result.exit_code, 2) << out;
+    EXPECT_NE(result.err.find(expected), std::string::npos) << out << ": " << result.err;
+  }
+  EXPECT_EQ(grove::testing::read_file(dir / "thesis" / "chapter1.tex"), "precious\n");
+  EXPECT_EQ(grove::testing::read_file(dir / "weights.bin"), "important\n");
+  EXPECT_NO_THROW(load_checkpoint(dir / "ckpt")) << "the checkpoint is still there";
 }
 
 }  // namespace
