@@ -145,8 +145,14 @@ DistributionEntry parse_distribution_entry(StrictMap& item, const fs::path& base
     entry.spec_origin = spec_path.string();
     spec_dir = spec_path.parent_path();
   } else {
-    spec = YAML::Clone(item.node());
+    // A new mapping over the same value nodes, not YAML::Clone: a clone loses their place in the file, so every
+    // message about the entry said line 1. Only `paths` is replaced below, in this mapping alone.
+    spec = YAML::Node(YAML::NodeType::Map);
+    if (item.node().IsMap()) {
+      for (const auto& key_value : item.node()) spec[key_value.first] = key_value.second;
+    }
     entry.spec_origin = item.file();
+    entry.key_path = item.path();
   }
   if (!spec.IsMap() || !spec["name"] || !spec["name"].IsScalar()) {
     throw ConfigError(fmt::format("{}: a distribution needs a 'name' (and its source and paths), or 'spec: FILE'",

@@ -28,6 +28,7 @@ struct DistributionEntry {
   std::string name;
   YAML::Node spec;           // the full spec mapping (name included)
   std::string spec_origin;   // file the spec came from (for messages)
+  std::string key_path;      // "distributions[2]" for an entry written inline; empty for `- spec: FILE`
 };
 
 struct TrainingSection {

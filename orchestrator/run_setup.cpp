@@ -78,7 +78,7 @@ ValidatedExperiment validate_and_resolve(const ExperimentConfig& config, bool ch
   }
   std::set<std::string> names;
   for (const auto& entry : config.distributions) {
-    auto spec = data::parse_distribution_spec(entry.spec, entry.spec_origin, fs::path("/"), "distributions");
+    auto spec = data::parse_distribution_spec(entry.spec, entry.spec_origin, fs::path("/"), entry.key_path);
     data::validate_distribution_spec(spec, entry.spec_origin);
     if (check_corpus_paths) data::list_corpus_files(spec);  // every path exists and something is left: DataError naming it otherwise
     if (!names.insert(spec.name).second) {

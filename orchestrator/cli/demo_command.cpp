@@ -5,6 +5,7 @@
 
 #include <memory>
 
+#include "common/errors.h"
 #include "common/log.h"
 #include "experiments/embedded_experiments.h"
 #include "experiments/report/report_writer.h"
@@ -26,6 +27,12 @@ std::string cell(const std::optional<double>& value) { return value ? fmt::forma
 
 int run_demo(const DemoArgs& args) {
   const std::filesystem::path out = std::filesystem::absolute(args.out);
+  std::error_code error;
+  if (std::filesystem::exists(out, error) && !std::filesystem::is_directory(out, error)) {
+    throw ConfigError(fmt::format("demo: --out {} exists and is not a folder; give a folder (new or an earlier "
+                                  "demo's) for the registry, checkpoints and report",
+                                  out.string()));
+  }
   std::filesystem::create_directories(out);
   orch::ConfigOverrides overrides;
   overrides.strategies = args.strategies;

@@ -46,6 +46,12 @@ int evaluate_run(const EvalArgs& args) {
     throw ConfigError(args.phase ? fmt::format("run '{}' has no phase {}", run.name, *args.phase)
                                  : fmt::format("run '{}' has no finished phase to evaluate yet", run.name));
   }
+  // A phase in evaluation has its phase-end checkpoint already; one still training or pending does not.
+  if (phase->status != registry::PhaseStatus::kDone && phase->status != registry::PhaseStatus::kEvaluating) {
+    throw ConfigError(fmt::format("run '{}': phase {} is not finished (status {}), so it has no model to evaluate "
+                                  "yet; `grove run` resumes it, or give an earlier --phase",
+                                  run.name, phase->idx, registry::to_text(phase->status)));
+  }
   auto model = orch::load_model(ctx, orch::phase_end_checkpoint(ctx, *phase));
 
   std::vector<registry::DistributionRow> targets;

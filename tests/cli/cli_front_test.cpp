@@ -5,6 +5,7 @@
 #include "model/runtime_info.h"
 #include "orchestrator/cli/command.h"
 #include "tests/support/process.h"
+#include "tests/support/temp_dir.h"
 
 namespace grove {
 namespace {
@@ -74,6 +75,17 @@ TEST(CliFront, EvalRefusesATokenBudgetThatIsNotPositive) {
               std::string::npos)
         << result.err;
   }
+}
+
+TEST(CliFront, DemoRefusesAnOutThatIsAFile) {
+  // It printed std::filesystem's "cannot create directories" with exit 1.
+  testing::TempDir dir;
+  const auto file = testing::write_file(dir / "grove-demo", "a file\n");
+  const auto result = run_grove({"demo", "--out", file.string()});
+  EXPECT_EQ(result.exit_code, 2) << result.err;
+  EXPECT_NE(result.err.find("--out " + file.string() + " exists and is not a folder"), std::string::npos)
+      << result.err;
+  EXPECT_EQ(testing::read_file(file), "a file\n");
 }
 
 }  // namespace

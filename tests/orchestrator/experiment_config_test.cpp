@@ -32,6 +32,15 @@ std::string message_of(const std::function<void()>& action) {
   return "";
 }
 
+// The error parse_experiment gives kMinimal with one --set assignment ("" when there is none).
+std::string set_error(const std::string& assignment) {
+  return message_of([&] {
+    ConfigOverrides overrides;
+    overrides.set = {assignment};
+    parse_experiment(kMinimal, "exp.yaml", "/", overrides);
+  });
+}
+
 TEST(ExperimentConfig, DefaultsFileAndFlagsApplyInOrder) {
   ConfigOverrides overrides;
   overrides.set = {"training.steps=9", "growth.experts_per_layer=3"};
@@ -112,24 +121,17 @@ TEST(ExperimentConfig, ARunNameMustBeOneFolderInsideWorkDir) {
 }
 
 TEST(ExperimentConfig, AMalformedSetPathIsNamedNotAParserError) {
-  auto message_for = [](const std::string& assignment) {
-    return message_of([&] {
-      ConfigOverrides overrides;
-      overrides.set = {assignment};
-      parse_experiment(kMinimal, "exp.yaml", "/", overrides);
-    });
-  };
-  std::string message = message_for("distributions[x].name=a");
+  std::string message = set_error("distributions[x].name=a");
   EXPECT_NE(message.find("--set distributions[x].name: 'distributions[x]': expected a list index in brackets"),
             std::string::npos)
       << message;
-  message = message_for("distributions[-1].name=a");
+  message = set_error("distributions[-1].name=a");
   EXPECT_NE(message.find("expected a list index in brackets"), std::string::npos) << message;
-  message = message_for("training.steps.x=1");
+  message = set_error("training.steps.x=1");
   EXPECT_NE(message.find("--set training.steps.x: 'training.steps' is not a section of keys, so it has no key 'x'"),
             std::string::npos)
       << message;
-  message = message_for("distributions[5].name=a");
+  message = set_error("distributions[5].name=a");
   EXPECT_NE(message.find("'distributions' has no element 5"), std::string::npos) << message;
   ConfigOverrides fine;
   fine.set = {"distributions[0].name=de", "training.steps=7"};
@@ -139,19 +141,12 @@ TEST(ExperimentConfig, AMalformedSetPathIsNamedNotAParserError) {
 
 TEST(ExperimentConfig, ABadSetValueIsNamedByItsAssignmentNotByAPlaceInTheFile) {
   // yaml-cpp places a --set value at line 1 of its own one-line text, which read as the experiment file's line 1.
-  auto message_for = [](const std::string& assignment) {
-    return message_of([&] {
-      ConfigOverrides overrides;
-      overrides.set = {assignment};
-      parse_experiment(kMinimal, "exp.yaml", "/", overrides);
-    });
-  };
-  std::string message = message_for("training.steps=many");
+  std::string message = set_error("training.steps=many");
   EXPECT_NE(message.find("--set training.steps=many: key 'training.steps': expected an integer, got 'many'"),
             std::string::npos)
       << message;
   EXPECT_EQ(message.find("exp.yaml"), std::string::npos) << message;
-  message = message_for("training={steps: many}");  // a key inside a mapping given on the command line
+  message = set_error("training={steps: many}");  // a key inside a mapping given on the command line
   EXPECT_NE(message.find("--set training={steps: many}: key 'training.steps'"), std::string::npos) << message;
   EXPECT_EQ(message.find("exp.yaml"), std::string::npos) << message;
   // A key the file itself gets wrong is still named by its line in the file.
@@ -173,6 +168,24 @@ TEST(ExperimentConfig, ValidationNamesModelKeysAndMissingCorpora) {
   config = parse_experiment(kMinimal, "exp.yaml", "/", overrides);
   message = message_of([&] { validate_and_resolve(config); });
   EXPECT_NE(message.find("/nonexistent/corpus.txt"), std::string::npos) << message;
+}
+
+TEST(ExperimentConfig, AnInlineDistributionsMistakeIsNamedByItsLineAndEntry) {
+  // Each entry was copied with YAML::Clone, which drops positions: every message said exp.yaml:1:1, "distributions".
+  const std::string second = std::string(kMinimal) +
+                             "  - name: fourth\n"
+                             "    source: fortune\n"
+                             "    paths: [/usr/share/games/fortunes/fortunes]\n";
+  auto message_for = [&](const std::string& last_line) {
+    const auto config = parse_experiment(second + last_line, "exp.yaml", "/");
+    return message_of([&] { validate_and_resolve(config); });
+  };
+  std::string message = message_for("    holdot: 0.1\n");
+  EXPECT_NE(message.find("exp.yaml:14:5: unknown key 'distributions[1].holdot'"), std::string::npos) << message;
+  message = message_for("    doc_per: file\n");
+  EXPECT_NE(message.find("exp.yaml:14:14: key 'distributions[1].doc_per'"), std::string::npos) << message;
+  const auto config = parse_experiment(second, "exp.yaml", "/");
+  EXPECT_NO_THROW(validate_and_resolve(config));
 }
 
 TEST(ExperimentConfig, ResolvedYamlParsesBackToTheSameResolvedYaml) {
