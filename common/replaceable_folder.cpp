@@ -23,8 +23,11 @@ void check_replaceable(const fs::path& target, const ReplaceableFolder& kind) {
   const auto status = fs::symlink_status(target, error);
   if (error || !fs::exists(status)) return;
   if (!fs::is_directory(status)) {
-    throw ConfigError(fmt::format("{}: --out {} exists and is not a folder; give a new folder or one that holds {}",
-                                  kind.command, target.string(), kind.output));
+    throw ConfigError(fmt::format("{}: --out {} exists and is {}; give a new folder or one that holds {}",
+                                  kind.command, target.string(),
+                                  fs::is_symlink(status) ? "a symlink (replacing it would not write through it)"
+                                                         : "not a folder",
+                                  kind.output));
   }
   for (const auto& entry : fs::directory_iterator(target)) {
     const std::string name = entry.path().filename().string();

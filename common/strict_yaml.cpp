@@ -29,7 +29,9 @@ constexpr std::string_view kCommandLineTag = "!grove-command-line ";
 }  // namespace
 
 void tag_command_line_value(YAML::Node value, const std::string& assignment) {
-  value.SetTag(std::string(kCommandLineTag) + assignment);
+  const std::string tag = std::string(kCommandLineTag) + assignment;
+  if (value.Tag() == tag) return;  // reached again through an alias (`&a [*a]`): tagged already
+  value.SetTag(tag);
   if (value.IsSequence()) {
     for (auto item : value) tag_command_line_value(item, assignment);
   } else if (value.IsMap()) {

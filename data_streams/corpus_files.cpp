@@ -34,8 +34,6 @@ bool match_segments(const std::vector<std::string>& pattern, size_t p, const std
   if (pattern[p] == "**") {
     for (size_t k = s; k <= path.size(); ++k) {
       if (match_segments(pattern, p + 1, path, k)) return true;
-      // `**` crosses no hidden folder, as `*` matches no leading '.': a folder read whole skips them too.
-      if (k < path.size() && path[k].starts_with('.')) return false;
     }
     return false;
   }
@@ -54,13 +52,16 @@ bool is_excluded(const DistributionSpec& spec, const fs::path& path, const fs::p
   });
 }
 
-// A walk that follows symlinked folders but enters each real folder once: a link back to a folder above it (`ln -s
-// .. parent`) would otherwise recurse until the path is too long, and std::filesystem then throws.
+bool is_hidden(const fs::path& path) { return path.filename().string().starts_with('.'); }
+
+// A walk that follows symlinked folders, except into a folder it is already inside: a link back up the tree (`ln -s
+// .. parent`) would otherwise recurse until the path is too long, and std::filesystem then throws. Two links to one
+// folder are both walked (list_corpus_files reads each real file once).
 class FolderWalk {
  public:
   explicit FolderWalk(const fs::path& root) : root_(root) {
     std::error_code error;
-    entered_.insert(fs::canonical(root, error));
+    enclosing_.push_back(fs::canonical(root, error));
     iterator_ = fs::recursive_directory_iterator(root, fs::directory_options::follow_directory_symlink, error_);
     check();
   }
@@ -69,18 +70,22 @@ class FolderWalk {
   const fs::path& path() const { return iterator_->path(); }
   void skip_folder() { iterator_.disable_recursion_pending(); }
 
-  // Whether the entry is a folder (through a symlink too); a folder already entered is not entered again.
+  // Whether the entry is a folder (through a symlink too). A dangling symlink is not one (list_corpus_files names
+  // it); a folder that encloses this entry is not entered again.
   bool is_folder() {
     std::error_code error;
     const bool folder = iterator_->is_directory(error);
+    if (error == std::errc::no_such_file_or_directory) return false;
     if (error) throw DataError(fmt::format("{}: cannot read: {}", path().string(), error.message()));
     if (!folder) return false;
-    const fs::path real = fs::canonical(path(), error);
+    fs::path real = fs::canonical(path(), error);
     if (error) throw DataError(fmt::format("{}: cannot resolve: {}", path().string(), error.message()));
-    if (!entered_.insert(real).second) {
-      log::warn("{}: leads to {} again (a symlinked folder), read already; not followed", path().string(),
-                real.string());
+    enclosing_.resize(static_cast<size_t>(iterator_.depth()) + 1);  // the folders this entry is in
+    if (std::find(enclosing_.begin(), enclosing_.end(), real) != enclosing_.end()) {
+      log::warn("{}: leads back to {}, a folder it is inside; not followed", path().string(), real.string());
       skip_folder();
+    } else {
+      enclosing_.push_back(std::move(real));
     }
     return true;
   }
@@ -98,10 +103,11 @@ class FolderWalk {
   fs::path root_;
   std::error_code error_;
   fs::recursive_directory_iterator iterator_;
-  std::set<fs::path> entered_;
+  std::vector<fs::path> enclosing_;  // canonical paths of the root and the folders down to the current entry
 };
 
-// Every regular file under `folder` (following symlinked folders), or `folder` itself when it is a file.
+// Every regular file under `folder` (following symlinked folders; hidden files and folders left out), or `folder`
+// itself when it is a file.
 void add_tree(const fs::path& root, std::vector<fs::path>& out) {
   std::error_code error;
   if (!fs::is_directory(root, error)) {
@@ -109,18 +115,22 @@ void add_tree(const fs::path& root, std::vector<fs::path>& out) {
     return;
   }
   for (FolderWalk walk(root); !walk.done(); walk.next()) {
-    const bool folder = walk.is_folder();
-    if (walk.path().filename().string().starts_with(".")) {
-      if (folder) walk.skip_folder();
+    if (is_hidden(walk.path())) {
+      walk.skip_folder();  // no effect on a file
       continue;
     }
-    if (!folder) out.push_back(walk.path());
+    if (!walk.is_folder()) out.push_back(walk.path());
   }
 }
 
 void expand_pattern(const std::string& pattern, std::vector<fs::path>& out) {
-  if (!has_wildcard(pattern) || fs::exists(pattern)) {  // a file named "notes[1].txt" is itself, not a glob
-    if (!fs::exists(pattern)) throw DataError(fmt::format("{}: no such file or folder", pattern));
+  std::error_code error;
+  const bool exists = fs::exists(pattern, error);
+  if (error && error != std::errc::no_such_file_or_directory && error != std::errc::not_a_directory) {
+    throw DataError(fmt::format("{}: cannot read: {}", pattern, error.message()));
+  }
+  if (!has_wildcard(pattern) || exists) {  // a file named "notes[1].txt" is itself, not a glob
+    if (!exists) throw DataError(fmt::format("{}: no such file or folder", pattern));
     add_tree(pattern, out);
     return;
   }
@@ -128,13 +138,22 @@ void expand_pattern(const std::string& pattern, std::vector<fs::path>& out) {
   fs::path base = "/";
   size_t first_wild = 0;
   while (first_wild < segments.size() && !has_wildcard(segments[first_wild])) base /= segments[first_wild++];
-  if (!fs::is_directory(base)) {
-    throw DataError(fmt::format("{}: no such folder (from the glob '{}')", base.string(), pattern));
+  if (!fs::is_directory(base, error)) {
+    throw DataError(fmt::format("{}: no such folder (from the glob '{}'){}", base.string(), pattern,
+                                error ? ": " + error.message() : std::string()));
   }
   const std::vector<std::string> rest(segments.begin() + static_cast<std::ptrdiff_t>(first_wild), segments.end());
   const bool any_depth = std::find(rest.begin(), rest.end(), "**") != rest.end();
+  // Hidden files and folders are walked only for a pattern that names one ("**/.config/*"): `*` matches no leading
+  // '.', and `**` is kept out of them here, as a folder read whole leaves them out.
+  const bool names_hidden =
+      std::any_of(rest.begin(), rest.end(), [](const std::string& segment) { return segment.starts_with('.'); });
   const size_t before = out.size();
   for (FolderWalk walk(base); !walk.done(); walk.next()) {
+    if (!names_hidden && is_hidden(walk.path())) {
+      walk.skip_folder();
+      continue;
+    }
     const bool folder = walk.is_folder();
     const auto relative = split_segments(walk.path().lexically_relative(base).string());
     if (match_segments(rest, 0, relative, 0)) {

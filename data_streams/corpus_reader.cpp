@@ -51,7 +51,8 @@ CorpusStats read_corpus(const DistributionSpec& spec, const std::vector<CorpusFi
                                   "remove it from `paths` or add it to `exclude`",
                                   file.path.string()));
     }
-    // Control bytes are judged on the first 64 KiB; a NUL anywhere makes it binary (text never holds one).
+    // Control bytes are judged on the first 64 KiB; a NUL anywhere makes it binary (text never holds one). For a
+    // .gz or .zst file the offset counts decompressed bytes.
     if (const size_t nul = content.find('\0'); nul != std::string::npos) {
       throw DataError(fmt::format("{}: a NUL byte at byte {} of {}: a binary file, expected UTF-8 text; remove it "
                                   "from `paths` or add it to `exclude`",

@@ -1,14 +1,15 @@
 #include "data_streams/data_layout.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
-#include <signal.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <random>
 
-#include "common/atomic_file.h"
 #include "common/errors.h"
 #include "common/log.h"
 #include "registry/database.h"
@@ -62,43 +63,60 @@ std::string this_host() {
   return name;
 }
 
-// Temporary folders whose owner file names this host and a process that no longer runs: an ingest or tokenize
-// killed before its destructors ran (Ctrl-C, SIGTERM, a crash). Another host's folders are left alone (a registry
-// on a shared file system), as are folders without an owner file.
+// The folders of ingests and tokenizes that stopped before their destructors ran (Ctrl-C, SIGTERM, a crash): their
+// owner file is no longer locked. A live owner holds an exclusive flock on it for the folder's whole life, which
+// also holds across PID namespaces (containers sharing a host name). Owner files naming another host are left
+// alone (a registry on a shared file system whose locks may not reach this host), as are folders without one.
 void remove_abandoned(const fs::path& tmp) {
   const std::string host = this_host();
   std::error_code error;
   for (const auto& entry : fs::directory_iterator(tmp, error)) {
     const fs::path& owner = entry.path();
     if (owner.extension() != kOwnerSuffix) continue;
+    const int fd = ::open(owner.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {  // held: its process is still at work
+      ::close(fd);
+      continue;
+    }
     std::ifstream in(owner);
     std::string owner_host;
     long pid = 0;
-    if (!(in >> owner_host >> pid) || owner_host != host || pid <= 0) continue;
-    if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM) continue;  // still running
-    fs::path folder = owner;
-    folder.replace_extension();
-    std::error_code ignored;
-    fs::remove_all(folder, ignored);
-    fs::remove(owner, ignored);
-    log::info("data: removed {}, left by process {} that stopped before cleaning up", folder.string(), pid);
+    if ((in >> owner_host >> pid) && owner_host == host) {
+      fs::path folder = owner;
+      folder.replace_extension();
+      std::error_code ignored;
+      fs::remove_all(folder, ignored);
+      fs::remove(owner, ignored);
+      log::info("data: removed {}, left by process {} that stopped before cleaning up", folder.string(), pid);
+    }
+    ::close(fd);
   }
 }
 
 }  // namespace
 
-fs::path DataLayout::make_temp_dir(std::string_view purpose) const {
+TempFolder DataLayout::make_temp_folder(std::string_view purpose) const {
   const fs::path tmp = root() / "tmp";
   fs::create_directories(tmp);
   remove_abandoned(tmp);
   std::random_device device;
   for (int attempt = 0; attempt < 100; ++attempt) {
     const fs::path candidate = tmp / fmt::format("{}-{}-{:08x}", purpose, ::getpid(), device());
-    if (fs::exists(owner_file(candidate))) continue;
-    // The owner file first: a folder that exists has one, so a later run can tell when it was abandoned.
-    atomic_write_file(owner_file(candidate), fmt::format("{} {}\n", this_host(), ::getpid()));
-    if (fs::create_directory(candidate)) return candidate;
-    fs::remove(owner_file(candidate));
+    // The owner file first, locked before it says whose it is: a folder that exists has one, held while it lives.
+    const int fd = ::open(owner_file(candidate).c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) continue;
+    const std::string owner = fmt::format("{} {}\n", this_host(), ::getpid());
+    if (::flock(fd, LOCK_EX) != 0 || ::write(fd, owner.data(), owner.size()) != static_cast<ssize_t>(owner.size())) {
+      ::unlink(owner_file(candidate).c_str());
+      ::close(fd);
+      throw DataError(fmt::format("{}: cannot write: {}", owner_file(candidate).string(), std::strerror(errno)),
+                      ExitCode::kRuntime);
+    }
+    std::error_code error;
+    if (fs::create_directory(candidate, error)) return TempFolder(candidate, fd);
+    ::unlink(owner_file(candidate).c_str());
+    ::close(fd);
   }
   throw DataError(fmt::format("{}: cannot create a temporary folder", tmp.string()), ExitCode::kRuntime);
 }
@@ -107,6 +125,7 @@ TempFolder::~TempFolder() {
   std::error_code ignored;
   if (!released_) fs::remove_all(path_, ignored);
   fs::remove(owner_file(path_), ignored);
+  if (owner_fd_ >= 0) ::close(owner_fd_);  // the lock goes with it
 }
 
 }  // namespace grove::data

@@ -17,6 +17,8 @@ class Database;
 
 namespace grove::data {
 
+class TempFolder;
+
 class DataLayout {
  public:
   // `registry_dir` is the folder holding the registry file.
@@ -34,9 +36,10 @@ class DataLayout {
   std::filesystem::path resolve(const std::string& stored) const;
 
   // A fresh, empty folder under tmp/ (same file system as the final places, so publishing is a rename), with an
-  // owner file beside it (FOLDER.owner: host and pid). First removes the folders of processes on this host that
-  // stopped without removing theirs (killed mid-ingest), so interrupted runs do not pile up copies of corpora.
-  std::filesystem::path make_temp_dir(std::string_view purpose) const;
+  // owner file beside it (FOLDER.owner: host and pid, flock-ed while the TempFolder lives). First removes the
+  // folders whose owner stopped without removing them (killed mid-ingest), so interrupted runs do not pile up
+  // copies of corpora.
+  TempFolder make_temp_folder(std::string_view purpose) const;
 
  private:
   std::filesystem::path registry_dir_;
@@ -46,7 +49,7 @@ class DataLayout {
 // owner file either way.
 class TempFolder {
  public:
-  explicit TempFolder(std::filesystem::path path) : path_(std::move(path)) {}
+  TempFolder(std::filesystem::path path, int owner_fd) : path_(std::move(path)), owner_fd_(owner_fd) {}
   ~TempFolder();
   TempFolder(const TempFolder&) = delete;
   TempFolder& operator=(const TempFolder&) = delete;
@@ -55,6 +58,7 @@ class TempFolder {
 
  private:
   std::filesystem::path path_;
+  int owner_fd_ = -1;  // the owner file, locked (DataLayout::make_temp_folder)
   bool released_ = false;
 };
 

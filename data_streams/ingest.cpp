@@ -108,7 +108,7 @@ IngestReport ingest_distribution(registry::Database& db, const DistributionSpec&
   const auto tokenizer = chosen_tokenizer(db, options);
   if (tokenizer) load_registered_tokenizer(db, *tokenizer);
 
-  TempFolder temp(layout.make_temp_dir("ingest-" + spec.name));
+  TempFolder temp = layout.make_temp_folder("ingest-" + spec.name);
   const ScannedCorpus scanned = scan_into(spec, temp.path(), options.progress);
 
   IngestReport report;

@@ -75,7 +75,7 @@ TokenizeReport ensure_tokenized(registry::Database& db, int64_t distribution_id,
   const Tokenizer tokenizer = load_registered_tokenizer(db, *tokenizer_row);
   const fs::path final_dir = layout.token_dir(distribution_dir, tokenizer.hash());
 
-  TempFolder temp(layout.make_temp_dir("tokenize-" + distribution->name));
+  TempFolder temp = layout.make_temp_folder("tokenize-" + distribution->name);
   ProgressOptions options;
   options.label = fmt::format("tokenize {} v{}", distribution->name, distribution->version);
   options.total = store.text_bytes();

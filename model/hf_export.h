@@ -29,6 +29,8 @@ struct HfExportSummary {
 
 // ConfigError (exit 2) when the model cannot be expressed as Mixtral: a non-zero router bias, or a tokenizer with
 // more pieces than the model's vocabulary; DataError when the tokenizer file is not a SentencePiece model.
+// `out_dir` ("hf/" is "hf") may be new, empty or an earlier export, which is replaced; a file, a symlink or a folder
+// holding anything else is a ConfigError, checked before any work (common/replaceable_folder.h).
 HfExportSummary export_hf(const MoeTransformer& model, const std::filesystem::path& tokenizer_model,
                           const std::filesystem::path& out_dir, const HfExportOptions& options = {});
 

@@ -159,17 +159,21 @@ DistributionEntry parse_distribution_entry(StrictMap& item, const fs::path& base
                                   yaml_location(item.node(), item.file())));
   }
   entry.name = spec["name"].Scalar();
-  if (spec["paths"]) {
+  // Relative paths, and excludes with a folder in them, are relative to the file that names them. A file-name
+  // exclude ("*.md") matches in every folder and stays as written.
+  for (const char* key : {"paths", "exclude"}) {
+    if (!spec[key]) continue;
     YAML::Node resolved(YAML::NodeType::Sequence);
-    const YAML::Node paths = spec["paths"];
+    const YAML::Node patterns = spec[key];
     auto resolve = [&](const std::string& text) {
       fs::path p(text);
-      return p.is_absolute() ? text : (spec_dir / p).lexically_normal().string();
+      if (p.is_absolute() || (std::string_view(key) == "exclude" && text.find('/') == std::string::npos)) return text;
+      return (spec_dir / p).lexically_normal().string();
     };
-    if (paths.IsScalar()) {
-      resolved.push_back(resolve(paths.Scalar()));
-    } else if (paths.IsSequence()) {
-      for (const auto& p : paths) {
+    if (patterns.IsScalar()) {
+      resolved.push_back(resolve(patterns.Scalar()));
+    } else if (patterns.IsSequence()) {
+      for (const auto& p : patterns) {
         if (p.IsScalar()) {
           resolved.push_back(resolve(p.Scalar()));
         } else {
@@ -177,7 +181,7 @@ DistributionEntry parse_distribution_entry(StrictMap& item, const fs::path& base
         }
       }
     }
-    spec["paths"] = resolved;
+    spec[key] = resolved;  // rebinds this mapping's node only; an in-place edit would change the experiment's tree
   }
   entry.spec = spec;
   return entry;

@@ -71,6 +71,17 @@ void apply_set(YAML::Node& root, const std::string& assignment) {
       chain.push_back(current[key]);
     }
   }
+  // A key the assignment added has no place in the file, and an unknown key is reported where its key is: name the
+  // assignment there too. chain[i] is the mapping that holds part i's key.
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const std::string key = parts[i].substr(0, parts[i].find('['));
+    if (!chain[i].IsMap()) continue;
+    for (auto entry : chain[i]) {
+      if (entry.first.IsScalar() && entry.first.Scalar() == key && entry.first.Mark().is_null()) {
+        tag_command_line_value(entry.first, assignment);
+      }
+    }
+  }
 }
 
 fs::path resolve_path(const std::string& text, const fs::path& base_dir) {

@@ -2,9 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <cerrno>
-#include <filesystem>
-
 #include "common/errors.h"
 #include "common/log.h"
 #include "common/strict_yaml.h"
@@ -16,11 +13,6 @@
 
 namespace grove::orch {
 namespace {
-
-bool is_storage_failure(const std::error_code& code) {
-  return code == std::errc::no_space_on_device || code == std::errc::read_only_file_system ||
-         code == std::errc::io_error || code == std::error_condition(EDQUOT, std::generic_category());
-}
 
 std::vector<registry::RunRow> active_runs(registry::Database& db, const std::optional<std::string>& only) {
   std::vector<registry::RunRow> runs;
@@ -80,14 +72,6 @@ TickResult tick_once(const TickOptions& options) {
         if (e.exit_code() != ExitCode::kBadInput) throw;
         log::error("inbox {}: {} (moved to .failed)", item.name, e.what());
         archive_inbox_item(*options.inbox, item, /*succeeded=*/false, e.what());
-        result.failed_items += 1;
-      } catch (const std::filesystem::filesystem_error& e) {
-        // A file of this item that std::filesystem cannot handle is the item's fault, and leaving the item in place
-        // would fail every later tick on it; a full, read-only or failing disk is not, and stops the tick.
-        if (is_storage_failure(e.code())) throw;
-        const std::string message = fmt::format("filesystem error: {}", e.what());
-        log::error("inbox {}: {} (moved to .failed)", item.name, message);
-        archive_inbox_item(*options.inbox, item, /*succeeded=*/false, message);
         result.failed_items += 1;
       }
     }

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "common/errors.h"
+#include "common/shell_word.h"
 #include "orchestrator/cli/command.h"
 #include "orchestrator/cli/output_format.h"
 #include "orchestrator/cli/registry_command.h"
@@ -47,6 +48,11 @@ int evaluate_run(const EvalArgs& args) {
                                  : fmt::format("run '{}' has no finished phase to evaluate yet", run.name));
   }
   // A phase in evaluation has its phase-end checkpoint already; one still training or pending does not.
+  if (phase->status == registry::PhaseStatus::kFailed) {
+    throw ConfigError(fmt::format("run '{}': phase {} failed, so it has no model to evaluate; see `grove registry "
+                                  "phases --run {}` and its events, or give an earlier --phase",
+                                  run.name, phase->idx, shell_word(run.name)));
+  }
   if (phase->status != registry::PhaseStatus::kDone && phase->status != registry::PhaseStatus::kEvaluating) {
     throw ConfigError(fmt::format("run '{}': phase {} is not finished (status {}), so it has no model to evaluate "
                                   "yet; `grove run` resumes it, or give an earlier --phase",

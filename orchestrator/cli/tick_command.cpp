@@ -33,8 +33,9 @@ orch::TickOptions tick_options(const TickArgs& args) {
                                     options.registry.string()),
                         ExitCode::kBadInput);
   }
-  // Refuse a file that is no registry before the lock file is made beside it (opened read-only: left untouched).
-  registry::Database::open(options.registry, registry::OpenMode::kReadOnly);
+  // Refuse a file that is no registry before the lock file is made beside it (a refused file is left untouched; an
+  // older registry is migrated, as by any command that writes to it).
+  registry::Database::open(options.registry, registry::OpenMode::kReadWrite);
   if (!args.inbox.empty()) options.inbox = args.inbox;
   if (!args.run.empty()) options.run = args.run;
   return options;

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <set>
 
 #include "common/errors.h"
 #include "common/strict_yaml.h"
@@ -50,7 +51,7 @@ TEST(CorpusSpec, ParsesAndResolvesRelativePathsAgainstTheSpecFolder) {
   TempDir dir;
   const auto file = write_file(dir / "specs/news.yaml",
                                "name: news\nsource: jsonl\npaths: [data/*.jsonl]\nfield: body\nholdout: 0.1\n"
-                               "split_seed: 7\nmin_chars: 20\nexclude: [data/bad.jsonl]\n");
+                               "split_seed: 7\nmin_chars: 20\nexclude: [data/bad.jsonl, \"*.tmp\"]\n");
   const DistributionSpec spec = load_distribution_spec(file);
   EXPECT_EQ(spec.name, "news");
   EXPECT_EQ(spec.source, SourceKind::kJsonl);
@@ -60,6 +61,8 @@ TEST(CorpusSpec, ParsesAndResolvesRelativePathsAgainstTheSpecFolder) {
   EXPECT_EQ(spec.min_chars, 20u);
   ASSERT_EQ(spec.paths.size(), 1u);
   EXPECT_EQ(spec.paths[0], (dir.path() / "specs/data/*.jsonl").string());
+  // An exclude with a folder is a path like `paths`; a file-name exclude matches in every folder, so it stays.
+  EXPECT_EQ(spec.exclude, (std::vector<std::string>{(dir.path() / "specs/data/bad.jsonl").string(), "*.tmp"}));
   // The canonical YAML parses back to the same spec.
   const auto again = parse_distribution_spec(load_yaml_string(to_yaml(spec), "stored"), "stored", "/");
   EXPECT_EQ(to_yaml(again), to_yaml(spec));
@@ -113,11 +116,9 @@ TEST(CorpusFiles, FoldersRecurseSymlinkDuplicatesAndDatFilesAreSkipped) {
   EXPECT_EQ(kept[0].path, dir / "f/art");
 }
 
-TEST(CorpusFiles, DoubleStarCrossesNoHiddenFolderAsAFolderReadWholeDoesNot) {
-  EXPECT_FALSE(glob_matches("/a/**/*.md", "/a/.trash/b.md"));
-  EXPECT_FALSE(glob_matches("/a/**/*.md", "/a/c/.ipynb_checkpoints/b.md"));
-  EXPECT_TRUE(glob_matches("/a/**/*.md", "/a/c/d/b.md"));
-  EXPECT_TRUE(glob_matches("/a/.cfg/**/*.md", "/a/.cfg/x/b.md"));  // a hidden folder named in the pattern is fine
+TEST(CorpusFiles, AGlobReadsNoHiddenFolderAsAFolderReadWholeDoesNot) {
+  // As a path to match (an exclude), `**` still spans hidden folders: `/home/u/**` excludes /home/u/.local/x too.
+  EXPECT_TRUE(glob_matches("/a/**/*.md", "/a/.trash/b.md"));
   TempDir dir;
   write_file(dir / "notes/a.md", "Real note.\n");
   write_file(dir / "notes/sub/b.md", "Sub note.\n");
@@ -128,6 +129,10 @@ TEST(CorpusFiles, DoubleStarCrossesNoHiddenFolderAsAFolderReadWholeDoesNot) {
   ASSERT_EQ(by_folder.size(), 2u);
   ASSERT_EQ(by_glob.size(), 2u);
   for (size_t i = 0; i < 2; ++i) EXPECT_EQ(by_glob[i].path, by_folder[i].path);
+  // A pattern that names a hidden folder reads it.
+  const auto named = list_corpus_files(spec_of(SourceKind::kText, {(dir / "notes/**/.trash/*.md").string()}));
+  ASSERT_EQ(named.size(), 1u);
+  EXPECT_EQ(named[0].path, dir / "notes/sub/.trash/gone.md");
 }
 
 TEST(CorpusFiles, AFileNameExcludeMatchesInEveryFolder) {
@@ -160,6 +165,33 @@ TEST(CorpusFiles, ASymlinkToAFolderAboveIsReadOnceNotFollowedForever) {
     ASSERT_EQ(files.size(), 1u) << path;
     EXPECT_EQ(files[0].real_path, fs::canonical(dir / "corpus/sub/doc.txt")) << path;
   }
+}
+
+TEST(CorpusFiles, LinksBesideAFolderAndDanglingHiddenLinksTakeNothingAway) {
+  // A first version entered each real folder once, so a link listed before the folder itself (readdir order) or a
+  // second link to it dropped the folder's files; a dangling link (an editor's `.#file` lock) stopped the listing.
+  TempDir dir;
+  write_file(dir / "notes/data/a.txt", "A.\n");
+  write_file(dir / "notes/data/b.txt", "B.\n");
+  fs::create_symlink("data", dir / "notes/.hidden-link");
+  fs::create_symlink("data", dir / "notes/alias");
+  fs::create_symlink("data", dir / "notes/zz-alias");
+  fs::create_symlink("user@host.1234:1", dir / "notes/.#a.txt");
+  for (const std::string& path : {(dir / "notes").string(), (dir / "notes/*/*.txt").string()}) {
+    std::vector<CorpusFile> files;
+    ASSERT_NO_THROW(files = list_corpus_files(spec_of(SourceKind::kText, {path}))) << path;
+    ASSERT_EQ(files.size(), 2u) << path;  // each real file once, whichever link reached it first
+    std::set<fs::path> real{files[0].real_path, files[1].real_path};
+    EXPECT_EQ(real, (std::set<fs::path>{fs::canonical(dir / "notes/data/a.txt"), fs::canonical(dir / "notes/data/b.txt")}))
+        << path;
+  }
+  auto spec = spec_of(SourceKind::kText, {(dir / "notes").string()});
+  spec.exclude = {(dir / "notes/alias/**").string()};  // one link excluded: the files are still there by another
+  EXPECT_EQ(list_corpus_files(spec).size(), 2u);
+  // A dangling link that is not hidden is named.
+  fs::create_symlink("nowhere", dir / "notes/broken");
+  const std::string message = error_of([&] { list_corpus_files(spec_of(SourceKind::kText, {(dir / "notes").string()})); });
+  EXPECT_NE(message.find((dir / "notes/broken").string() + ": cannot resolve"), std::string::npos) << message;
 }
 
 TEST(CorpusFiles, AFileWhoseNameLooksLikeAGlobIsReadAsItselfAndSpecialFilesAreNamed) {

@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -193,6 +195,19 @@ TEST(IngestCli, ChangedContentNeedsReplaceWhichKeepsTheOldVersion) {
   EXPECT_NE(versions[0].shard_dir, versions[1].shard_dir);
 }
 
+TEST(IngestCli, AFileNameExcludeLeavesThoseFilesOutInEveryFolder) {
+  // --exclude '*.md' was made absolute against the working folder, so it matched nothing and excluded nothing.
+  Workspace ws;
+  write_file(ws.dir / "notes/a.md", "A markdown note.\n");
+  write_file(ws.dir / "notes/sub/b.md", "Another markdown note.\n");
+  write_file(ws.dir / "notes/sub/keep.txt", "A plain note.\n");
+  const auto result = ws.grove({"ingest", "notes", "--source", "text", "--path", (ws.dir / "notes").string(),
+                                "--exclude", "*.md", "--no-tokenize"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("documents: 1 "), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("in 1 files"), std::string::npos) << result.out;
+}
+
 TEST(IngestCli, ADamagedTokenizerModelStopsAnIngestBeforeItRegistersAnything) {
   // The model was loaded only after the new distribution was committed: exit 2, yet registered.
   GROVE_SKIP_WITHOUT_DEBIAN_CORPORA();
@@ -218,21 +233,23 @@ TEST(IngestCli, AFolderLeftInTmpByAKilledIngestIsRemovedByTheNextOne) {
   const fs::path tmp = ws.registry().parent_path() / "grove-data" / "tmp";
   char host[256] = {};
   ASSERT_EQ(::gethostname(host, sizeof host - 1), 0);
-  testing::BackgroundProcess finished("/bin/true", {}, (ws.dir / "true-out").string());
-  ASSERT_EQ(finished.wait().exit_code, 0);
   const auto left = [&](const std::string& name, const std::string& owner) {
     write_file(tmp / name / "documents.txt", "a partial copy\n");
     write_file(tmp / (name + ".owner"), owner);
   };
-  left("ingest-killed-1-aa", fmt::format("{} {}\n", host, finished.pid()));            // this host, process gone
-  left("ingest-running-2-bb", fmt::format("{} {}\n", host, ::getpid()));               // still running
-  left("ingest-elsewhere-3-cc", fmt::format("{}-other {}\n", host, finished.pid()));  // another host's
+  // What decides is the lock on an owner file, which a live owner holds: the pid is only for the message.
+  left("ingest-killed-1-aa", fmt::format("{} 4242\n", host));                         // this host, not locked
+  left("ingest-running-2-bb", fmt::format("{} 4243\n", host));                        // its owner file locked:
+  const int running = ::open((tmp / "ingest-running-2-bb.owner").c_str(), O_RDONLY);   // a process at work
+  ASSERT_GE(running, 0);
+  ASSERT_EQ(::flock(running, LOCK_EX), 0);
+  left("ingest-elsewhere-3-cc", fmt::format("{}-other 4244\n", host));               // another host's
   write_file(tmp / "no-owner" / "documents.txt", "kept\n");
   write_file(ws.dir / "notes" / "a.txt", "A first note.\n\nA second note.\n");
   const auto result = ws.grove({"ingest", "notes", "--source", "text", "--path", (ws.dir / "notes").string(),
                                 "--no-tokenize"});
   ASSERT_EQ(result.exit_code, 0) << result.err;
-  EXPECT_NE(result.err.find("left by process " + std::to_string(finished.pid())), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("left by process 4242 that stopped"), std::string::npos) << result.err;
   EXPECT_NE(result.out.find("tokens: not tokenized by this ingest (not asked to)"), std::string::npos)
       << "not 'no tokenizer in the registry yet':\n" << result.out;
   std::vector<std::string> names;
@@ -241,6 +258,7 @@ TEST(IngestCli, AFolderLeftInTmpByAKilledIngestIsRemovedByTheNextOne) {
   EXPECT_EQ(names, (std::vector<std::string>{"ingest-elsewhere-3-cc", "ingest-elsewhere-3-cc.owner",
                                              "ingest-running-2-bb", "ingest-running-2-bb.owner", "no-owner"}))
       << "the killed ingest's folder and owner file go, and the finished ingest leaves nothing of its own";
+  ::close(running);
 }
 
 TEST(IngestCli, BadInputExitsTwoNamingTheFileAndRegistersNothing) {

@@ -149,6 +149,10 @@ TEST(ExperimentConfig, ABadSetValueIsNamedByItsAssignmentNotByAPlaceInTheFile) {
   message = set_error("training={steps: many}");  // a key inside a mapping given on the command line
   EXPECT_NE(message.find("--set training={steps: many}: key 'training.steps'"), std::string::npos) << message;
   EXPECT_EQ(message.find("exp.yaml"), std::string::npos) << message;
+  message = set_error("training.stepz=5");  // an unknown key the command line added
+  EXPECT_NE(message.find("--set training.stepz=5: unknown key 'training.stepz'"), std::string::npos) << message;
+  message = set_error("training.steps=&a [*a]");  // a value that refers to itself: a clean error, not a crash
+  EXPECT_NE(message.find("--set training.steps=&a [*a]: key 'training.steps'"), std::string::npos) << message;
   // A key the file itself gets wrong is still named by its line in the file.
   std::string text = kMinimal;
   text.replace(text.find("steps:"), 6, "stepz:");

@@ -119,7 +119,9 @@ TEST_F(Resume, NonFiniteLossIsRecoveredAndThreeInARowFailThePhase) {
   // Its phase left no model to evaluate: bad input (exit 2) that says why, not a missing-checkpoint runtime error.
   const auto eval = grove({"eval", "--run", "tiny", "--phase", "0", "--registry", (other / "grove.db").string()});
   EXPECT_EQ(eval.exit_code, 2) << eval.err;
-  EXPECT_NE(eval.err.find("phase 0 is not finished (status failed)"), std::string::npos) << eval.err;
+  EXPECT_NE(eval.err.find("phase 0 failed, so it has no model to evaluate; see `grove registry phases --run tiny`"),
+            std::string::npos)
+      << eval.err;
   // Running it again does not retrain the failed phase; it says where to look, as a command that pastes.
   result = grove({"run", failing.string()});
   EXPECT_EQ(result.exit_code, 1);

@@ -4,6 +4,8 @@
 
 #include "common/atomic_file.h"
 #include "orchestrator/scheduler_lock.h"
+#include "registry/schema_v1.h"
+#include "tests/registry/raw_sql.h"
 #include "tests/orchestrator/run_fixture.h"
 
 namespace grove {
@@ -98,9 +100,20 @@ TEST_F(Scheduler, AFileThatIsNoRegistryIsRefusedWithoutALockFileBesideIt) {
   EXPECT_EQ(testing::read_file(text), "not a registry\n");
 }
 
-TEST_F(Scheduler, AnItemThatStdFilesystemCannotReadIsSetAsideAndTheNextOneStillRuns) {
-  // A name longer than the system allows makes std::filesystem throw its own error, not Grove's; the item used to
-  // stay in the inbox and stop this and every later tick before the good item behind it.
+TEST_F(Scheduler, AnOlderRegistryIsMigratedNotRefused) {
+  // The check above first opened the registry read-only, which refuses a registry that needs migrating: after an
+  // upgrade every scheduled tick failed.
+  const auto path = dir_ / "v1.db";
+  testing::raw_sql(path, std::string(registry::kSchemaV1) + "PRAGMA application_id = 1196576598; PRAGMA user_version = 1;");
+  const auto result = grove({"tick", "--registry", path.string()});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("nothing to do"), std::string::npos) << result.out;
+  EXPECT_NO_THROW(registry::Database::open(path, registry::OpenMode::kReadOnly));  // migrated: read-only opens it
+}
+
+TEST_F(Scheduler, AnItemWhosePathTheSystemRefusesIsSetAsideAndTheNextOneStillRuns) {
+  // A name longer than the system allows made std::filesystem throw its own error, not Grove's bad-input one; the
+  // item then stayed in the inbox and stopped this and every later tick before the good item behind it.
   start_base_run();
   const auto folder = dir_ / "inbox" / "2026-12-01-long";
   std::filesystem::create_directories(folder);
