@@ -126,9 +126,9 @@ IngestReport ingest_distribution(registry::Database& db, const DistributionSpec&
     if (current && !options.replace) {
       throw DataError(fmt::format(
           "distribution '{}' already exists (version {}, fingerprint {}) with different content (fingerprint {}); "
-          "pass --replace to register the new content as version {} (phases that used version {} keep its shards)",
-          spec.name, current->version, current->fingerprint, scanned.fingerprint, current->version + 1,
-          current->version));
+          "{} (version {}; phases that used version {} keep its shards)",
+          spec.name, current->version, current->fingerprint, scanned.fingerprint, options.how_to_replace,
+          current->version + 1, current->version));
     }
     const fs::path final_dir = layout.distribution_dir(spec.name, scanned.fingerprint);
     bool reuse = false;

@@ -32,6 +32,10 @@ void take_inbox_item(registry::Database& db, const InboxItem& item, const std::v
   data::validate_distribution_spec(spec, item.spec_file.string());
   data::IngestOptions options;
   options.tokenize = false;
+  // A run has one phase per distribution name, so new content under a name it trained on would never be trained.
+  options.how_to_replace =
+      "an inbox item does not replace a distribution: drop it again under a name of its own (a date in it, say), "
+      "which the runs then train on as a new phase";
   const auto report = data::ingest_distribution(db, spec, options);
   log::info("inbox {}: {}", item.name, report.summary());
   for (const auto& run : runs) {

@@ -91,6 +91,19 @@ TEST_F(Scheduler, ABadInboxItemIsSetAsideWithItsErrorAndTheTickSaysSo) {
   EXPECT_FALSE(registry::find_current_distribution(db, "broken").has_value()) << "nothing registered";
 }
 
+TEST_F(Scheduler, NewContentUnderAnExistingNameIsSetAsideWithAdviceTheInboxCanFollow) {
+  // The message said "pass --replace", which no inbox item can do.
+  start_base_run();
+  drop("2026-12-02-de", "de_computer", "/usr/share/games/fortunes/de/computer");
+  ASSERT_EQ(grove(tick_args()).exit_code, 0);
+  drop("2026-12-03-de", "de_computer", "/usr/share/games/fortunes/de/anekdoten");
+  const auto result = grove(tick_args());
+  EXPECT_EQ(result.exit_code, 2) << result.err;
+  EXPECT_NE(result.err.find("an inbox item does not replace a distribution"), std::string::npos) << result.err;
+  EXPECT_EQ(result.err.find("pass --replace"), std::string::npos) << result.err;
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "inbox" / ".failed" / "2026-12-03-de" / "error.txt"));
+}
+
 TEST_F(Scheduler, AFileThatIsNoRegistryIsRefusedWithoutALockFileBesideIt) {
   const auto text = testing::write_file(dir_ / "notes.db", "not a registry\n");
   const auto result = grove({"tick", "--registry", text.string()});
