@@ -125,10 +125,13 @@ IngestReport ingest_distribution(registry::Database& db, const DistributionSpec&
   } else {
     if (current && !options.replace) {
       throw DataError(fmt::format(
-          "distribution '{}' already exists (version {}, fingerprint {}) with different content (fingerprint {}); "
-          "{} (version {}; phases that used version {} keep its shards)",
-          spec.name, current->version, current->fingerprint, scanned.fingerprint, options.how_to_replace,
-          current->version + 1, current->version));
+          "distribution '{}' already exists (version {}, fingerprint {}) with different content (fingerprint {}); {}",
+          spec.name, current->version, current->fingerprint, scanned.fingerprint,
+          !options.how_to_replace.empty()
+              ? options.how_to_replace
+              : fmt::format("pass --replace to register the new content as version {} (phases that used version {} "
+                            "keep its shards)",
+                            current->version + 1, current->version)));
     }
     const fs::path final_dir = layout.distribution_dir(spec.name, scanned.fingerprint);
     bool reuse = false;

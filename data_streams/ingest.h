@@ -20,8 +20,8 @@ namespace grove::data {
 
 struct IngestOptions {
   bool replace = false;
-  // How the caller can ask for `replace` (the end of the message when new content meets an existing name).
-  std::string how_to_replace = "pass --replace to register the new content as a new version";
+  // The end of the message when new content meets an existing name and `replace` is off; empty: "pass --replace".
+  std::string how_to_replace;
   bool tokenize = true;                       // tokenize with a registered tokenizer when there is one
   std::optional<std::string> tokenizer_hash;  // which one (default: the newest)
   unsigned threads = 0;                       // encoding threads (0: all cores)
