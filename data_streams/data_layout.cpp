@@ -105,7 +105,11 @@ TempFolder DataLayout::make_temp_folder(std::string_view purpose) const {
     const fs::path candidate = tmp / fmt::format("{}-{}-{:08x}", purpose, ::getpid(), device());
     // The owner file first, locked before it says whose it is: a folder that exists has one, held while it lives.
     const int fd = ::open(owner_file(candidate).c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0) continue;
+    if (fd < 0 && errno == EEXIST) continue;
+    if (fd < 0) {
+      throw DataError(fmt::format("{}: cannot create: {}", owner_file(candidate).string(), std::strerror(errno)),
+                      ExitCode::kRuntime);
+    }
     const std::string owner = fmt::format("{} {}\n", this_host(), ::getpid());
     if (::flock(fd, LOCK_EX) != 0 || ::write(fd, owner.data(), owner.size()) != static_cast<ssize_t>(owner.size())) {
       ::unlink(owner_file(candidate).c_str());
@@ -117,6 +121,9 @@ TempFolder DataLayout::make_temp_folder(std::string_view purpose) const {
     if (fs::create_directory(candidate, error)) return TempFolder(candidate, fd);
     ::unlink(owner_file(candidate).c_str());
     ::close(fd);
+    if (error) {
+      throw DataError(fmt::format("{}: cannot create: {}", candidate.string(), error.message()), ExitCode::kRuntime);
+    }
   }
   throw DataError(fmt::format("{}: cannot create a temporary folder", tmp.string()), ExitCode::kRuntime);
 }
