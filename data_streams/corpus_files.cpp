@@ -44,7 +44,7 @@ bool match_segments(const std::vector<std::string>& pattern, size_t p, const std
 
 bool is_excluded(const DistributionSpec& spec, const fs::path& path, const fs::path& real_path) {
   return std::any_of(spec.exclude.begin(), spec.exclude.end(), [&](const std::string& pattern) {
-    if (pattern.find('/') == std::string::npos) {  // a file-name pattern ("*.md"): any folder
+    if (is_file_name_pattern(pattern)) {
       return ::fnmatch(pattern.c_str(), path.filename().c_str(), FNM_PERIOD) == 0 ||
              ::fnmatch(pattern.c_str(), real_path.filename().c_str(), FNM_PERIOD) == 0;
     }

@@ -71,8 +71,7 @@ DistributionSpec parse_distribution_spec(const YAML::Node& node, const std::stri
   spec.max_chars = map.get<uint64_t>("max_chars", spec.max_chars);
   spec.max_invalid_fraction = map.get<double>("max_invalid_fraction", spec.max_invalid_fraction);
   for (const auto& pattern : map.list<std::string>("exclude")) {
-    // A file-name pattern ("*.md") matches in every folder, so it stays as written; a path is made absolute.
-    spec.exclude.push_back(pattern.find('/') == std::string::npos ? pattern : absolute_pattern(pattern, base_dir));
+    spec.exclude.push_back(is_file_name_pattern(pattern) ? pattern : absolute_pattern(pattern, base_dir));
   }
   map.finish();
   validate_distribution_spec(spec, yaml_location(node, file));

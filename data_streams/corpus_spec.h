@@ -31,6 +31,10 @@ struct DistributionSpec {
                                       // is skipped, otherwise its invalid UTF-8 is repaired (U+FFFD)
 };
 
+// An exclude pattern without a '/' ("*.md") matches file names in every folder and is kept as written; one with a
+// folder in it matches whole paths and is resolved like `paths`.
+inline bool is_file_name_pattern(std::string_view pattern) { return pattern.find('/') == std::string_view::npos; }
+
 std::string_view to_text(SourceKind kind);
 std::string_view to_text(DocPer doc_per);
 

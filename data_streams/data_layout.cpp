@@ -112,9 +112,10 @@ TempFolder DataLayout::make_temp_folder(std::string_view purpose) const {
     }
     const std::string owner = fmt::format("{} {}\n", this_host(), ::getpid());
     if (::flock(fd, LOCK_EX) != 0 || ::write(fd, owner.data(), owner.size()) != static_cast<ssize_t>(owner.size())) {
+      const int why = errno;  // before unlink and close can change it
       ::unlink(owner_file(candidate).c_str());
       ::close(fd);
-      throw DataError(fmt::format("{}: cannot write: {}", owner_file(candidate).string(), std::strerror(errno)),
+      throw DataError(fmt::format("{}: cannot write: {}", owner_file(candidate).string(), std::strerror(why)),
                       ExitCode::kRuntime);
     }
     std::error_code error;

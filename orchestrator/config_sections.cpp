@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "common/errors.h"
+#include "data_streams/corpus_spec.h"
 
 namespace grove::orch {
 namespace fs = std::filesystem;
@@ -146,7 +147,7 @@ DistributionEntry parse_distribution_entry(StrictMap& item, const fs::path& base
     spec_dir = spec_path.parent_path();
   } else {
     // A new mapping over the same value nodes, not YAML::Clone: a clone loses their place in the file, so every
-    // message about the entry said line 1. Only `paths` is replaced below, in this mapping alone.
+    // message about the entry said line 1. Only `paths` and `exclude` are replaced below, in this mapping alone.
     spec = YAML::Node(YAML::NodeType::Map);
     if (item.node().IsMap()) {
       for (const auto& key_value : item.node()) spec[key_value.first] = key_value.second;
@@ -167,7 +168,7 @@ DistributionEntry parse_distribution_entry(StrictMap& item, const fs::path& base
     const YAML::Node patterns = spec[key];
     auto resolve = [&](const std::string& text) {
       fs::path p(text);
-      if (p.is_absolute() || (std::string_view(key) == "exclude" && text.find('/') == std::string::npos)) return text;
+      if (p.is_absolute() || (std::string_view(key) == "exclude" && data::is_file_name_pattern(text))) return text;
       return (spec_dir / p).lexically_normal().string();
     };
     if (patterns.IsScalar()) {
