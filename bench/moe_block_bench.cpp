@@ -5,8 +5,9 @@
 //   bf16  parameters, activations and gradients in bf16: the setting the block numbers and the Hugging Face
 //         peer use (bench/peers/hf_mixtral_bench.py), so the ratio is like for like;
 //   fp32  fp32 master parameters under bf16 autocast, as the training step runs: the block reads bf16 rows (the
-//         RMSNorm before it writes them so) and returns fp32 (the residual stream's dtype), and the per-step bf16
-//         stacking of the weights and the widening of their gradients to fp32 are timed too;
+//         RMSNorm before it writes them so) and returns fp32 (the residual stream's dtype), the per-step bf16
+//         stacking of the weights is timed too, and the weights' gradients stay bf16 as the training step leaves
+//         them for its optimizer (model::ExpertGradients::kGemmDtype);
 // and two ways of launching it (--launch): eager (every kernel launched from the host each time, as the peer does)
 // and graph (captured once as a CUDA graph, model/cuda_graph.h, then replayed: no host launch time).
 // On the CPU it runs the `small` shape (d 256, f 512, 8 experts, top-2, 2,048 tokens) with fp32 parameters, eager.
@@ -112,7 +113,10 @@ torch::Tensor forward_backward(MoeLayerImpl& layer, const torch::Tensor& x, cons
   const bool masters = x.is_cuda() && layer.group(0).w1().scalar_type() == torch::kFloat;
   MoeOptions moe_options;
   moe_options.backend = backend;
-  if (masters) moe_options.output_dtype = torch::kFloat;
+  if (masters) {
+    moe_options.output_dtype = torch::kFloat;
+    moe_options.expert_gradients = ExpertGradients::kGemmDtype;
+  }
   torch::Tensor y;
   compat::AutocastGuard autocast(x.device().type(), torch::kBFloat16, masters);
   {

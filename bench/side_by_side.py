@@ -66,7 +66,8 @@ def main():
     print("| case | Grove tokens/s | Grove ms | Grove MFU | Grove peak GiB | Grove optimizer GiB | "
           "HF eager tokens/s | HF grouped_mm tokens/s | HF peak GiB (best) | Grove / HF best |")
     print("|---|---|---|---|---|---|---|---|---|---|")
-    for case in ("e16", "e16-graph", "e64", "e64-aten-adamw", "grown", "frozen", "e16-growth", "e64-growth"):
+    for case in ("e16", "e16-graph", "e16-widened", "e64", "e64-aten-adamw", "e64-widened", "grown", "frozen",
+                 "e16-growth", "e64-growth"):
         g = step.get(case)
         if g is None:
             continue
@@ -109,10 +110,20 @@ def main():
               f"{fmt(num(aten_adamw, 'median_ms'), 2)} ms; optimizer (step less forward + backward) "
               f"{fmt(optimizer_ms[0], 2)} vs {fmt(optimizer_ms[1], 2)} ms.")
 
+    widened = [(step.get(case), step.get(case + "-widened")) for case in ("e16", "e64")]
+    if all(kept and wide for kept, wide in widened):
+        (e16_kept, e16_wide), (e64_kept, e64_wide) = widened
+        print(f"\nWhat leaving the expert weights' gradients in bf16 for the optimizer buys over widening them to fp32 "
+              f"(model::ExpertGradients, same run): e16 step {fmt(num(e16_kept, 'median_ms'), 2)} vs "
+              f"{fmt(num(e16_wide, 'median_ms'), 2)} ms, e64 {fmt(num(e64_kept, 'median_ms'), 2)} vs "
+              f"{fmt(num(e64_wide, 'median_ms'), 2)} ms; growth ratio (e64 over e16 tokens/s) "
+              f"{fmt(num(e64_kept, 'tokens_per_s') / num(e16_kept, 'tokens_per_s'), 3)} vs "
+              f"{fmt(num(e64_wide, 'tokens_per_s') / num(e16_wide, 'tokens_per_s'), 3)}.")
+
     print("\n### MoE block forward + backward (16,384 tokens)\n")
     print("Grove's parameters: bf16 (as the peer's, like for like) or fp32 masters under bf16 autocast (as the training "
-          "step runs; the weight casts and gradient widening are timed). Launch: eager (every kernel from the host, as "
-          "the peer) or graph (captured once as a CUDA graph and replayed).\n")
+          "step runs; the weight casts are timed, and the weight gradients stay bf16 for the optimizer). Launch: eager "
+          "(every kernel from the host, as the peer) or graph (captured once as a CUDA graph and replayed).\n")
     print("| shape | Grove parameters | launch | Grove ms | Grove TFLOP/s | Grove peak GiB | HF eager ms | "
           "HF grouped_mm ms | HF best / Grove |")
     print("|---|---|---|---|---|---|---|---|---|")

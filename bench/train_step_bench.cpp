@@ -13,6 +13,8 @@
 //            what orch::Trainer does with training.cuda_graphs; CUDA only): what host launch time costs e16
 //   e64-aten-adamw e64 with ATen's _fused_adamw_ instead of Grove's one-launch AdamW kernel (CUDA only): what that
 //            kernel buys where the optimizer costs most
+//   e16-widened, e64-widened  e16 and e64 with the expert weights' gradients widened to fp32 through autograd
+//            (model::ExpertGradients::kParameterDtype) instead of left in bf16 for the optimizer: what that buys
 //   e16-growth, e64-growth  16 and 64 experts in a Grove growth phase: the 8 newest experts and the gate train,
 //            the older experts and the shared weights are frozen (8 + 8 and 56 + 8): growth as Grove runs it
 // Timed with CUDA events per step: warm-up, then the median of --iters steps. Prints one table row per case and,
@@ -56,13 +58,17 @@ struct Case {
   bool fused = true;   // Grove's fused CUDA kernels (model/fused_switch.h) on
   bool graph = false;  // forward + loss + backward replayed as a captured CUDA graph (orch::CapturedStep)
   bool grove_adamw = true;  // Grove's AdamW kernel on CUDA (false: ATen's _fused_adamw_)
+  // Expert weight gradients left in bf16 for the optimizer (the trainer's way), or widened to fp32 through autograd.
+  model::ExpertGradients expert_gradients = model::ExpertGradients::kGemmDtype;
 };
 
 const std::vector<Case> kCases{{"e16", {16}, false},         {"e64", {64}, false},
                                {"grown", {16, 8}, false},    {"frozen", {16, 8}, true},
                                {"e16-aten", {16}, false, false}, {"e16-graph", {16}, false, true, true},
                                {"e64-aten-adamw", {64}, false, true, false, false},
-                               {"e16-growth", {8, 8}, true},  {"e64-growth", {56, 8}, true}};
+                               {"e16-growth", {8, 8}, true},  {"e64-growth", {56, 8}, true},
+                               {"e16-widened", {16}, false, true, false, true, model::ExpertGradients::kParameterDtype},
+                               {"e64-widened", {64}, false, true, false, true, model::ExpertGradients::kParameterDtype}};
 
 struct Result {
   double median_ms = 0, min_ms = 0;
@@ -127,6 +133,7 @@ Result time_case(const Case& c, const grove::bench::StepShape& shape, int64_t ba
   const torch::Tensor mask = torch::ones({batch, shape.seq_len}, torch::TensorOptions().dtype(torch::kBool).device(device));
   orch::TrainingLossOptions loss_options;
   loss_options.bf16_autocast = device.is_cuda();
+  loss_options.expert_gradients = c.expert_gradients;
 
   Result result;
   compat::DeviceTimer timer(device);
@@ -218,7 +225,8 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"cuda", "cpu"}));
   app.add_option("--cases", cases_arg,
                  "Comma-separated: e16, e64, grown, frozen, e16-aten, e16-graph, e64-aten-adamw, e16-growth, "
-                 "e64-growth (default: all; e16-graph and e64-aten-adamw on CUDA only)");
+                 "e64-growth, e16-widened, e64-widened (default: all; e16-graph, e64-aten-adamw and the widened "
+                 "cases on CUDA only)");
   app.add_option("--batch", batch, "Sequences per step (default 16 on CUDA, 2 on the CPU)");
   app.add_option("--seq", seq, "Tokens per sequence (default 1024 on CUDA, 64 on the CPU)");
   app.add_option("--iters", iters, "Timed steps (median reported)")->check(CLI::PositiveNumber);
@@ -264,7 +272,7 @@ int main(int argc, char** argv) {
              "median ms", "min ms", "fwd+bwd ms", "tokens/s", "TFLOP/s", "MFU", "peak GiB", "optim GiB", "loss");
   if (cases_arg.empty()) {
     cases_arg = "e16,e64,grown,frozen,e16-aten,e16-growth,e64-growth";
-    if (model::CapturedWork::available(device)) cases_arg += ",e16-graph,e64-aten-adamw";
+    if (model::CapturedWork::available(device)) cases_arg += ",e16-graph,e64-aten-adamw,e16-widened,e64-widened";
   }
   std::stringstream list(cases_arg);
   for (std::string name; std::getline(list, name, ',');) {
@@ -272,7 +280,7 @@ int main(int argc, char** argv) {
     if (it == kCases.end()) {
       fmt::print(stderr,
                  "train_step_bench: unknown case '{}' (e16, e64, grown, frozen, e16-aten, e16-graph, e64-aten-adamw, "
-                 "e16-growth, e64-growth)\n",
+                 "e16-growth, e64-growth, e16-widened, e64-widened)\n",
                  name);
       return 2;
     }

@@ -1,6 +1,6 @@
 // See adamw_kernels.h. Each block takes chunks blockIdx.x, blockIdx.x + gridDim.x, ...; a chunk's tensor is found
-// by binary search over the table's first_chunk column. Vectorised tensors move 4 fp32 values per load, two
-// vectors per thread per iteration so that eight independent loads are in flight.
+// by binary search over the table's first_chunk column. Vectorised tensors move 4 values per load (16 bytes, 8 for a
+// bf16 gradient), two vectors per thread per iteration so that eight independent loads are in flight.
 #include "model/adamw_kernels.h"
 #include "model/kernel_support.cuh"
 
@@ -27,6 +27,24 @@ __device__ __forceinline__ void update4(float4& p, const float4& g, float4& m, f
   update(p.w, g.w, m.w, v.w, c);
 }
 
+// Gradient value i (or values 4i..4i+3) of t, in fp32: a bf16 value widens exactly (its bits are the upper half).
+__device__ __forceinline__ float load_grad(const AdamwTensor& t, int64_t i) {
+  if (t.grad_bf16) {
+    const uint16_t bits = static_cast<const uint16_t*>(t.grad)[i];
+    return __uint_as_float(static_cast<uint32_t>(bits) << 16);
+  }
+  return static_cast<const float*>(t.grad)[i];
+}
+
+__device__ __forceinline__ float4 load_grad4(const AdamwTensor& t, int64_t i) {
+  if (t.grad_bf16) {
+    const uint2 bits = static_cast<const uint2*>(t.grad)[i];
+    return make_float4(__uint_as_float(bits.x << 16), __uint_as_float(bits.x & 0xffff0000u),
+                       __uint_as_float(bits.y << 16), __uint_as_float(bits.y & 0xffff0000u));
+  }
+  return static_cast<const float4*>(t.grad)[i];
+}
+
 __device__ int find_tensor(const AdamwTensor* table, int n_tensors, int64_t chunk) {
   int lo = 0, hi = n_tensors - 1;
   while (lo < hi) {
@@ -49,7 +67,6 @@ __global__ void __launch_bounds__(kThreads) adamw_kernel(const AdamwTensor* __re
     if (begin == 0 && threadIdx.x == 0 && t.step != nullptr) *t.step = t.step_value;
     if (t.vectorised) {
       float4* __restrict__ p = reinterpret_cast<float4*>(t.param);
-      const float4* __restrict__ g = reinterpret_cast<const float4*>(t.grad);
       float4* __restrict__ m = reinterpret_cast<float4*>(t.exp_avg);
       float4* __restrict__ v = reinterpret_cast<float4*>(t.exp_avg_sq);
       const int64_t first = begin / 4, last = end / 4;
@@ -57,20 +74,20 @@ __global__ void __launch_bounds__(kThreads) adamw_kernel(const AdamwTensor* __re
       for (; i + kThreads < last; i += 2 * kThreads) {
         const int64_t j = i + kThreads;
         float4 p0 = p[i], p1 = p[j], m0 = m[i], m1 = m[j], v0 = v[i], v1 = v[j];
-        const float4 g0 = g[i], g1 = g[j];
+        const float4 g0 = load_grad4(t, i), g1 = load_grad4(t, j);
         update4(p0, g0, m0, v0, c);
         update4(p1, g1, m1, v1, c);
         p[i] = p0, p[j] = p1, m[i] = m0, m[j] = m1, v[i] = v0, v[j] = v1;
       }
       if (i < last) {
         float4 p0 = p[i], m0 = m[i], v0 = v[i];
-        update4(p0, g[i], m0, v0, c);
+        update4(p0, load_grad4(t, i), m0, v0, c);
         p[i] = p0, m[i] = m0, v[i] = v0;
       }
     } else {
       for (int64_t i = begin + threadIdx.x; i < end; i += kThreads) {
         float p = t.param[i], m = t.exp_avg[i], v = t.exp_avg_sq[i];
-        update(p, t.grad[i], m, v, c);
+        update(p, load_grad(t, i), m, v, c);
         t.param[i] = p, t.exp_avg[i] = m, t.exp_avg_sq[i] = v;
       }
     }

@@ -20,11 +20,11 @@
 
 namespace grove::model::kernels {
 
-// One parameter's update: its four fp32 tensors (dense, numel values each) and its constants for this step.
-// Laid out identically by nvcc and the host compiler (uploaded as bytes).
+// One parameter's update: its fp32 parameter and moments and its gradient in fp32 or bf16 (dense, numel values each)
+// and its constants for this step. Laid out identically by nvcc and the host compiler (uploaded as bytes).
 struct AdamwTensor {
   float* param;
-  const float* grad;
+  const void* grad;     // fp32, or bf16 when grad_bf16 (as the expert GEMMs leave it: model/expert_dispatch.h)
   float* exp_avg;
   float* exp_avg_sq;
   float* step;          // the tensor's device step count, set to step_value by the update (may be null)
@@ -35,7 +35,7 @@ struct AdamwTensor {
   float lr_weight_decay;
   float step_value;
   int32_t vectorised;   // all four pointers 16-byte aligned and numel a multiple of 4
-  int32_t padding;
+  int32_t grad_bf16;    // the gradient holds bf16 values (widened exactly to fp32 as they are read)
 };
 
 // Elements per chunk (a multiple of 4): the unit of work of one block iteration.

@@ -238,11 +238,25 @@ torch::Tensor combine(const torch::Tensor& rows, const torch::Tensor& inv, int64
   return rows.index_select(0, inv).view({inv.size(0) / k, k, rows.size(1)}).sum(1, false, torch::kFloat).to(dtype);
 }
 
+// ExpertGradients::kGemmDtype: what AccumulateGrad does with a gradient, minus the cast to the parameter's dtype. The
+// first gradient becomes .grad as it is (bf16); one added to an existing .grad (a second backward before the
+// gradients are reset) is summed in the parameter's dtype, so accumulating never rounds to bf16.
+void set_or_add_grad(const torch::Tensor& param, const torch::Tensor& grad) {
+  torch::Tensor& current = param.mutable_grad();
+  if (!current.defined()) {
+    current = grad;
+  } else if (current.scalar_type() == param.scalar_type()) {
+    current.add_(grad);
+  } else {
+    current = current.to(param.scalar_type()).add_(grad);
+  }
+}
+
 // Inputs: x [N, d], gate [N, k], then (w1, w3, w2) of every group in group order. Output: [N, d] in out_dtype.
 struct GroupedExperts : public torch::autograd::Function<GroupedExperts> {
   static variable_list forward(AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& gate,
                                torch::TensorList weights, const DispatchPlan* plan, torch::ScalarType dtype,
-                               ExpertStackCache* cache, torch::ScalarType out_dtype) {
+                               ExpertStackCache* cache, torch::ScalarType out_dtype, ExpertGradients gradients) {
     (void)gate;  // its values arrive sorted in plan->gate; the argument is what autograd differentiates
     std::vector<GroupWeights> groups;
     std::vector<int64_t> group_sizes;
@@ -275,6 +289,10 @@ struct GroupedExperts : public torch::autograd::Function<GroupedExperts> {
     ctx->saved_data["group_sizes"] = group_sizes;
     ctx->saved_data["x_dtype"] = static_cast<int64_t>(x.scalar_type());
     ctx->saved_data["weight_dtype"] = static_cast<int64_t>(weights[0].scalar_type());
+    const bool set_grads = gradients == ExpertGradients::kGemmDtype && weights[0].scalar_type() != dtype;
+    ctx->saved_data["set_gemm_dtype_grads"] = set_grads;
+    // The parameters themselves (not saved copies): their .grad is what the backward sets.
+    if (set_grads) ctx->saved_data["weights"] = weights.vec();
     return {out};
   }
 
@@ -291,7 +309,7 @@ struct GroupedExperts : public torch::autograd::Function<GroupedExperts> {
     const torch::ScalarType dtype = a.scalar_type();
     const int64_t rows = a.size(0), d = a.size(1), f = w2.size(2), tokens = rows / top_k;
     const size_t n_groups = group_sizes.size();
-    variable_list grads(2 + 3 * n_groups + 4);  // x, gate, the weights, then the four non-tensor arguments
+    variable_list grads(2 + 3 * n_groups + 5);  // x, gate, the weights, then the five non-tensor arguments
 
     // Sorted row i's output gradient is its token's; u_i = gate_i * g_i with g_i = silu(h1_i) * h3_i.
     const torch::Tensor dy = to_expert_order(grad_outputs[0], token, inv, top_k, dtype);
@@ -329,12 +347,16 @@ struct GroupedExperts : public torch::autograd::Function<GroupedExperts> {
       return torch::where(used, t, torch::zeros({1, 1, 1}, t.options().dtype(weight_dtype)));
     };
     torch::Tensor dw1, dw3, dw2;
-    if (weight_dtype == dtype) {
-      // Parameters in the compute dtype (bf16 parameters): each gradient straight from its own GEMM (dh1 and dh3 are
-      // strided halves of dh13), then only the blocks of experts without rows zeroed; no split or widening pass.
+    // Set as .grad in the GEMMs' dtype (ExpertGradients::kGemmDtype): only with the zeroing kernel (the ATen
+    // fallback widens) and not when the backward itself is differentiated.
+    bool set_grads = ctx->saved_data["set_gemm_dtype_grads"].toBool() && !torch::GradMode::is_enabled();
+    if (weight_dtype == dtype || set_grads) {
+      // Each gradient in the compute dtype straight from its own GEMM (dh1 and dh3 are strided halves of dh13), then
+      // only the blocks of experts without rows zeroed; no split or widening pass.
       dw1 = compat::grouped_mm_weight_grad(dh13.narrow(1, 0, f), a, lead);
       dw3 = compat::grouped_mm_weight_grad(dh13.narrow(1, f, f), a, lead);
       dw2 = compat::grouped_mm_weight_grad(dy, u, lead);
+      set_grads = set_grads && fused::widen_available(dw1) && fused::widen_available(dw3) && fused::widen_available(dw2);
       for (torch::Tensor* grad : {&dw1, &dw3, &dw2}) {
         if (fused::widen_available(*grad)) fused::zero_empty_experts(*grad, lead);
         else *grad = zeroed_where_unused(*grad);
@@ -353,13 +375,19 @@ struct GroupedExperts : public torch::autograd::Function<GroupedExperts> {
         dw2 = zeroed_where_unused(dw2_compute);
       }
     }
+    const std::vector<torch::Tensor> weights = set_grads ? ctx->saved_data["weights"].toTensorVector()
+                                                         : std::vector<torch::Tensor>();
     for (size_t g = 0; g < n_groups; ++g) {
       const int64_t first = key_first[g], count = group_sizes[g];
       if (first >= trainable) continue;
-      const size_t slot = 2 + 3 * g;
-      if (ctx->needs_input_grad(slot)) grads[slot] = dw1.narrow(0, first, count);
-      if (ctx->needs_input_grad(slot + 1)) grads[slot + 1] = dw3.narrow(0, first, count);
-      if (ctx->needs_input_grad(slot + 2)) grads[slot + 2] = dw2.narrow(0, first, count);
+      const std::array<const torch::Tensor*, 3> per_weight{&dw1, &dw3, &dw2};
+      for (size_t i = 0; i < 3; ++i) {
+        const size_t slot = 2 + 3 * g + i;
+        if (!ctx->needs_input_grad(slot)) continue;
+        const torch::Tensor grad = per_weight[i]->narrow(0, first, count);
+        if (set_grads) set_or_add_grad(weights[3 * g + i], grad);
+        else grads[slot] = grad;
+      }
     }
     return grads;
   }
@@ -367,7 +395,7 @@ struct GroupedExperts : public torch::autograd::Function<GroupedExperts> {
 
 torch::Tensor run_grouped(const torch::Tensor& x, const torch::Tensor& expert_index, const torch::Tensor& gate,
                           const std::vector<GroupWeights>& groups, ExpertStackCache* cache,
-                          torch::ScalarType out_dtype) {
+                          torch::ScalarType out_dtype, ExpertGradients gradients) {
   const DispatchPlan plan = plan_dispatch(expert_index, gate.detach(), groups);
   std::vector<torch::Tensor> weights;
   for (const GroupWeights& group : groups) {
@@ -376,7 +404,7 @@ torch::Tensor run_grouped(const torch::Tensor& x, const torch::Tensor& expert_in
     weights.push_back(group.w2);
   }
   return GroupedExperts::apply(x, gate, torch::TensorList(weights), &plan, compat::gemm_dtype(x), cache,
-                               out_dtype)[0];
+                               out_dtype, gradients)[0];
 }
 
 }  // namespace
@@ -404,7 +432,8 @@ ExpertBackend resolve_expert_backend(ExpertBackend requested, const torch::Tenso
 
 torch::Tensor run_experts(const torch::Tensor& x, const torch::Tensor& expert_index, const torch::Tensor& gate,
                           const torch::Tensor& counts, const std::vector<GroupWeights>& groups, ExpertBackend backend,
-                          ExpertStackCache* cache, compat::Optional<torch::ScalarType> out_dtype) {
+                          ExpertStackCache* cache, compat::Optional<torch::ScalarType> out_dtype,
+                          ExpertGradients gradients) {
   TORCH_CHECK(x.dim() == 2 && expert_index.dim() == 2 && expert_index.size(0) == x.size(0),
               "run_experts: expected x [N, d] and expert_index [N, k]");
   TORCH_CHECK(gate.sizes() == expert_index.sizes(), "run_experts: gate must match expert_index");
@@ -412,7 +441,7 @@ torch::Tensor run_experts(const torch::Tensor& x, const torch::Tensor& expert_in
   const torch::ScalarType y_dtype = out_dtype.value_or(x.scalar_type());
   if (x.size(0) == 0) return torch::zeros(x.sizes(), x.options().dtype(y_dtype));
   if (resolve_expert_backend(backend, x, groups) == ExpertBackend::kGrouped) {
-    return run_grouped(x, expert_index, gate, groups, cache, y_dtype);
+    return run_grouped(x, expert_index, gate, groups, cache, y_dtype, gradients);
   }
   // Under autocast, with an output wider than x (bf16 normed rows in, the fp32 stream out), the loop takes x widened:
   // its GEMMs cast it back to the same bf16 values, and x's gradient (each token's k contributions, one per expert

@@ -22,6 +22,18 @@ enum class ExpertBackend { kAuto, kGrouped, kLoop };
 
 std::string_view expert_backend_name(ExpertBackend backend);
 
+// How the grouped path hands over the weight gradients of experts whose parameters are wider than its GEMMs' dtype
+// (fp32 masters under bf16 autocast). The weight-gradient GEMMs write bf16 either way, so the values are the same.
+enum class ExpertGradients {
+  // Through autograd, widened to the parameters' dtype by one more pass over them: what any optimizer can read.
+  kParameterDtype,
+  // Set as the parameters' .grad directly in the GEMMs' dtype (bf16), as AccumulateGrad would set them (added in the
+  // parameter's dtype to a gradient already there): no widening pass, and half the bytes for the optimizer to read.
+  // For a consumer that reads bf16 gradients of fp32 parameters (orch::AdamW does). Only where the fused kernels
+  // run (model/fused_experts.h) and not under create_graph; otherwise as kParameterDtype.
+  kGemmDtype,
+};
+
 // The stacked weights of one group and the global slot of its first expert.
 struct GroupWeights {
   torch::Tensor w1;  // [E_g, f, d]
@@ -40,10 +52,11 @@ ExpertBackend resolve_expert_backend(ExpertBackend requested, const torch::Tenso
 // (the router's). Returns [N, d] in `out_dtype` (x's when absent): sum over k of gate * SwiGLU_expert(x), summed in
 // fp32 on the grouped path and in out_dtype on the loop path; x's gradient likewise, rounded to x's dtype once.
 // `cache` (optional, one per layer): the grouped path's weight stacks kept between training forwards
-// (model/expert_stack_cache.h).
+// (model/expert_stack_cache.h). `gradients`: see ExpertGradients (the loop path always goes through autograd).
 torch::Tensor run_experts(const torch::Tensor& x, const torch::Tensor& expert_index, const torch::Tensor& gate,
                           const torch::Tensor& counts, const std::vector<GroupWeights>& groups, ExpertBackend backend,
                           ExpertStackCache* cache = nullptr,
-                          compat::Optional<torch::ScalarType> out_dtype = compat::kNullopt);
+                          compat::Optional<torch::ScalarType> out_dtype = compat::kNullopt,
+                          ExpertGradients gradients = ExpertGradients::kParameterDtype);
 
 }  // namespace grove::model

@@ -13,7 +13,8 @@
 
 namespace grove::model::fused {
 
-// One parameter's update: its fp32 tensors, whether it is decayed, and its step count t after this update (the
+// One parameter's update: its fp32 tensors (the gradient fp32 or bf16: a bf16 gradient is widened exactly as it is
+// read, so it updates as its fp32 copy would), whether it is decayed, and its step count t after this update (the
 // host's count; the update also writes it into `step`, the parameter's device step count, fp32 [1]).
 struct AdamwParameter {
   torch::Tensor param, grad, exp_avg, exp_avg_sq, step;
@@ -25,8 +26,8 @@ struct AdamwHyper {
   double lr, beta1, beta2, eps, weight_decay;
 };
 
-// A CUDA build, the switch on, and every tensor fp32, contiguous, on one CUDA device, with param, grad and the two
-// moments of equal size (and every step an fp32 scalar there).
+// A CUDA build, the switch on, and every tensor fp32 (a gradient fp32 or bf16), contiguous, on one CUDA device, with
+// param, grad and the two moments of equal size (and every step an fp32 scalar there).
 bool adamw_available(const std::vector<AdamwParameter>& parameters);
 
 // Updates every parameter in one launch on the current stream. grad_divisor: an fp32 device scalar by which every

@@ -24,7 +24,9 @@ bool adamw_available(const std::vector<AdamwParameter>& parameters) {
   }
   const torch::Device device = parameters.front().param.device();
   for (const AdamwParameter& p : parameters) {
-    if (!dense_fp32_on(p.param, device) || !dense_fp32_on(p.grad, device) || !dense_fp32_on(p.exp_avg, device) ||
+    const bool grad_ok = p.grad.defined() && p.grad.device() == device && p.grad.is_contiguous() &&
+                         (p.grad.scalar_type() == torch::kFloat || p.grad.scalar_type() == torch::kBFloat16);
+    if (!dense_fp32_on(p.param, device) || !grad_ok || !dense_fp32_on(p.exp_avg, device) ||
         !dense_fp32_on(p.exp_avg_sq, device) || !dense_fp32_on(p.step, device) || p.step.numel() != 1) {
       return false;
     }
@@ -37,7 +39,8 @@ bool adamw_available(const std::vector<AdamwParameter>& parameters) {
 void adamw_update(const std::vector<AdamwParameter>& parameters, const AdamwHyper& hyper,
                   const torch::Tensor& grad_divisor) {
   TORCH_CHECK(adamw_available(parameters),
-              "fused::adamw_update: expected contiguous fp32 CUDA parameters, gradients and moments on one device");
+              "fused::adamw_update: expected contiguous fp32 CUDA parameters and moments, and fp32 or bf16 gradients, "
+              "on one device");
   const torch::Device device = parameters.front().param.device();
   TORCH_CHECK(!grad_divisor.defined() || (dense_fp32_on(grad_divisor, device) && grad_divisor.numel() == 1),
               "fused::adamw_update: the gradient divisor must be one fp32 value on the parameters' device");
@@ -56,7 +59,8 @@ void adamw_update(const std::vector<AdamwParameter>& parameters, const AdamwHype
     }
     kernels::AdamwTensor& row = table.emplace_back();
     row.param = p.param.data_ptr<float>();
-    row.grad = p.grad.data_ptr<float>();
+    row.grad = p.grad.data_ptr();
+    row.grad_bf16 = p.grad.scalar_type() == torch::kBFloat16;
     row.exp_avg = p.exp_avg.data_ptr<float>();
     row.exp_avg_sq = p.exp_avg_sq.data_ptr<float>();
     row.step = p.step.data_ptr<float>();
@@ -68,7 +72,6 @@ void adamw_update(const std::vector<AdamwParameter>& parameters, const AdamwHype
     row.step_value = static_cast<float>(t);
     row.vectorised = row.numel % 4 == 0 && detail::aligned16(p.param) && detail::aligned16(p.grad) &&
                      detail::aligned16(p.exp_avg) && detail::aligned16(p.exp_avg_sq);
-    row.padding = 0;
     chunks += kernels::adamw_chunks(row.numel);
   }
   if (chunks == 0) return;

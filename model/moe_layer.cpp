@@ -67,7 +67,8 @@ MoeOutput MoeLayerImpl::forward(const torch::Tensor& x, const MoeOptions& option
   RouterDecision decision = route_tokens(x, gate_weights, gate_biases, router);
   MoeOutput output;
   output.y = run_experts(x, decision.expert_index, decision.gate, decision.counts, weights, options.backend,
-                         is_training() ? &stack_cache_ : nullptr, options.output_dtype.value_or(x.scalar_type()));
+                         is_training() ? &stack_cache_ : nullptr, options.output_dtype.value_or(x.scalar_type()),
+                         options.expert_gradients);
   output.load_balance_loss = decision.load_balance_loss;
   output.z_loss = decision.z_loss;
   output.counts = decision.counts;

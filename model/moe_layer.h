@@ -20,6 +20,7 @@ struct MoeOptions {
   // y's dtype; x's when absent. A decoder layer hands the experts its normed rows in their GEMMs' dtype (bf16 under
   // autocast) and adds y to its fp32 residual stream: each token's k expert outputs are then summed in fp32 and kept.
   compat::Optional<torch::ScalarType> output_dtype;
+  ExpertGradients expert_gradients = ExpertGradients::kParameterDtype;  // model/expert_dispatch.h
 };
 
 struct MoeOutput {

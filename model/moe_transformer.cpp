@@ -127,6 +127,7 @@ ForwardOutput MoeTransformer::forward(const torch::Tensor& tokens, const Forward
   MoeOptions moe_options;
   moe_options.backend = options.backend;
   moe_options.noise_generator = options.noise_generator;
+  moe_options.expert_gradients = options.expert_gradients;
 
   // The hidden state is residual + delta, added by the next RMSNorm (decoder_layer.h).
   torch::Tensor residual = torch::embedding(embed_, tokens), delta;

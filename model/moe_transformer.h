@@ -24,6 +24,7 @@ struct ForwardOptions {
   bool collect_routing = false;  // fill ForwardOutput::routing_counts
   ExpertBackend backend = ExpertBackend::kAuto;
   compat::Optional<at::Generator> noise_generator;  // router noise in training mode; device default when absent
+  ExpertGradients expert_gradients = ExpertGradients::kParameterDtype;  // model/expert_dispatch.h
 };
 
 struct ForwardOutput {

@@ -196,8 +196,9 @@ torch::Tensor fused_rms_norm(const torch::Tensor& x, const torch::Tensor& weight
 
 torch::Tensor tensor_norms(const std::vector<torch::Tensor>& tensors) {
   if (tensors.empty()) return torch::zeros({0}, torch::kFloat);
-#if TORCH_VERSION_MAJOR >= 2
-  if (tensors.front().is_cuda()) return torch::stack(at::_foreach_norm(tensors)).to(torch::kFloat);
+#if (TORCH_VERSION_MAJOR > 2) || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 8)
+  // Accumulated in fp32 whatever the tensors' dtype (bf16 gradients: model::ExpertGradients::kGemmDtype).
+  if (tensors.front().is_cuda()) return torch::stack(at::_foreach_norm(tensors, 2, torch::kFloat));
 #endif
   std::vector<torch::Tensor> norms;
   norms.reserve(tensors.size());

@@ -9,6 +9,15 @@
 #include "model/torch_compat.h"
 
 namespace grove::orch {
+namespace {
+
+// The gradient in its parameter's dtype. The expert GEMMs may leave bf16 gradients on fp32 parameters
+// (model::ExpertGradients::kGemmDtype); Grove's kernel reads them as they are, the other paths widen a copy.
+torch::Tensor in_parameter_dtype(const torch::Tensor& grad, const torch::Tensor& param) {
+  return grad.scalar_type() == param.scalar_type() ? grad : grad.to(param.scalar_type());
+}
+
+}  // namespace
 
 AdamW::AdamW(std::vector<std::pair<std::string, torch::Tensor>> named_parameters, AdamWOptions options)
     : options_(options) {
@@ -68,8 +77,8 @@ torch::Tensor AdamW::clip_and_step(double lr, double max_norm) {
 
 void AdamW::step_loop(double lr) {
   for (auto& entry : entries_) {
-    const torch::Tensor& grad = entry.param.grad();
-    if (!grad.defined()) continue;
+    if (!entry.param.grad().defined()) continue;
+    const torch::Tensor grad = in_parameter_dtype(entry.param.grad(), entry.param);
     entry.host_step += 1;
     entry.step.fill_(static_cast<double>(entry.host_step));
     const double t = static_cast<double>(entry.host_step);
@@ -108,7 +117,7 @@ void AdamW::step_fused(double lr, const torch::Tensor& grad_divisor) {
       if (entry.decay != decay || !entry.param.grad().defined()) continue;
       entry.host_step += 1;
       params.push_back(entry.param);
-      grads.push_back(entry.param.grad());
+      grads.push_back(in_parameter_dtype(entry.param.grad(), entry.param));
       exp_avgs.push_back(entry.exp_avg);
       exp_avg_sqs.push_back(entry.exp_avg_sq);
       steps.push_back(entry.step);
@@ -173,7 +182,10 @@ torch::Tensor clip_gradient_norm(const std::vector<torch::Tensor>& parameters, d
   if (max_norm > 0) {
     const auto scale = (max_norm / (total + 1e-6)).clamp_max(1.0);
     for (const auto& p : parameters) {
-      if (p.grad().defined()) p.grad().mul_(scale.to(p.grad().scalar_type()));
+      if (!p.grad().defined()) continue;
+      // Scaled in the parameter's dtype: a bf16 gradient of an fp32 parameter is widened first, not rounded again.
+      if (p.grad().scalar_type() != p.scalar_type()) p.mutable_grad() = p.grad().to(p.scalar_type());
+      p.grad().mul_(scale.to(p.grad().scalar_type()));
     }
   }
   return total;

@@ -3,6 +3,9 @@
 // and optimizer memory is proportional to the trainable parameters. On CUDA the update runs as Grove's own kernel,
 // one launch over every parameter (model/fused_adamw.h); with the fused kernels switched off, as ATen's fused
 // multi-tensor kernel (LibTorch 2.x); elsewhere as a per-tensor loop with the same arithmetic.
+// A gradient may be bf16 on an fp32 parameter (the expert weights' under model::ExpertGradients::kGemmDtype, which
+// orch::training_loss asks for): Grove's kernel widens it exactly as it reads it, the other paths widen a copy, and
+// the clipping norm is accumulated in fp32 at least; the update is the one its fp32 copy would give.
 #pragma once
 
 #include <torch/torch.h>
@@ -65,7 +68,8 @@ class AdamW {
 };
 
 // Scales the gradients of `parameters` so their global L2 norm is at most `max_norm` (no-op when max_norm <= 0)
-// and returns the norm before clipping as a device scalar (no host synchronisation).
+// and returns the norm before clipping as a device scalar (no host synchronisation). A gradient in another dtype
+// than its parameter's is widened to it (replaced) before it is scaled.
 torch::Tensor clip_gradient_norm(const std::vector<torch::Tensor>& parameters, double max_norm);
 
 }  // namespace grove::orch

@@ -10,6 +10,7 @@ TrainingLoss training_loss(model::MoeTransformer& model, model::MoeTransformer* 
   compat::AutocastGuard autocast(inputs.device().type(), torch::kBFloat16, options.bf16_autocast);
   model::ForwardOptions forward;
   forward.noise_generator = options.noise_generator;
+  forward.expert_gradients = options.expert_gradients;
   const auto out = model.forward(inputs, forward);
   const auto vocab = out.logits.size(-1);
   const auto logits = out.logits.reshape({-1, vocab});

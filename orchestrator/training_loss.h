@@ -15,6 +15,9 @@ struct TrainingLossOptions {
   double kd_weight = 0.0;  // distillation runs only with a teacher and a positive weight
   double kd_temperature = 2.0;
   compat::Optional<at::Generator> noise_generator;  // router noise (training mode)
+  // The expert weights' bf16 gradients as they are, without widening them to their fp32 masters: orch::AdamW reads
+  // them so (model/expert_dispatch.h). kParameterDtype is for any other consumer of the gradients.
+  model::ExpertGradients expert_gradients = model::ExpertGradients::kGemmDtype;
 };
 
 struct TrainingLoss {
@@ -22,7 +25,8 @@ struct TrainingLoss {
 };
 
 // inputs, targets: [B, T] int64 on the model's device; mask: [B, T] (bool or float) of the positions that count.
-// Builds the graph; the caller calls total.backward().
+// Builds the graph; the caller calls total.backward(), which by default may leave bf16 gradients on fp32 expert
+// weights (TrainingLossOptions::expert_gradients): step with orch::AdamW, which reads them.
 TrainingLoss training_loss(model::MoeTransformer& model, model::MoeTransformer* teacher, const torch::Tensor& inputs,
                            const torch::Tensor& targets, const torch::Tensor& mask, const TrainingLossOptions& options);
 

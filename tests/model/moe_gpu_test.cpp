@@ -200,9 +200,98 @@ TEST(FusedExpertKernels, MatchTheAtenFormulationForwardAndBackward) {
   }
 }
 
-// A MoE block's forward + backward captured once and replayed on new input values (written into the same tensors)
-// gives the output and gradients that running it eagerly on those values gives: the graph reads its inputs at
-// replay and rewrites the gradients in place. With bf16 parameters and with fp32 masters under autocast.
+// ExpertGradients::kGemmDtype on fp32 masters under autocast: the trainable expert weights' .grad is bf16, set by the
+// backward without the widening pass, and holds the values that the default (autograd, widened to fp32) gives. The
+// two differ only where their GEMMs add in another order: the default computes w1's and w3's gradients in one GEMM,
+// kGemmDtype in one each, as for bf16 parameters, so a value may round to the neighbouring bf16. Every other
+// gradient is the same bit for bit, frozen groups get none, an expert without tokens gets exact zeros, and a second
+// backward before the reset adds in fp32, as AccumulateGrad does: exactly the sum of the two bf16 gradients.
+TEST(FusedExpertKernels, GemmDtypeGradientsAreTheWidenedGradientsLeftInBf16) {
+  if (!compat::cuda_available()) GTEST_SKIP() << "no CUDA device";
+  if (!compat::kTorchAtLeast2_8) GTEST_SKIP() << "no grouped path in this LibTorch";
+  struct Variant {
+    Case c;
+    bool freeze_first_group;
+  };
+  for (const Variant& v : {Variant{{{8}, 2, 256, 512, 4096}, false}, Variant{{{24, 8}, 2, 128, 256, 16}, false},
+                           Variant{{{12, 4}, 2, 256, 512, 4096}, true}}) {
+    const Case& c = v.c;
+    MoeLayer layer = cuda_layer(c, 50);
+    if (v.freeze_first_group) {
+      layer->group(0).set_experts_trainable(false);
+      layer->group(0).set_gate_trainable(false);
+    }
+    const auto options = torch::TensorOptions().device(torch::kCUDA);
+    const torch::Tensor x = seeded_normal({c.tokens, c.d}, 1.0, 11).to(options);
+    const torch::Tensor upstream1 = seeded_normal({c.tokens, c.d}, 1.0, 12).to(options);
+    const torch::Tensor upstream2 = seeded_normal({c.tokens, c.d}, 1.0, 13).to(options);
+    const std::string shape = "experts " + std::to_string(layer->n_experts()) + ", tokens " +
+                              std::to_string(c.tokens) + (v.freeze_first_group ? ", first group frozen" : "");
+    // One backward per upstream gradient, .grad reset before the first only; the gradients then (x, parameters).
+    auto backward = [&](ExpertGradients gradients, const std::vector<torch::Tensor>& upstreams) {
+      layer->zero_grad();
+      const torch::Tensor input = x.clone().requires_grad_(true);
+      for (const torch::Tensor& upstream : upstreams) {
+        compat::AutocastGuard autocast(torch::kCUDA, torch::kBFloat16);
+        MoeOptions moe_options;
+        moe_options.backend = ExpertBackend::kGrouped;
+        moe_options.output_dtype = torch::kFloat;
+        moe_options.expert_gradients = gradients;
+        (layer->forward(input, moe_options).y * upstream).sum().backward();
+      }
+      std::vector<torch::Tensor> grads{input.grad().clone()};
+      for (const auto& p : layer->parameters()) grads.push_back(p.grad().defined() ? p.grad().clone() : torch::Tensor());
+      return grads;
+    };
+    const uint64_t widened_before = fused::launches("fused::widen_expert_gradients");
+    const std::vector<torch::Tensor> widened = backward(ExpertGradients::kParameterDtype, {upstream1});
+    const uint64_t widened_after = fused::launches("fused::widen_expert_gradients");
+    EXPECT_GT(widened_after, widened_before) << shape;
+    const uint64_t zeroed_before = fused::launches("fused::zero_empty_experts");
+    const std::vector<torch::Tensor> kept = backward(ExpertGradients::kGemmDtype, {upstream1});
+    EXPECT_EQ(fused::launches("fused::widen_expert_gradients"), widened_after) << shape << ": no widening pass";
+    EXPECT_GE(fused::launches("fused::zero_empty_experts") - zeroed_before, 3u) << shape << ": w1, w3 and w2 zeroed";
+    const std::vector<torch::Tensor> second = backward(ExpertGradients::kGemmDtype, {upstream2});
+    const std::vector<torch::Tensor> both = backward(ExpertGradients::kGemmDtype, {upstream1, upstream2});
+
+    const auto names = layer->named_parameters().keys();
+    int expert_weights = 0, empty_blocks = 0;
+    for (size_t i = 0; i < kept.size(); ++i) {
+      const std::string what = (i == 0 ? "x" : names[i - 1]) + " (" + shape + ")";
+      ASSERT_EQ(kept[i].defined(), widened[i].defined()) << what;
+      if (!widened[i].defined()) continue;  // a frozen tensor
+      if (i == 0 || !is_expert_weight(names[i - 1])) {
+        EXPECT_TRUE(torch::equal(kept[i], widened[i])) << what << ": the same gradient bit for bit";
+        EXPECT_TRUE(torch::equal(both[i], kept[i] + second[i])) << what << ": accumulated by autograd";
+        continue;
+      }
+      ++expert_weights;
+      ASSERT_EQ(kept[i].scalar_type(), torch::kBFloat16) << what << ": left in the GEMMs' dtype";
+      ASSERT_EQ(widened[i].scalar_type(), torch::kFloat) << what;
+      EXPECT_TRUE(torch::equal(widened[i].to(torch::kBFloat16).to(torch::kFloat), widened[i]))
+          << what << ": the widened gradient holds bf16 values";
+      const torch::Tensor kept32 = kept[i].to(torch::kFloat);
+      // At most one bf16 step apart (2^-7 relative at most), and only in a few values.
+      const torch::Tensor apart = (kept32 - widened[i]).abs();
+      const double floor = 1e-5 * widened[i].abs().max().item<double>();  // where the sum nearly cancels
+      EXPECT_TRUE(apart.le(widened[i].abs() * (1.0 / 128) + floor).all().item<bool>()) << what;
+      EXPECT_LE(apart.gt(0).to(torch::kFloat).mean().item<double>(), 0.05) << what;
+      EXPECT_LE(relative_error(kept32, widened[i]), 1e-3) << what;
+      ASSERT_EQ(both[i].scalar_type(), torch::kFloat) << what << ": a second backward adds in fp32";
+      EXPECT_TRUE(torch::equal(both[i], kept32 + second[i].to(torch::kFloat))) << what;
+      for (int64_t e = 0; e < widened[i].size(0); ++e) {
+        if (!widened[i][e].eq(0).all().item<bool>()) continue;
+        ++empty_blocks;
+        EXPECT_TRUE(kept[i][e].eq(0).all().item<bool>()) << what << ": expert " << e << " got no token";
+      }
+    }
+    EXPECT_EQ(expert_weights, 3 * (v.freeze_first_group ? 1 : static_cast<int>(c.groups.size()))) << shape;
+    if (c.tokens == 16) {
+      EXPECT_GT(empty_blocks, 0) << "the sparse case should leave experts without tokens";
+    }
+  }
+}
+
 // The dispatch plan's counting sort (model/dispatch_plan_kernels.h) against a stable sort written here on the CPU:
 // every output bit for bit, over many 1024-assignment chunks, a partial last chunk and warp, groups whose keys are
 // reordered (trainable first), 1,000 experts, and an expert that no token chose.
@@ -268,12 +357,18 @@ TEST(FusedExpertKernels, DispatchPlanIsAStableSortByExpertKey) {
   }
 }
 
+// A MoE block's forward + backward captured once and replayed on new input values (written into the same tensors)
+// gives the output and gradients that running it eagerly on those values gives: the graph reads its inputs at
+// replay and rewrites the gradients in place. With bf16 parameters, and with fp32 masters under autocast
+// whose gradients come through autograd or are set as .grad in bf16 by the backward itself.
 TEST(CapturedWork, ReplayedMoeBlockMatchesEagerOnNewInputs) {
   if (!compat::cuda_available()) GTEST_SKIP() << "no CUDA device";
   if (!compat::kTorchAtLeast2_8) GTEST_SKIP() << "no grouped path in this LibTorch";
   const torch::Device cuda(torch::kCUDA);
   ASSERT_TRUE(CapturedWork::available(cuda));
-  for (const torch::ScalarType dtype : {torch::kBFloat16, torch::kFloat}) {
+  for (const auto& [dtype, gradients] : {std::pair{torch::kBFloat16, ExpertGradients::kParameterDtype},
+                                          std::pair{torch::kFloat, ExpertGradients::kParameterDtype},
+                                          std::pair{torch::kFloat, ExpertGradients::kGemmDtype}}) {
     const Case c{{8}, 2, 256, 512, 4096};
     MoeLayer layer = cuda_layer(c, 40);
     layer->to(dtype);
@@ -287,6 +382,7 @@ TEST(CapturedWork, ReplayedMoeBlockMatchesEagerOnNewInputs) {
       compat::AutocastGuard autocast(torch::kCUDA, torch::kBFloat16, dtype == torch::kFloat);
       MoeOptions moe_options;
       moe_options.backend = ExpertBackend::kGrouped;
+      moe_options.expert_gradients = gradients;
       y = layer->forward(x, moe_options).y;
       (y.to(torch::kFloat) * upstream).sum().backward();
     };
@@ -306,7 +402,8 @@ TEST(CapturedWork, ReplayedMoeBlockMatchesEagerOnNewInputs) {
     ASSERT_EQ(replayed.size(), eager.size());
     for (size_t i = 0; i < eager.size(); ++i) {
       EXPECT_LE(relative_error(replayed[i], eager[i]), 1e-3) << "tensor " << i << " (0: y, 1: dx, then parameters), "
-                                                              << torch::toString(dtype);
+                                                              << torch::toString(dtype)
+                                                              << (gradients == ExpertGradients::kGemmDtype ? ", bf16 .grad" : "");
     }
   }
 }

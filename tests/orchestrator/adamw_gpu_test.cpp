@@ -117,5 +117,55 @@ TEST(AdamWCuda, GroveKernelMatchesAtenFusedAndTheCpuLoop) {
   EXPECT_EQ(grove_state.at("optim.p5.step").item<float>(), 4.0f) << "an empty parameter's step count advances";
 }
 
+// bf16 gradients of fp32 parameters, as the expert GEMMs leave them (model::ExpertGradients::kGemmDtype): Grove's
+// kernel reads them as they are, on its vectorised and scalar paths, and updates exactly as with their fp32 copies
+// (without clipping bit for bit; with it the clipping norm, accumulated in fp32 from either, may differ in its last
+// bits). With the fused kernels switched off ATen's kernel gets widened copies, and .grad is left as it was.
+TEST(AdamWCuda, Bf16GradientsOfFp32ParametersUpdateAsTheirFp32Copies) {
+  if (!compat::cuda_available()) GTEST_SKIP() << "no CUDA device";
+  if (!compat::has_fused_adamw(torch::Device(torch::kCUDA))) GTEST_SKIP() << "LibTorch without fused AdamW";
+  const torch::Device cuda(torch::kCUDA);
+  torch::manual_seed(12);
+  const std::vector<torch::Tensor> initial{torch::randn({1000, 700}), torch::randn({37, 53}), torch::randn({96})};
+  Model bf16(initial, cuda), fp32(initial, cuda), aten(initial, cuda);
+  ASSERT_TRUE(bf16.optimizer->fused());
+  const std::vector<double> max_norms{0.0, 1e9, 1.0};
+  for (int step = 0; step < static_cast<int>(max_norms.size()); ++step) {
+    SCOPED_TRACE(fmt::format("step {}, max_norm {}", step, max_norms[step]));
+    std::vector<torch::Tensor> grads;
+    for (const auto& p : initial) grads.push_back((torch::randn(p.sizes()) * (1.0 + step)).to(cuda, torch::kBFloat16));
+    for (size_t i = 0; i < initial.size(); ++i) {
+      bf16.params[i].mutable_grad() = grads[i].clone();
+      aten.params[i].mutable_grad() = grads[i].clone();
+      fp32.params[i].mutable_grad() = grads[i].to(torch::kFloat);
+    }
+    const uint64_t launches_before = model::fused::launches();
+    const double norm_bf16 = bf16.optimizer->clip_and_step(1e-2, max_norms[step]).item<double>();
+    EXPECT_GT(model::fused::launches(), launches_before) << "Grove's kernel ran";
+    const double norm_fp32 = fp32.optimizer->clip_and_step(1e-2, max_norms[step]).item<double>();
+    double norm_aten = 0;
+    {
+      const model::fused::ScopedSwitch off(false);
+      norm_aten = aten.optimizer->clip_and_step(1e-2, max_norms[step]).item<double>();
+    }
+    EXPECT_NEAR(norm_bf16, norm_fp32, 1e-6 * norm_fp32);
+    EXPECT_NEAR(norm_aten, norm_fp32, 1e-6 * norm_fp32);
+    for (size_t i = 0; i < initial.size(); ++i) {
+      SCOPED_TRACE(fmt::format("parameter {}", i));
+      EXPECT_EQ(bf16.params[i].grad().scalar_type(), torch::kBFloat16) << "Grove's kernel reads it as it is";
+      EXPECT_EQ(aten.params[i].grad().scalar_type(), torch::kBFloat16) << "ATen's kernel gets a widened copy";
+      if (max_norms[step] == 0.0) {
+        EXPECT_TRUE(torch::equal(bf16.params[i], fp32.params[i])) << "without clipping, bit for bit";
+      }
+      EXPECT_LE(relative_error(bf16.params[i], fp32.params[i]), 1e-6);
+      EXPECT_LE(relative_error(aten.params[i], fp32.params[i]), 1e-6);
+    }
+  }
+  const auto bf16_state = bf16.optimizer->state_tensors();
+  for (const auto& [name, tensor] : fp32.optimizer->state_tensors()) {
+    EXPECT_LE(relative_error(bf16_state.at(name), tensor), 1e-6) << name;
+  }
+}
+
 }  // namespace
 }  // namespace grove::orch

@@ -55,6 +55,33 @@ TEST(AdamW, MatchesLibTorchAdamWOverSeveralSteps) {
   EXPECT_GT((matrix - initial).abs().max().item<double>(), 1e-3) << "the parameters did move";
 }
 
+// A bf16 gradient on an fp32 parameter (what the expert GEMMs leave on CUDA, model::ExpertGradients::kGemmDtype) on
+// the CPU loop: the update and the clipping are those of its fp32 copy, bit for bit, and clipping widens the
+// gradient it scales rather than rounding the scaled values to bf16.
+TEST(AdamW, Bf16GradientsOfFp32ParametersStepAsTheirFp32Copies) {
+  torch::manual_seed(6);
+  const torch::Tensor start = torch::randn({64, 48});
+  auto kept = start.clone().requires_grad_(true);
+  auto widened = start.clone().requires_grad_(true);
+  AdamW kept_optimizer({{"w", kept}}, {});
+  AdamW widened_optimizer({{"w", widened}}, {});
+  for (const double max_norm : {0.0, 1.0}) {
+    const torch::Tensor grad = (torch::randn({64, 48}) * 3).to(torch::kBFloat16);
+    kept.mutable_grad() = grad.clone();
+    widened.mutable_grad() = grad.to(torch::kFloat);
+    const double kept_norm = kept_optimizer.clip_and_step(1e-2, max_norm).item<double>();
+    const double widened_norm = widened_optimizer.clip_and_step(1e-2, max_norm).item<double>();
+    EXPECT_EQ(kept_norm, widened_norm) << max_norm;
+    EXPECT_TRUE(torch::equal(kept, widened)) << max_norm;
+    if (max_norm > 0) {
+      ASSERT_GT(widened_norm, max_norm) << "clipping was active";
+      EXPECT_EQ(kept.grad().scalar_type(), torch::kFloat) << "widened before it was scaled";
+      EXPECT_TRUE(torch::equal(kept.grad(), widened.grad()));
+    }
+  }
+  EXPECT_FALSE(torch::equal(kept, start)) << "the parameter moved";
+}
+
 TEST(AdamW, StateIsPerTrainableParameterAndRestoresExactly) {
   torch::manual_seed(1);
   auto p = torch::randn({5, 3}, torch::requires_grad());
