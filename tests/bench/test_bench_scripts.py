@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The benchmark scripts' arithmetic (label unit): bench/side_by_side.py on the TSVs of three real H200 runs
 (h200-2026-11-29-352ccd3/, from before the block's params and launch columns; h200-2026-11-29-37b8f56/, with
-them; h200-2026-11-29-aad2ea9/, with the AdamW and growth-phase cases), bench/trace_summary.py on a small hand-built
+them; h200-2026-11-29-aad2ea9/, with the AdamW and growth-phase cases; h200-2026-11-30-b349ba3/, with the widened
+expert gradients), bench/trace_summary.py on a small hand-built
 Kineto trace whose answers are known (phases, outermost and launching operators, driver launches, and GPU busy time
 with overlapping kernels), bench/gpu_clocks.py on a hand-built nvidia-smi log, and bench/grouped_gemm_ceiling.py's
 FLOP accounting and table."""
@@ -70,6 +71,19 @@ class SideBySide(unittest.TestCase):
         self.assertIn("over all-trainable (same 16 + 8 model): 0.697 (target ≤ 0.75): **met**", out)
         self.assertIn("switches off, Grove's AdamW included; docs/MODEL.md lists them) (same run)", out)
         self.assertIn("| e64-growth (64 experts, 8 trainable) | 318,487 | 51.44 | — |", out)
+
+    def test_what_bf16_expert_gradients_buy_against_widened_ones(self):
+        code, out, err = run("side_by_side.py", os.path.join(HERE, "h200-2026-11-30-b349ba3"))
+        self.assertEqual(code, 0, err)
+        # e64 over e16 tokens/s: 197802 / 301937 with bf16 gradients, 179213 / 292622 widened
+        self.assertIn("(model::ExpertGradients, same run): e16 step 54.26 vs 55.99 ms, e64 82.83 vs 91.42 ms; growth "
+                      "ratio (e64 over e16 tokens/s) 0.655 vs 0.612.", out)
+        self.assertIn("| e64-widened (64 experts, 64 trainable) | 179,213 | 91.42 | 25.6% | 68.31 | 27.58 | — |", out)
+        self.assertIn("64 experts over 16: 0.655 (target ≥ 0.95): **not met**; forward + backward alone: 0.849", out)
+        # A run without the widened cases prints no such line.
+        code, out, err = run("side_by_side.py", os.path.join(HERE, "h200-2026-11-30-e9fe528"))
+        self.assertEqual(code, 0, err)
+        self.assertNotIn("ExpertGradients", out)
 
     def test_the_graph_replayed_step_against_the_eager_one(self):
         # e16 and e16-graph as printed by train_step_bench in the ffe5b82 run (no TSV was kept of that run), with the
