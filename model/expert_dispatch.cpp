@@ -240,7 +240,7 @@ torch::Tensor combine(const torch::Tensor& rows, const torch::Tensor& inv, int64
 
 // ExpertGradients::kGemmDtype: what AccumulateGrad does with a gradient, minus the cast to the parameter's dtype. The
 // first gradient becomes .grad as it is (bf16); one added to an existing .grad (a second backward before the
-// gradients are reset) is summed in the parameter's dtype, so accumulating never rounds to bf16.
+// gradients are reset) is summed in the parameter's dtype, so accumulating here never rounds to bf16.
 void set_or_add_grad(const torch::Tensor& param, const torch::Tensor& grad) {
   torch::Tensor& current = param.mutable_grad();
   if (!current.defined()) {
@@ -347,16 +347,16 @@ struct GroupedExperts : public torch::autograd::Function<GroupedExperts> {
       return torch::where(used, t, torch::zeros({1, 1, 1}, t.options().dtype(weight_dtype)));
     };
     torch::Tensor dw1, dw3, dw2;
-    // Set as .grad in the GEMMs' dtype (ExpertGradients::kGemmDtype): only with the zeroing kernel (the ATen
-    // fallback widens) and not when the backward itself is differentiated.
-    bool set_grads = ctx->saved_data["set_gemm_dtype_grads"].toBool() && !torch::GradMode::is_enabled();
+    // ExpertGradients::kGemmDtype: set as .grad by set_or_add_grad, not returned to autograd (which would widen
+    // them), unless the backward itself is being differentiated (create_graph).
+    const bool set_grads = ctx->saved_data["set_gemm_dtype_grads"].toBool() && !torch::GradMode::is_enabled();
     if (weight_dtype == dtype || set_grads) {
       // Each gradient in the compute dtype straight from its own GEMM (dh1 and dh3 are strided halves of dh13), then
-      // only the blocks of experts without rows zeroed; no split or widening pass.
+      // only the blocks of experts without rows zeroed; no split or widening pass. (Without the zeroing kernel the
+      // ATen fallback returns them in the parameters' dtype.)
       dw1 = compat::grouped_mm_weight_grad(dh13.narrow(1, 0, f), a, lead);
       dw3 = compat::grouped_mm_weight_grad(dh13.narrow(1, f, f), a, lead);
       dw2 = compat::grouped_mm_weight_grad(dy, u, lead);
-      set_grads = set_grads && fused::widen_available(dw1) && fused::widen_available(dw3) && fused::widen_available(dw2);
       for (torch::Tensor* grad : {&dw1, &dw3, &dw2}) {
         if (fused::widen_available(*grad)) fused::zero_empty_experts(*grad, lead);
         else *grad = zeroed_where_unused(*grad);

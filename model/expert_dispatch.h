@@ -23,14 +23,18 @@ enum class ExpertBackend { kAuto, kGrouped, kLoop };
 std::string_view expert_backend_name(ExpertBackend backend);
 
 // How the grouped path hands over the weight gradients of experts whose parameters are wider than its GEMMs' dtype
-// (fp32 masters under bf16 autocast). The weight-gradient GEMMs write bf16 either way, so the values are the same.
+// (fp32 masters under bf16 autocast). The weight-gradient GEMMs write bf16 either way.
 enum class ExpertGradients {
-  // Through autograd, widened to the parameters' dtype by one more pass over them: what any optimizer can read.
+  // Through autograd, widened to the parameters' dtype by one more pass over them: what any consumer can read.
   kParameterDtype,
-  // Set as the parameters' .grad directly in the GEMMs' dtype (bf16), as AccumulateGrad would set them (added in the
-  // parameter's dtype to a gradient already there): no widening pass, and half the bytes for the optimizer to read.
-  // For a consumer that reads bf16 gradients of fp32 parameters (orch::AdamW does). Only where the fused kernels
-  // run (model/fused_experts.h) and not under create_graph; otherwise as kParameterDtype.
+  // Set as the parameters' .grad directly in the GEMMs' dtype (bf16): no widening pass, and half the bytes for the
+  // optimizer to read. For a consumer that reads bf16 gradients of fp32 parameters (orch::AdamW does). The values
+  // are kParameterDtype's up to the order of the GEMMs' sums (w1's and w3's gradients come from a GEMM each rather
+  // than one together, so a value may round to the neighbouring bf16). Like AccumulateGrad the backward adds into a
+  // .grad already there, in the parameter's dtype. Not through autograd, so a tensor hook or torch::autograd::grad
+  // sees no gradient for these weights, and an ordinary autograd gradient added to a bf16 .grad (a kParameterDtype
+  // backward before the gradients are reset) adds in bf16: reset the gradients between the two. Under create_graph
+  // it falls back to kParameterDtype.
   kGemmDtype,
 };
 

@@ -6,6 +6,8 @@
 
 #include <chrono>
 #include <cmath>
+#include <map>
+#include <vector>
 
 namespace grove::compat {
 
@@ -197,8 +199,21 @@ torch::Tensor fused_rms_norm(const torch::Tensor& x, const torch::Tensor& weight
 torch::Tensor tensor_norms(const std::vector<torch::Tensor>& tensors) {
   if (tensors.empty()) return torch::zeros({0}, torch::kFloat);
 #if (TORCH_VERSION_MAJOR > 2) || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 8)
-  // Accumulated in fp32 whatever the tensors' dtype (bf16 gradients: model::ExpertGradients::kGemmDtype).
-  if (tensors.front().is_cuda()) return torch::stack(at::_foreach_norm(tensors, 2, torch::kFloat));
+  if (tensors.front().is_cuda()) {
+    // ATen's multi-tensor kernel runs only on a list of one dtype (given a mixed one it launches a norm per tensor),
+    // and a training step's gradients are fp32 and bf16 (model::ExpertGradients::kGemmDtype): one call per dtype,
+    // each accumulated in fp32, the norms put back in the tensors' order.
+    std::map<torch::ScalarType, std::vector<size_t>> by_dtype;
+    for (size_t i = 0; i < tensors.size(); ++i) by_dtype[tensors[i].scalar_type()].push_back(i);
+    std::vector<torch::Tensor> norms(tensors.size());
+    for (const auto& [dtype, indices] : by_dtype) {
+      std::vector<torch::Tensor> same;
+      for (const size_t i : indices) same.push_back(tensors[i]);
+      const std::vector<torch::Tensor> group = at::_foreach_norm(same, 2, torch::kFloat);
+      for (size_t j = 0; j < indices.size(); ++j) norms[indices[j]] = group[j];
+    }
+    return torch::stack(norms);
+  }
 #endif
   std::vector<torch::Tensor> norms;
   norms.reserve(tensors.size());

@@ -66,8 +66,8 @@ bool has_fused_rms_norm(const torch::Tensor& x);
 // has_fused_rms_norm(x).
 torch::Tensor fused_rms_norm(const torch::Tensor& x, const torch::Tensor& weight, double eps);
 
-// L2 norm of every tensor in `tensors` as a 1-D fp32 tensor, accumulated in fp32 at least whatever their dtype (one
-// multi-tensor kernel on CUDA with 2.8 and later, in double per tensor otherwise).
+// L2 norm of every tensor in `tensors` as a 1-D fp32 tensor, accumulated in fp32 at least whatever their dtype (on
+// CUDA with 2.8 and later one multi-tensor kernel per dtype among them, otherwise in double per tensor).
 torch::Tensor tensor_norms(const std::vector<torch::Tensor>& tensors);
 
 // RAII autocast scope: enables mixed precision with `dtype` on `device_type` for its lifetime and restores the

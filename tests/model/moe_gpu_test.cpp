@@ -393,6 +393,9 @@ TEST(CapturedWork, ReplayedMoeBlockMatchesEagerOnNewInputs) {
       upstream.copy_(seeded_normal({c.tokens, c.d}, 1.0, 10).to(options));
     }
     graph.replay();
+    if (gradients == ExpertGradients::kGemmDtype) {
+      EXPECT_EQ(layer->group(0).w1().grad().scalar_type(), torch::kBFloat16) << "set in bf16 under capture";
+    }
     std::vector<torch::Tensor> replayed{y.clone(), x.grad().clone()};
     for (const auto& p : layer->parameters()) replayed.push_back(p.grad().clone());
 

@@ -1,5 +1,8 @@
-// CUDA-only checks of the compatibility shims (label `gpu`): the native grouped GEMM against the loop.
+// CUDA-only checks of the compatibility shims (label `gpu`): the native grouped GEMM against the loop, the norms of a
+// mixed-dtype list, the device timer.
 #include <gtest/gtest.h>
+
+#include <vector>
 
 #include "model/torch_compat.h"
 
@@ -19,6 +22,27 @@ TEST(TorchCompat, CudaGroupedMmAgreesWithLoopInBf16) {
   const std::vector<int64_t> host_offsets{100, 100, 300, 512};
   const auto offsets = torch::tensor(std::vector<int32_t>{100, 100, 300, 512}, torch::kInt).to(torch::kCUDA);
   EXPECT_LT(relative_error(grouped_mm(a, b, offsets), grouped_mm_loop(a, b, host_offsets)), 1e-2);
+}
+
+// Norms of a list that mixes fp32 and bf16 tensors (a training step's gradients: model::ExpertGradients), taken one
+// multi-tensor call per dtype: each in its tensor's place, accumulated in fp32 (a bf16 accumulator over 300,000
+// squares would be off by far more than 1e-5).
+TEST(TorchCompat, CudaTensorNormsOfMixedDtypesStayInOrder) {
+  if (!cuda_available()) GTEST_SKIP() << "no CUDA device";
+  torch::manual_seed(12);
+  const auto options = torch::TensorOptions().device(torch::kCUDA);
+  std::vector<torch::Tensor> tensors;
+  for (int i = 0; i < 7; ++i) {
+    const torch::Tensor t = torch::randn({300, 1000 + i}, options) * (1.0 + i);  // norms differ: order shows
+    tensors.push_back(i % 3 == 1 ? t : t.to(torch::kBFloat16));
+  }
+  const torch::Tensor norms = tensor_norms(tensors).cpu();
+  ASSERT_EQ(norms.scalar_type(), torch::kFloat);
+  ASSERT_EQ(norms.numel(), 7);
+  for (int i = 0; i < 7; ++i) {
+    const double expected = tensors[static_cast<size_t>(i)].to(torch::kDouble).norm().item<double>();
+    EXPECT_NEAR(norms[i].item<double>(), expected, 1e-5 * expected) << "tensor " << i;
+  }
 }
 
 TEST(TorchCompat, CudaDeviceTimerTimesKernels) {

@@ -117,10 +117,11 @@ TEST(AdamWCuda, GroveKernelMatchesAtenFusedAndTheCpuLoop) {
   EXPECT_EQ(grove_state.at("optim.p5.step").item<float>(), 4.0f) << "an empty parameter's step count advances";
 }
 
-// bf16 gradients of fp32 parameters, as the expert GEMMs leave them (model::ExpertGradients::kGemmDtype): Grove's
-// kernel reads them as they are, on its vectorised and scalar paths, and updates exactly as with their fp32 copies
-// (without clipping bit for bit; with it the clipping norm, accumulated in fp32 from either, may differ in its last
-// bits). With the fused kernels switched off ATen's kernel gets widened copies, and .grad is left as it was.
+// bf16 gradients of fp32 parameters, as the expert GEMMs leave them (model::ExpertGradients::kGemmDtype), beside an
+// fp32 one (the bias), as in a training step: Grove's kernel reads them as they are, on its vectorised and scalar
+// paths, and updates exactly as with their fp32 copies (without clipping bit for bit; with it the clipping norm,
+// accumulated in fp32 from either, may differ in its last bits). With the fused kernels switched off ATen's kernel
+// gets widened copies, and .grad is left as it was.
 TEST(AdamWCuda, Bf16GradientsOfFp32ParametersUpdateAsTheirFp32Copies) {
   if (!compat::cuda_available()) GTEST_SKIP() << "no CUDA device";
   if (!compat::has_fused_adamw(torch::Device(torch::kCUDA))) GTEST_SKIP() << "LibTorch without fused AdamW";
@@ -134,6 +135,7 @@ TEST(AdamWCuda, Bf16GradientsOfFp32ParametersUpdateAsTheirFp32Copies) {
     SCOPED_TRACE(fmt::format("step {}, max_norm {}", step, max_norms[step]));
     std::vector<torch::Tensor> grads;
     for (const auto& p : initial) grads.push_back((torch::randn(p.sizes()) * (1.0 + step)).to(cuda, torch::kBFloat16));
+    grads[2] = grads[2].to(torch::kFloat);  // the bias's gradient in fp32: the clipping norm's list mixes dtypes
     for (size_t i = 0; i < initial.size(); ++i) {
       bf16.params[i].mutable_grad() = grads[i].clone();
       aten.params[i].mutable_grad() = grads[i].clone();
@@ -152,8 +154,9 @@ TEST(AdamWCuda, Bf16GradientsOfFp32ParametersUpdateAsTheirFp32Copies) {
     EXPECT_NEAR(norm_aten, norm_fp32, 1e-6 * norm_fp32);
     for (size_t i = 0; i < initial.size(); ++i) {
       SCOPED_TRACE(fmt::format("parameter {}", i));
-      EXPECT_EQ(bf16.params[i].grad().scalar_type(), torch::kBFloat16) << "Grove's kernel reads it as it is";
-      EXPECT_EQ(aten.params[i].grad().scalar_type(), torch::kBFloat16) << "ATen's kernel gets a widened copy";
+      const torch::ScalarType given = grads[i].scalar_type();
+      EXPECT_EQ(bf16.params[i].grad().scalar_type(), given) << "Grove's kernel reads it as it is";
+      EXPECT_EQ(aten.params[i].grad().scalar_type(), given) << "ATen's kernel gets a widened copy";
       if (max_norms[step] == 0.0) {
         EXPECT_TRUE(torch::equal(bf16.params[i], fp32.params[i])) << "without clipping, bit for bit";
       }
