@@ -4,6 +4,14 @@ find_package(PkgConfig REQUIRED)
 find_package(Threads REQUIRED)
 
 find_package(SQLite3 REQUIRED)
+# Newer CMake (4.4 on the GPU machine) names FindSQLite3's target SQLite3::SQLite3 and deprecates the old name (a
+# warning per use); Debian 12's CMake 3.25 knows only SQLite::SQLite3. grove_sqlite is whichever this CMake provides.
+add_library(grove_sqlite INTERFACE)
+if(TARGET SQLite3::SQLite3)
+  target_link_libraries(grove_sqlite INTERFACE SQLite3::SQLite3)
+else()
+  target_link_libraries(grove_sqlite INTERFACE SQLite::SQLite3)
+endif()
 find_package(fmt REQUIRED)
 find_package(yaml-cpp REQUIRED)
 find_package(CLI11 REQUIRED)
