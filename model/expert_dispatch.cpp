@@ -377,10 +377,10 @@ struct GroupedExperts : public torch::autograd::Function<GroupedExperts> {
     }
     const std::vector<torch::Tensor> weights = set_grads ? ctx->saved_data["weights"].toTensorVector()
                                                          : std::vector<torch::Tensor>();
+    const std::array<const torch::Tensor*, 3> per_weight{&dw1, &dw3, &dw2};
     for (size_t g = 0; g < n_groups; ++g) {
       const int64_t first = key_first[g], count = group_sizes[g];
       if (first >= trainable) continue;
-      const std::array<const torch::Tensor*, 3> per_weight{&dw1, &dw3, &dw2};
       for (size_t i = 0; i < 3; ++i) {
         const size_t slot = 2 + 3 * g + i;
         if (!ctx->needs_input_grad(slot)) continue;

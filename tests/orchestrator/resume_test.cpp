@@ -122,6 +122,14 @@ TEST_F(Resume, NonFiniteLossIsRecoveredAndThreeInARowFailThePhase) {
   EXPECT_NE(eval.err.find("phase 0 failed, so it has no model to evaluate; see `grove registry phases --run tiny`"),
             std::string::npos)
       << eval.err;
+  // The phase after it never started: likewise bad input, naming its status and what resumes it.
+  ASSERT_EQ(registry::find_phase(db, run.id, 1)->status, registry::PhaseStatus::kPending);
+  const auto pending = grove({"eval", "--run", "tiny", "--phase", "1", "--registry", (other / "grove.db").string()});
+  EXPECT_EQ(pending.exit_code, 2) << pending.err;
+  EXPECT_NE(pending.err.find("phase 1 is not finished (status pending), so it has no model to evaluate yet; "
+                             "`grove run` resumes it"),
+            std::string::npos)
+      << pending.err;
   // Running it again does not retrain the failed phase; it says where to look, as a command that pastes.
   result = grove({"run", failing.string()});
   EXPECT_EQ(result.exit_code, 1);
