@@ -120,6 +120,13 @@ TEST(GroupedVersusLoop, FrozenGroupsHaveNoWeightGradientsOnTheGroupedPath) {
   EXPECT_TRUE(layer->group(1).w1().grad().defined());
 }
 
+// A layer layout for the fused-kernel tests, with its first group frozen (a growth phase) or not, in bf16 or fp32.
+struct Variant {
+  Case c;
+  bool freeze_first_group;
+  bool bf16_parameters = false;
+};
+
 bool is_expert_weight(const std::string& name) {
   return name.ends_with("w1") || name.ends_with("w3") || name.ends_with("w2");
 }
@@ -135,11 +142,6 @@ TEST(FusedExpertKernels, MatchTheAtenFormulationForwardAndBackward) {
   if (!compat::cuda_available()) GTEST_SKIP() << "no CUDA device";
   if (!compat::kTorchAtLeast2_8) GTEST_SKIP() << "no grouped path in this LibTorch";
   // A dense case, and a sparse one (16 tokens, top-2, 32 experts): most experts get no token there.
-  struct Variant {
-    Case c;
-    bool freeze_first_group;
-    bool bf16_parameters = false;
-  };
   for (const Variant& v : {Variant{{{8}, 2, 256, 512, 4096}, false}, Variant{{{24, 8}, 2, 128, 256, 16}, false},
                            Variant{{{12, 4}, 2, 256, 512, 4096}, true}, Variant{{{8}, 2, 256, 512, 4096}, false, true},
                            Variant{{{32}, 2, 128, 256, 16}, false, true}, Variant{{{12, 4}, 2, 256, 512, 4096}, true, true}}) {
@@ -209,10 +211,6 @@ TEST(FusedExpertKernels, MatchTheAtenFormulationForwardAndBackward) {
 TEST(FusedExpertKernels, GemmDtypeGradientsAreTheWidenedGradientsLeftInBf16) {
   if (!compat::cuda_available()) GTEST_SKIP() << "no CUDA device";
   if (!compat::kTorchAtLeast2_8) GTEST_SKIP() << "no grouped path in this LibTorch";
-  struct Variant {
-    Case c;
-    bool freeze_first_group;
-  };
   for (const Variant& v : {Variant{{{8}, 2, 256, 512, 4096}, false}, Variant{{{24, 8}, 2, 128, 256, 16}, false},
                            Variant{{{12, 4}, 2, 256, 512, 4096}, true}}) {
     const Case& c = v.c;
