@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 
 #include "common/errors.h"
 
@@ -17,10 +19,24 @@ HoldoutWindows::HoldoutWindows(std::shared_ptr<const ShardReader> shard, int64_t
   }
   for (uint64_t d = 0; d < shard_->docs(); ++d) {
     const ShardDocument doc = shard_->document(d);
-    if (max_tokens > 0 && docs_ > 0 && tokens_ + doc.token_count > max_tokens) break;
+    if (max_tokens > 0 && tokens_ == max_tokens) break;
+    const uint64_t room = max_tokens > 0 ? max_tokens - tokens_ : std::numeric_limits<uint64_t>::max();
     ++docs_;
-    tokens_ += doc.token_count;
-    bytes_ += doc.utf8_bytes;
+    if (doc.token_count <= room) {
+      tokens_ += doc.token_count;
+      bytes_ += doc.utf8_bytes;
+      last_doc_bytes_ = doc.utf8_bytes;
+      continue;
+    }
+    // The budget ends inside this document: keep its BOS and the first room - 1 pieces, and count the share of its
+    // bytes those pieces are of its pieces (rounded), since the shard records bytes per document only.
+    const uint64_t pieces = doc.token_count - 1, kept = room - 1;  // room < token_count, so pieces >= 1
+    last_doc_bytes_ = static_cast<uint64_t>(
+        std::llround(static_cast<double>(doc.utf8_bytes) * static_cast<double>(kept) / static_cast<double>(pieces)));
+    tokens_ += room;
+    bytes_ += last_doc_bytes_;
+    truncated_ = true;
+    break;
   }
   const auto step = static_cast<uint64_t>(width_ - 1);
   windows_ = tokens_ < 2 ? 0 : (tokens_ - 1 + step - 1) / step;
@@ -54,7 +70,7 @@ std::optional<TokenBatch> HoldoutWindows::batch(uint64_t index, int64_t rows) co
   for (uint64_t d = 0; d < docs_; ++d) {
     const ShardDocument doc = shard_->document(d);
     if (doc.token_offset >= end_token) break;
-    if (doc.token_offset >= begin_token) batch.bytes += doc.utf8_bytes;
+    if (doc.token_offset >= begin_token) batch.bytes += d + 1 == docs_ ? last_doc_bytes_ : doc.utf8_bytes;
   }
   return batch;
 }

@@ -16,7 +16,7 @@ namespace grove::orch {
 struct EvalSettings {
   int64_t seq_len = 128;
   int64_t batch_size = 16;
-  int64_t max_tokens = 50000;  // whole holdout documents up to this many tokens (0: all)
+  int64_t max_tokens = 50000;  // the first this many holdout tokens, the last document cut (0: all)
 };
 
 struct EvalResult {
@@ -24,7 +24,7 @@ struct EvalResult {
   double loss = 0;     // nats per target token
   double ppl = 0;
   int64_t targets = 0; // predicted tokens counted
-  int64_t bytes = 0;   // UTF-8 bytes of the documents covered
+  int64_t bytes = 0;   // UTF-8 bytes of the text covered (a cut document's share of its bytes)
   int64_t docs = 0;
   torch::Tensor routing_counts;  // [L, E_total] int64 on CPU: (token, k) assignments per expert
 };

@@ -12,6 +12,7 @@
 #include "data_streams/corpus_reader.h"
 #include "data_streams/corpus_spec.h"
 #include "tests/data_streams/test_corpora.h"
+#include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 
 namespace grove::data {
@@ -213,6 +214,32 @@ TEST(CorpusFiles, MissingPathAndEmptyGlobNameThePath) {
             std::string::npos);
   const std::string glob = (dir / "*.txt").string();
   EXPECT_NE(error_of([&] { list_corpus_files(spec_of(SourceKind::kText, {glob})); }).find(glob), std::string::npos);
+}
+
+// The shipped English fortunes (the spec file and the demo's inline spec) name their files one by one: a glob over the
+// fortunes folder would take in whatever another package installs there later (another language's folder, links into
+// it) and silently change what "English" means. The files are the 43 that Debian's fortunes and fortunes-min install.
+TEST(ShippedSpecs, EnglishFortunesNameTheirFilesOneByOneAndTheSameInTheDemo) {
+  const fs::path source(testing::source_dir());
+  const DistributionSpec spec = load_distribution_spec(source / "data_streams/specs/en_fortunes.yaml");
+  const YAML::Node demo = load_yaml_file((source / "experiments/demo.yaml").string());
+  ASSERT_EQ(demo["distributions"][0]["name"].as<std::string>(), "en_fortunes");
+  const DistributionSpec inline_spec =
+      parse_distribution_spec(demo["distributions"][0], "demo.yaml", source / "experiments", "distributions[0]");
+  for (const DistributionSpec* s : {&spec, &inline_spec}) {
+    EXPECT_TRUE(s->exclude.empty());
+    ASSERT_EQ(s->paths.size(), 43u);
+    for (const auto& path : s->paths) {
+      EXPECT_EQ(path.find_first_of("*?["), std::string::npos) << path << " is a glob";
+      EXPECT_EQ(fs::path(path).parent_path(), "/usr/share/games/fortunes") << path;
+    }
+  }
+  EXPECT_EQ(inline_spec.paths, spec.paths);
+  GROVE_SKIP_WITHOUT_DEBIAN_CORPORA();
+  // Each named path is a fortune file of its own (no link into a language folder, no folder), none read twice.
+  const auto files = list_corpus_files(spec);
+  ASSERT_EQ(files.size(), 43u);
+  for (const auto& file : files) EXPECT_EQ(file.real_path, file.path) << file.path;
 }
 
 TEST(CorpusReader, FortunesParagraphsFilesAndJsonl) {

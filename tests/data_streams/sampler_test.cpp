@@ -3,6 +3,7 @@
 // exactly once and reports the bytes behind them.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 #include <numeric>
 
@@ -124,20 +125,56 @@ TEST(HoldoutWindows, EveryTargetIsCoveredExactlyOnceAndBytesAddUp) {
   }
 }
 
-TEST(HoldoutWindows, TokenBudgetTakesWholeDocuments) {
+TEST(HoldoutWindows, TokenBudgetIsATrueCapCuttingTheLastDocumentTaken) {
   TempDir dir;
+  // Documents 0..4 have 3, 4, 5, 6, 7 tokens (BOS included) and 10..14 bytes.
   const auto shard = make_shard(dir, "holdout", 37, 0);
-  const HoldoutWindows limited(shard, 8, 20);
-  uint64_t tokens = 0, bytes = 0, docs = 0;
-  while (docs < shard->docs() && tokens + shard->document(docs).token_count <= 20) {
-    tokens += shard->document(docs).token_count;
-    bytes += shard->document(docs).utf8_bytes;
-    ++docs;
+  struct Case {
+    uint64_t budget, docs, bytes;
+    bool truncated;
+  };
+  for (const Case& c : {Case{2, 1, 5, true},                          // the first document is over it: 1 of 2 pieces
+                        Case{3, 1, 10, false},                        // exactly the first document
+                        Case{18, 4, 10 + 11 + 12 + 13, false},        // a document boundary
+                        Case{20, 5, 10 + 11 + 12 + 13 + 2, true}}) {  // 1 of document 4's 6 pieces: 14 / 6 bytes
+    SCOPED_TRACE(c.budget);
+    const HoldoutWindows limited(shard, 8, c.budget);
+    EXPECT_EQ(limited.tokens(), c.budget);
+    EXPECT_EQ(limited.docs(), c.docs);
+    EXPECT_EQ(limited.bytes(), c.bytes);
+    EXPECT_EQ(limited.truncated(), c.truncated);
   }
-  EXPECT_EQ(limited.docs(), docs);
-  EXPECT_EQ(limited.tokens(), tokens);
-  EXPECT_EQ(limited.bytes(), bytes);
-  EXPECT_LE(limited.tokens(), 20u);
+  // Every budget: exactly min(budget, tokens) tokens, in windows of the same width, each target once, in order, and
+  // the batches' bytes add up to bytes().
+  for (uint64_t budget = 1; budget <= shard->tokens() + 2; ++budget) {
+    SCOPED_TRACE(budget);
+    const HoldoutWindows limited(shard, 8, budget);
+    const uint64_t expected_tokens = std::min<uint64_t>(budget, shard->tokens());
+    ASSERT_EQ(limited.tokens(), expected_tokens);
+    const ShardDocument last = shard->document(limited.docs() - 1);
+    EXPECT_EQ(limited.truncated(), last.token_offset + last.token_count > expected_tokens);
+    EXPECT_EQ(limited.targets(), expected_tokens - limited.docs()) << "every token but the BOS of each document";
+    std::vector<int64_t> stream;
+    uint64_t bytes = 0;
+    for (uint64_t index = 0;; ++index) {
+      const auto batch = limited.batch(index, 3);
+      if (!batch) break;
+      ASSERT_EQ(batch->width, 8);
+      bytes += batch->bytes;
+      for (int64_t r = 0; r < batch->rows; ++r) {
+        for (int64_t t = 1; t < 8; ++t) {
+          const int64_t target = batch->tokens[r * 8 + t];
+          if (target != kPad) stream.push_back(target);
+        }
+      }
+    }
+    ASSERT_EQ(stream.size(), expected_tokens - 1);
+    for (size_t i = 0; i < stream.size(); ++i) EXPECT_EQ(stream[i], static_cast<int64_t>(shard->token(i + 1)));
+    EXPECT_EQ(bytes, limited.bytes());
+  }
+  const HoldoutWindows all(shard, 8);
+  EXPECT_EQ(all.tokens(), shard->tokens());
+  EXPECT_FALSE(all.truncated());
 }
 
 }  // namespace
