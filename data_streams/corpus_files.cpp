@@ -5,6 +5,7 @@
 #include <fnmatch.h>
 
 #include <algorithm>
+#include <iterator>
 #include <set>
 
 #include "common/errors.h"
@@ -166,7 +167,41 @@ void expand_pattern(const std::string& pattern, std::vector<fs::path>& out) {
   if (out.size() == before) throw DataError(fmt::format("{}: no files match this glob", pattern));
 }
 
+// A path outside every allowed root, after its symlinks are resolved: refused before anything is read.
+void require_within(const fs::path& shown, const fs::path& resolved, const std::vector<fs::path>& roots) {
+  if (roots.empty()) return;
+  if (std::any_of(roots.begin(), roots.end(), [&](const fs::path& root) { return is_within(resolved, root); })) return;
+  std::vector<std::string> names;
+  for (const auto& root : roots) names.push_back(root.string());
+  throw DataError(fmt::format(
+      "{}: {}outside the folders this ingest may read ({}); an inbox item may name only files inside its own "
+      "folder, or under a folder the operator allows with `--allow-root DIR`",
+      shown.string(), shown == resolved ? std::string() : fmt::format("resolves to {}, ", resolved.string()),
+      fmt::join(names, ", ")));
+}
+
+// The fixed part of a pattern (the folders before its first wildcard), symlinks resolved as far as it exists.
+fs::path pattern_base(const std::string& pattern) {
+  fs::path base = "/";
+  for (const auto& segment : split_segments(pattern)) {
+    if (has_wildcard(segment)) break;
+    base /= segment;
+  }
+  std::error_code error;
+  fs::path resolved = fs::weakly_canonical(base, error);
+  return error ? base.lexically_normal() : resolved;
+}
+
 }  // namespace
+
+bool is_within(const fs::path& path, const fs::path& root) {
+  auto p = path.begin();
+  for (auto r = root.begin(); r != root.end(); ++r, ++p) {
+    if (r->empty() && std::next(r) == root.end()) return true;  // a root written with a trailing '/'
+    if (p == path.end() || *p != *r) return false;
+  }
+  return true;
+}
 
 bool glob_matches(std::string_view pattern, std::string_view path) {
   const bool absolute = pattern.starts_with("/");
@@ -174,7 +209,8 @@ bool glob_matches(std::string_view pattern, std::string_view path) {
   return match_segments(split_segments(pattern), 0, split_segments(path), 0);
 }
 
-std::vector<CorpusFile> list_corpus_files(const DistributionSpec& spec) {
+std::vector<CorpusFile> list_corpus_files(const DistributionSpec& spec, const std::vector<fs::path>& allowed_roots) {
+  for (const auto& pattern : spec.paths) require_within(pattern, pattern_base(pattern), allowed_roots);
   std::vector<fs::path> found;
   for (const auto& pattern : spec.paths) expand_pattern(pattern, found);
   std::vector<CorpusFile> files;
@@ -186,6 +222,7 @@ std::vector<CorpusFile> list_corpus_files(const DistributionSpec& spec) {
     std::error_code error;
     const fs::path real = fs::canonical(path, error);
     if (error) throw DataError(fmt::format("{}: cannot resolve (a dangling symlink?): {}", path.string(), error.message()));
+    require_within(path, real, allowed_roots);
     if (!fs::is_regular_file(real)) {
       not_regular.push_back(path.string());
       continue;

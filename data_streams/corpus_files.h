@@ -25,6 +25,13 @@ bool glob_matches(std::string_view pattern, std::string_view path);
 
 // The corpus files of `spec`. Throws DataError naming the path for a path that does not exist or a glob that
 // matches nothing, and naming the spec when nothing is left after exclusions.
-std::vector<CorpusFile> list_corpus_files(const DistributionSpec& spec);
+// With `allowed_roots` (canonical folders; empty: no limit), every path must lie inside one of them: a pattern's
+// fixed part before anything is listed, and each file found after its symlinks are resolved; a DataError naming
+// the path and the roots otherwise, before any file is read.
+std::vector<CorpusFile> list_corpus_files(const DistributionSpec& spec,
+                                          const std::vector<std::filesystem::path>& allowed_roots = {});
+
+// Whether `path` is `root` or inside it, comparing whole path elements (both absolute and normal).
+bool is_within(const std::filesystem::path& path, const std::filesystem::path& root);
 
 }  // namespace grove::data

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -45,6 +46,27 @@ std::string DataLayout::to_stored(const fs::path& path) const {
 fs::path DataLayout::resolve(const std::string& stored) const {
   const fs::path path(stored);
   return path.is_absolute() ? path : registry_dir_ / path;
+}
+
+void DataLayout::limit_permissions(const fs::path& path) const {
+  struct stat folder {};
+  if (::stat(registry_dir_.c_str(), &folder) != 0) {
+    throw DataError(fmt::format("{}: cannot read its permissions: {}", registry_dir_.string(), std::strerror(errno)),
+                    ExitCode::kRuntime);
+  }
+  const mode_t allowed = (folder.st_mode & 0777) | S_IRWXU;
+  const auto narrow = [&](const fs::path& entry) {
+    struct stat st {};
+    if (::lstat(entry.c_str(), &st) != 0 || S_ISLNK(st.st_mode)) return;
+    const mode_t mode = st.st_mode & 07777;
+    if ((mode & allowed) != mode && ::chmod(entry.c_str(), mode & allowed) != 0) {
+      throw DataError(fmt::format("{}: cannot narrow its permissions: {}", entry.string(), std::strerror(errno)),
+                      ExitCode::kRuntime);
+    }
+  };
+  narrow(path);
+  if (!fs::is_directory(fs::symlink_status(path))) return;
+  for (const auto& entry : fs::recursive_directory_iterator(path)) narrow(entry.path());
 }
 
 namespace {

@@ -41,6 +41,11 @@ class DataLayout {
   // copies of corpora.
   TempFolder make_temp_folder(std::string_view purpose) const;
 
+  // Narrows the permissions of `path` (a file, or a folder and everything in it) to the registry folder's: a group or
+  // other bit the folder lacks is cleared (the owner's bits are kept), so text and tokens from a corpus are never
+  // more readable than the registry beside them. Called before a file or folder is published.
+  void limit_permissions(const std::filesystem::path& path) const;
+
  private:
   std::filesystem::path registry_dir_;
 };

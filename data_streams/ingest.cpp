@@ -25,15 +25,15 @@ struct ScannedCorpus {
   uint64_t holdout_docs = 0;
 };
 
-ScannedCorpus scan_into(const DistributionSpec& spec, const fs::path& folder, ProgressOptions::Mode mode) {
-  const auto files = list_corpus_files(spec);
+ScannedCorpus scan_into(const DistributionSpec& spec, const fs::path& folder, const IngestOptions& ingest_options) {
+  const auto files = list_corpus_files(spec, ingest_options.allowed_roots);
   uint64_t total = 0;
   for (const auto& file : files) total += file.size;
   ProgressOptions options;
   options.label = fmt::format("ingest {}", spec.name);
   options.total = total;
   options.unit = ProgressUnit::kBytes;
-  options.mode = mode;
+  options.mode = ingest_options.progress;
   ProgressMeter progress(options);
 
   DocumentStoreWriter writer(folder);
@@ -109,7 +109,15 @@ IngestReport ingest_distribution(registry::Database& db, const DistributionSpec&
   if (tokenizer) load_registered_tokenizer(db, *tokenizer);
 
   TempFolder temp = layout.make_temp_folder("ingest-" + spec.name);
-  const ScannedCorpus scanned = scan_into(spec, temp.path(), options.progress);
+  const ScannedCorpus scanned = scan_into(spec, temp.path(), options);
+  if (options.require_both_splits && (scanned.holdout_docs == 0 || scanned.holdout_docs == scanned.stats.docs)) {
+    throw DataError(fmt::format(
+        "distribution '{}': {} document(s) kept, {} in the holdout (holdout {}): a phase needs at least one document "
+        "to train on and one to evaluate on; add documents (or, for an empty {} side, change holdout or split_seed)",
+        spec.name, scanned.stats.docs, scanned.holdout_docs, spec.holdout,
+        scanned.holdout_docs == 0 ? "holdout" : "train"));
+  }
+  layout.limit_permissions(temp.path());
 
   IngestReport report;
   report.name = spec.name;

@@ -7,8 +7,10 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/progress.h"
 #include "data_streams/corpus_reader.h"
@@ -26,6 +28,12 @@ struct IngestOptions {
   std::optional<std::string> tokenizer_hash;  // which one (default: the newest)
   unsigned threads = 0;                       // encoding threads (0: all cores)
   ProgressOptions::Mode progress = ProgressOptions::Mode::kAuto;
+  // Folders the corpus files must lie in, symlinks resolved (canonical paths; empty: anywhere). The scheduler
+  // limits an inbox item to its own folder (and the roots its operator allows).
+  std::vector<std::filesystem::path> allowed_roots;
+  // Refuse a corpus whose split leaves the train or the holdout side without a document (a phase trains on one and
+  // evaluates on the other, so such a distribution could never run). Checked before anything is registered.
+  bool require_both_splits = false;
 };
 
 enum class IngestOutcome { kIngested, kReplaced, kUnchanged };

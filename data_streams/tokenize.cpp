@@ -83,6 +83,7 @@ TokenizeReport ensure_tokenized(registry::Database& db, int64_t distribution_id,
   options.mode = progress_mode;
   ProgressMeter progress(options);
   const TokenShards shards = write_token_shards(store, tokenizer, temp.path(), threads, &progress);
+  layout.limit_permissions(temp.path());
   publish_folder(temp.path(), final_dir);
   temp.release();
 

@@ -40,7 +40,10 @@ TrainedTokenizer train_tokenizer(registry::Database& db, const TokenizerSpec& sp
   result.vocab_size = tokenizer.vocab_size();
   const fs::path path = layout.tokenizer_model(result.hash);
   fs::create_directories(path.parent_path());
-  if (!fs::exists(path)) atomic_write_file(path, tokenizer.model_bytes());
+  if (!fs::exists(path)) {
+    atomic_write_file(path, tokenizer.model_bytes());
+    layout.limit_permissions(path);  // its pieces are text from the corpora
+  }
   result.model_path = layout.to_stored(path);
 
   registry::NewTokenizer row;

@@ -71,6 +71,10 @@ void ModelConfig::validate() const {
   if (n_heads % n_kv_heads != 0) {
     fail("n_kv_heads", fmt::format("must divide n_heads ({}), got {}", n_heads, n_kv_heads));
   }
+  if (d_model % n_heads != 0 && head_dim == d_model / n_heads) {  // the default head_dim floors d_model / n_heads
+    fail("d_model", fmt::format("must be a multiple of n_heads ({}), got {} (head_dim would be floored to {})", n_heads,
+                                d_model, head_dim));
+  }
   if (head_dim % 2 != 0) fail("head_dim", fmt::format("must be even (rotary embeddings rotate pairs), got {}", head_dim));
   if (top_k > n_experts) fail("top_k", fmt::format("must be <= n_experts ({}), got {}", n_experts, top_k));
   if (!(rope_theta > 1.0)) fail("rope_theta", fmt::format("must be > 1, got {}", rope_theta));

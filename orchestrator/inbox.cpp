@@ -21,8 +21,17 @@ std::vector<InboxItem> ready_inbox_items(const fs::path& inbox) {
     const std::string name = entry.path().filename().string();
     if (!entry.is_directory() || name.empty() || name.front() == '.') continue;
     const fs::path spec = entry.path() / kInboxSpecFile;
-    if (!fs::is_regular_file(spec)) continue;  // not ready yet
-    items.push_back({name, entry.path(), spec});
+    std::error_code error;
+    if (!fs::exists(fs::symlink_status(spec, error))) continue;  // not ready yet
+    InboxItem item{name, entry.path(), spec, {}};
+    const auto status = fs::status(spec, error);
+    if (!fs::is_regular_file(status)) {
+      item.refusal = fmt::format("{}: {}; expected a regular file holding the distribution spec", spec.string(),
+                                 fs::is_directory(status) ? "is a folder"
+                                 : fs::exists(status)     ? "is not a regular file"
+                                                          : "is a symlink to nothing");
+    }
+    items.push_back(std::move(item));
   }
   std::sort(items.begin(), items.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
   return items;
@@ -36,7 +45,12 @@ void archive_inbox_item(const fs::path& inbox, const InboxItem& item, bool succe
     target = archive / fmt::format("{}.{}", item.name, utc_now_iso8601());
   }
   fs::rename(item.folder, target);
-  if (!succeeded) atomic_write_file(target / "error.txt", error + "\n");
+  if (!succeeded) {
+    // An item folder that is a symlink (refused when it leads out of the inbox) gets its error.txt beside it, not
+    // written through it into the folder it names.
+    const bool link = fs::is_symlink(fs::symlink_status(target));
+    atomic_write_file(link ? fs::path(target.string() + ".error.txt") : target / "error.txt", error + "\n");
+  }
   fsync_path(archive);
 }
 

@@ -3,7 +3,8 @@
 // folder). An item is ready once `distribution.yaml` exists — producers write it last, atomically (write a
 // temporary name, then rename). Items are taken in name order (prefix them with a date to fix the order).
 // A processed item moves to `<inbox>/.processed/<item>`, one that failed to ingest to `<inbox>/.failed/<item>`
-// with the error in `error.txt`, so nothing is taken twice and nothing is lost.
+// with the error in `error.txt`, so nothing is taken twice and nothing is lost. A `distribution.yaml` that is not a
+// regular file (a folder, a dangling symlink) makes the item a refused one, set aside the same way.
 #pragma once
 
 #include <filesystem>
@@ -16,11 +17,12 @@ struct InboxItem {
   std::string name;
   std::filesystem::path folder;
   std::filesystem::path spec_file;
+  std::string refusal;  // not empty: why the item cannot be taken (it moves to .failed with this message)
 };
 
 inline constexpr const char* kInboxSpecFile = "distribution.yaml";
 
-// Ready items, by name. A missing inbox folder is a ConfigError naming it.
+// Ready items (and refused ones), by name. A missing inbox folder is a ConfigError naming it.
 std::vector<InboxItem> ready_inbox_items(const std::filesystem::path& inbox);
 
 // Moves an item aside after processing (".processed") or failure (".failed", with `error` written to error.txt).

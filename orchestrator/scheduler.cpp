@@ -2,9 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "common/errors.h"
 #include "common/log.h"
 #include "common/strict_yaml.h"
+#include "data_streams/corpus_files.h"
 #include "data_streams/ingest.h"
 #include "data_streams/tokenize.h"
 #include "orchestrator/inbox.h"
@@ -26,12 +29,33 @@ std::vector<registry::RunRow> active_runs(registry::Database& db, const std::opt
   return runs;
 }
 
+// Where an item may read: its own folder as it sits in the inbox (an item folder that is a symlink to elsewhere is
+// not inside it) and the roots the operator allows.
+std::vector<std::filesystem::path> item_roots(const TickOptions& tick, const InboxItem& item) {
+  std::vector<std::filesystem::path> roots{std::filesystem::canonical(*tick.inbox) / item.name};
+  roots.insert(roots.end(), tick.allowed_roots.begin(), tick.allowed_roots.end());
+  return roots;
+}
+
 // Ingests one inbox item and appends it to each run's timeline (when the run does not have it yet).
-void take_inbox_item(registry::Database& db, const InboxItem& item, const std::vector<registry::RunRow>& runs) {
+void take_inbox_item(registry::Database& db, const TickOptions& tick, const InboxItem& item,
+                     const std::vector<registry::RunRow>& runs) {
+  if (!item.refusal.empty()) throw DataError(item.refusal);
+  const auto roots = item_roots(tick, item);
+  std::error_code error;
+  const auto spec_real = std::filesystem::canonical(item.spec_file, error);
+  if (error) throw DataError(fmt::format("{}: cannot resolve: {}", item.spec_file.string(), error.message()));
+  if (std::none_of(roots.begin(), roots.end(), [&](const auto& root) { return data::is_within(spec_real, root); })) {
+    throw DataError(fmt::format("{}: resolves to {}, outside the item's folder; an inbox item's spec must be a file "
+                                "of its own (or under a folder allowed with `--allow-root DIR`)",
+                                item.spec_file.string(), spec_real.string()));
+  }
   const auto spec = data::load_distribution_spec(item.spec_file);
   data::validate_distribution_spec(spec, item.spec_file.string());
   data::IngestOptions options;
   options.tokenize = false;
+  options.allowed_roots = roots;
+  options.require_both_splits = true;  // else every later tick would stop at its phase
   // A run has one phase per distribution name, so new content under a name it trained on would never be trained.
   options.how_to_replace =
       "an inbox item does not replace a distribution: drop it again under a name of its own (a date in it, say), "
@@ -48,7 +72,7 @@ void take_inbox_item(registry::Database& db, const InboxItem& item, const std::v
       present = present || (distribution && distribution->name == spec.name);
     }
     if (present) continue;
-    const auto config = parse_experiment(run.config_yaml, "stored config", "/");
+    const auto config = parse_stored_config(run);
     registry::NewPhase phase;
     phase.run_id = run.id;
     phase.idx = static_cast<int64_t>(phases.size());
@@ -69,7 +93,7 @@ TickResult tick_once(const TickOptions& options) {
   if (options.inbox) {
     for (const auto& item : ready_inbox_items(*options.inbox)) {
       try {
-        take_inbox_item(db, item, runs);
+        take_inbox_item(db, options, item, runs);
         archive_inbox_item(*options.inbox, item, /*succeeded=*/true);
         result.ingested += 1;
       } catch (const Error& e) {

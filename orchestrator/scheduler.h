@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace grove::orch {
 
@@ -14,6 +15,8 @@ struct TickOptions {
   std::optional<std::filesystem::path> inbox;
   std::optional<std::string> run;  // only this run (default: every run that has not failed)
   int max_phases = 1;
+  // Folders (canonical) an inbox item's spec and corpus may lie in besides the item's own folder (--allow-root).
+  std::vector<std::filesystem::path> allowed_roots;
 };
 
 struct TickResult {

@@ -65,7 +65,17 @@ int run_ingest(const IngestArgs& args) {
   } else {
     specs.push_back(spec_from_flags(args));
   }
-  auto db = registry::Database::open(resolve_registry_path(args.registry), registry::OpenMode::kReadWrite);
+  // A registry in a folder that does not exist yet: made, as `grove run` makes it.
+  const auto registry_path = resolve_registry_path(args.registry);
+  if (registry_path.has_parent_path()) {
+    std::error_code error;
+    std::filesystem::create_directories(registry_path.parent_path(), error);
+    if (error) {
+      throw ConfigError(fmt::format("--registry {}: cannot create its folder {}: {}", registry_path.string(),
+                                    registry_path.parent_path().string(), error.message()));
+    }
+  }
+  auto db = registry::Database::open(registry_path, registry::OpenMode::kReadWrite);
   data::IngestOptions options;
   options.replace = args.replace;
   options.tokenize = !args.no_tokenize;

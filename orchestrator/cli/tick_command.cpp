@@ -5,6 +5,7 @@
 #include <chrono>
 #include <memory>
 #include <thread>
+#include <vector>
 
 #include "common/errors.h"
 #include "common/log.h"
@@ -22,6 +23,7 @@ struct TickArgs {
   std::string registry;
   std::string inbox;
   std::string run;
+  std::vector<std::string> allow_roots;
   double interval_s = 60;
 };
 
@@ -38,6 +40,13 @@ orch::TickOptions tick_options(const TickArgs& args) {
   registry::Database::open(options.registry, registry::OpenMode::kReadWrite);
   if (!args.inbox.empty()) options.inbox = args.inbox;
   if (!args.run.empty()) options.run = args.run;
+  for (const auto& root : args.allow_roots) {
+    std::error_code error;
+    if (!std::filesystem::is_directory(root, error)) {
+      throw ConfigError(fmt::format("--allow-root {}: not a folder (name a folder inbox items may read from)", root));
+    }
+    options.allowed_roots.push_back(std::filesystem::canonical(root));
+  }
   return options;
 }
 
@@ -77,6 +86,8 @@ void add_common_options(CLI::App& app, TickArgs& args) {
   app.add_option("--registry", args.registry, "Registry file (default $GROVE_REGISTRY, then ./grove.db)");
   app.add_option("--inbox", args.inbox, "Folder of new distributions, one folder each with a distribution.yaml");
   app.add_option("--run", args.run, "Advance only this run (default: every run that has not failed)");
+  app.add_option("--allow-root", args.allow_roots,
+                 "A folder inbox items may read corpus files from besides their own folder (repeatable)");
 }
 
 }  // namespace

@@ -300,6 +300,45 @@ TEST(IngestCli, BadInputExitsTwoNamingTheFileAndRegistersNothing) {
   }
 }
 
+TEST(IngestCli, FilesMadeFromACorpusAreNoMoreReadableThanTheRegistryFolder) {
+  // documents.txt, the shards and the tokenizer model were made 0644 whatever the registry folder allowed.
+  GROVE_SKIP_WITHOUT_DEBIAN_CORPORA();
+  Workspace ws;
+  const fs::path corpus = ws.corpus("c", 200, 4);
+  const fs::path folder = ws.registry().parent_path();
+  fs::create_directories(folder);
+  fs::permissions(folder, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec);  // 0750
+  ASSERT_EQ(ws.grove({"ingest", "notes", "--source", "fortune", "--path", corpus.string()}).exit_code, 0);
+  const auto trained = ws.grove({"tokenizer", "train", "--on", "notes", "--vocab-size", "600", "--tokenize-all"});
+  ASSERT_EQ(trained.exit_code, 0) << trained.err;
+  size_t files = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(folder / "grove-data")) {
+    if (!entry.is_regular_file()) continue;
+    const fs::perms perms = entry.status().permissions();
+    EXPECT_EQ(perms & (fs::perms::group_write | fs::perms::others_all), fs::perms::none)
+        << entry.path() << " is wider than its registry folder (0750)";
+    ++files;
+  }
+  EXPECT_GE(files, 7u) << "documents.{txt,idx}, {train,holdout}.{tokens,index} and the tokenizer model";
+}
+
+TEST(IngestCli, ARegistryInAFolderThatDoesNotExistYetIsCreatedAsRunCreatesIt) {
+  // "unable to open database file (SQLite code 14)" while `grove run` makes the folder.
+  GROVE_SKIP_WITHOUT_DEBIAN_CORPORA();
+  Workspace ws;
+  const fs::path corpus = ws.corpus("c", 50, 9);
+  const fs::path registry = ws.dir / "new" / "sub" / "grove.db";
+  const auto result = run_grove({"ingest", "notes", "--source", "fortune", "--path", corpus.string(), "--no-tokenize",
+                                 "--registry", registry.string()});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(distribution_count(registry), 1u);
+  write_file(ws.dir / "a-file", "x");
+  const auto blocked = run_grove({"ingest", "notes", "--source", "fortune", "--path", corpus.string(), "--no-tokenize",
+                                  "--registry", (ws.dir / "a-file" / "grove.db").string()});
+  EXPECT_EQ(blocked.exit_code, 2) << blocked.err;
+  EXPECT_NE(blocked.err.find("cannot create its folder"), std::string::npos) << blocked.err;
+}
+
 TEST(IngestCli, SpecFilesAreParsedStrictly) {
   GROVE_SKIP_WITHOUT_DEBIAN_CORPORA();
   Workspace ws;

@@ -41,6 +41,15 @@ TEST(ModelConfig, ParsesKeysAndKeepsDefaultsForTheRest) {
   EXPECT_NO_THROW(config.validate());
 }
 
+TEST(ModelConfig, ADModelTheHeadsDoNotDivideIsRefusedNotFloored) {
+  // d_model 66 with 4 heads trained with head_dim silently floored to 16.
+  const ModelConfig config = parse("model:\n  d_model: 66\n  n_heads: 4\n  n_kv_heads: 4\n");
+  const std::string message = error_of([&] { config.validate(); });
+  EXPECT_NE(message.find("model.d_model"), std::string::npos) << message;
+  EXPECT_NE(message.find("multiple of n_heads (4)"), std::string::npos) << message;
+  EXPECT_NO_THROW(parse("model:\n  d_model: 64\n  n_heads: 4\n  n_kv_heads: 4\n").validate());
+}
+
 TEST(ModelConfig, UnknownKeyNamesFileLineAndClosestKey) {
   const std::string message = error_of([] { parse("model:\n  d_model: 64\n  top_kk: 2\n"); });
   EXPECT_NE(message.find("experiment.yaml:3"), std::string::npos) << message;

@@ -1,6 +1,12 @@
 // The scheduled job: an inbox folder feeds new distributions to `grove tick`, which ingests them, runs their
 // phase and exits; a second tick has nothing to do; concurrent schedulers are refused with the holder's pid.
 #include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <fstream>
+#include <iterator>
+#include <thread>
 
 #include "common/atomic_file.h"
 #include "orchestrator/scheduler_lock.h"
@@ -11,6 +17,7 @@
 namespace grove {
 namespace {
 
+using testing::kTinyRun;
 using testing::RunFixture;
 
 class Scheduler : public RunFixture {
@@ -31,10 +38,32 @@ class Scheduler : public RunFixture {
     atomic_write_file(folder / "distribution.yaml",
                       "name: " + name + "\nsource: fortune\npaths: [corpus.txt]\nholdout: 0.1\n");
   }
+  // Drops an item whose spec is `yaml` (corpus files, if any, are the caller's).
+  std::filesystem::path drop_spec(const std::string& item, const std::string& yaml) {
+    const auto folder = dir_ / "inbox" / item;
+    std::filesystem::create_directories(folder);
+    atomic_write_file(folder / "distribution.yaml", yaml);
+    return folder;
+  }
+  // An empty registry, for tests of the inbox alone (no run, so no phase to train).
+  void make_registry() const { registry::Database::open(registry_path(), registry::OpenMode::kReadWrite); }
   std::vector<std::string> tick_args() const {
     return {"tick", "--registry", registry_path().string(), "--inbox", (dir_ / "inbox").string()};
   }
+  std::string failure_of(const std::string& item) const {
+    const auto file = dir_ / "inbox" / ".failed" / item / "error.txt";
+    return std::filesystem::exists(file) ? testing::read_file(file) : "(no " + file.string() + ")";
+  }
 };
+
+// Whether any file under `folder` contains `text`.
+bool any_file_contains(const std::filesystem::path& folder, const std::string& text) {
+  if (!std::filesystem::exists(folder)) return false;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(folder)) {
+    if (entry.is_regular_file() && testing::read_file(entry.path()).find(text) != std::string::npos) return true;
+  }
+  return false;
+}
 
 TEST_F(Scheduler, TickIngestsAnInboxItemRunsItsPhaseAndASecondTickDoesNothing) {
   start_base_run();
@@ -48,7 +77,7 @@ TEST_F(Scheduler, TickIngestsAnInboxItemRunsItsPhaseAndASecondTickDoesNothing) {
   EXPECT_TRUE(std::filesystem::exists(dir_ / "inbox" / "2026-12-01-not-ready")) << "an unready item stays";
   {
     auto db = open_registry();
-    const auto run = registry::require_run(db, "tiny");
+    const auto run = registry::require_run(db, kTinyRun);
     const auto phases = registry::list_phases(db, run.id);
     ASSERT_EQ(phases.size(), 2u);
     EXPECT_EQ(phases[1].status, registry::PhaseStatus::kDone);
@@ -60,22 +89,43 @@ TEST_F(Scheduler, TickIngestsAnInboxItemRunsItsPhaseAndASecondTickDoesNothing) {
   EXPECT_NE(result.out.find("nothing to do"), std::string::npos) << result.out;
 }
 
-TEST_F(Scheduler, TwoConcurrentTicksOneWorksOneReportsTheLockHolder) {
+TEST_F(Scheduler, ASecondSchedulerIsRefusedWithTheHoldersPidAndTheNextTickWorks) {
+  // Two ticks started together raced: on a loaded machine the first could finish its phase before the second began,
+  // and both succeeded. Here a `grove watch` holds the lock for as long as it lives, so the tick is refused for sure.
   start_base_run();
+  std::filesystem::create_directories(dir_ / "watch-inbox");
+  testing::BackgroundProcess holder(testing::grove_binary(),
+                                    {"watch", "--registry", registry_path().string(), "--inbox",
+                                     (dir_ / "watch-inbox").string(), "--interval", "3600"},
+                                    (dir_ / "watch").string());
+  const auto lock_file = registry_path().string() + ".lock";  // SchedulerLock::lock_path_for
+  const std::string record = "pid=" + std::to_string(holder.pid()) + "\n";
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(2);
+  bool held = false;
+  while (!held && holder.running() && std::chrono::steady_clock::now() < deadline) {
+    std::ifstream in(lock_file);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    held = text.starts_with(record) && text.find("command=grove watch\n") != std::string::npos;
+    if (!held) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  if (!held) {
+    holder.signal(SIGKILL);
+    FAIL() << "grove watch did not take the lock: " << holder.wait().err;
+  }
+
   drop("2026-12-02-de", "de_computer", "/usr/share/games/fortunes/de/computer");
-  testing::BackgroundProcess first(testing::grove_binary(), tick_args(), (dir_ / "tick1").string());
-  testing::BackgroundProcess second(testing::grove_binary(), tick_args(), (dir_ / "tick2").string());
-  const auto a = first.wait();
-  const auto b = second.wait();
-  const bool a_won = a.exit_code == 0;
-  const auto& winner = a_won ? a : b;
-  const auto& loser = a_won ? b : a;
-  EXPECT_EQ(winner.exit_code, 0) << winner.err;
-  EXPECT_NE(winner.out.find("ran 1 phase(s)"), std::string::npos) << winner.out;
-  EXPECT_EQ(loser.exit_code, orch::kLockBusyExitCode) << loser.err;
-  EXPECT_NE(loser.err.find("another scheduler holds the lock"), std::string::npos) << loser.err;
-  EXPECT_NE(loser.err.find("pid " + std::to_string(a_won ? first.pid() : second.pid())), std::string::npos)
-      << loser.err;
+  const auto refused = grove(tick_args());
+  EXPECT_EQ(refused.exit_code, orch::kLockBusyExitCode) << refused.err;
+  EXPECT_NE(refused.err.find("another scheduler holds the lock"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("pid " + std::to_string(holder.pid())), std::string::npos) << refused.err;
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "inbox" / "2026-12-02-de" / "distribution.yaml")) << "nothing was done";
+
+  holder.signal(SIGTERM);
+  const auto stopped = holder.wait();
+  EXPECT_EQ(stopped.exit_code, 143) << stopped.err;
+  const auto works = grove(tick_args());
+  EXPECT_EQ(works.exit_code, 0) << works.err;
+  EXPECT_NE(works.out.find("ingested 1 inbox item(s), ran 1 phase(s)"), std::string::npos) << works.out;
 }
 
 TEST_F(Scheduler, ABadInboxItemIsSetAsideWithItsErrorAndTheTickSaysSo) {
@@ -113,6 +163,28 @@ TEST_F(Scheduler, AFileThatIsNoRegistryIsRefusedWithoutALockFileBesideIt) {
   EXPECT_EQ(testing::read_file(text), "not a registry\n");
 }
 
+TEST_F(Scheduler, ARefusedRegistryOfAnyKindLeavesNoLockFileBesideIt) {
+  // `grove run` took the scheduler lock before it opened the registry: a folder, random bytes or another program's
+  // SQLite database was refused, with a stray "<registry>.lock" left beside it.
+  const auto experiment = write_experiment();
+  std::filesystem::create_directories(dir_ / "folder.db");
+  std::string noise;
+  for (int i = 0; i < 4096; ++i) noise.push_back(static_cast<char>((i * 7919 + 13) % 251));
+  testing::write_file(dir_ / "noise.db", noise);
+  testing::raw_sql(dir_ / "other.db", "CREATE TABLE notes (x); INSERT INTO notes VALUES (1);");
+  for (const std::string name : {"folder.db", "noise.db", "other.db"}) {
+    const auto registry = (dir_ / name).string();
+    for (const auto& args : std::vector<std::vector<std::string>>{{"run", experiment.string(), "--registry", registry},
+                                                                  {"tick", "--registry", registry}}) {
+      const auto result = grove(args);
+      EXPECT_EQ(result.exit_code, 2) << args[0] << " " << name << ": " << result.err;
+      EXPECT_NE(result.err.find(registry), std::string::npos) << result.err;
+      EXPECT_FALSE(std::filesystem::exists(registry + ".lock")) << args[0] << " " << name;
+    }
+  }
+  EXPECT_EQ(testing::read_file(dir_ / "noise.db"), noise) << "a refused file is left untouched";
+}
+
 TEST_F(Scheduler, AnOlderRegistryIsMigratedNotRefused) {
   // The check above first opened the registry read-only, which refuses a registry that needs migrating: after an
   // upgrade every scheduled tick failed.
@@ -142,6 +214,96 @@ TEST_F(Scheduler, AnItemWhosePathTheSystemRefusesIsSetAsideAndTheNextOneStillRun
   EXPECT_NE(testing::read_file(error_file).find("File name too long"), std::string::npos)
       << testing::read_file(error_file);
   EXPECT_TRUE(std::filesystem::exists(dir_ / "inbox" / ".processed" / "2026-12-02-de"));
+}
+
+TEST_F(Scheduler, AnInboxItemMayReadOnlyInsideItsOwnFolderUnlessTheOperatorAllowsMore) {
+  // An item's spec could name /etc/shadow, or ../../../../etc/passwd, and the tick copied the file into the
+  // registry's documents.txt.
+  make_registry();
+  const std::string marker = "grove-private-marker-4711";
+  std::string text;
+  for (int i = 0; i < 40; ++i) text += marker + " line " + std::to_string(i) + "\n%\n";
+  const auto secret = testing::write_file(dir_ / "private" / "secret.txt", text);
+  const auto spec = [](const std::string& name, const std::string& path) {
+    return "name: " + name + "\nsource: fortune\npaths: [\"" + path + "\"]\nholdout: 0.2\n";
+  };
+  drop_spec("2026-12-01-absolute", spec("absolute", secret.string()));
+  drop_spec("2026-12-02-relative", spec("relative", "../../private/secret.txt"));
+  drop_spec("2026-12-03-glob", spec("glob", "../../private/*.txt"));
+  drop_spec("2026-12-04-system", spec("system", "../../../../../../../../../../etc/passwd"));
+  const auto link_item = drop_spec("2026-12-05-link", spec("link", "corpus.txt"));
+  std::filesystem::create_symlink(secret, link_item / "corpus.txt");
+  const auto folder_link_item = drop_spec("2026-12-06-folder-link", spec("folder_link", "corpus"));
+  std::filesystem::create_directory_symlink(dir_ / "private", folder_link_item / "corpus");
+  // A spec that is itself a link out of the item (its own relative path would then be inside the target's folder).
+  testing::write_file(dir_ / "private" / "spec.yaml", spec("spec_link", "secret.txt"));
+  std::filesystem::create_directories(dir_ / "inbox" / "2026-12-07-spec-link");
+  std::filesystem::create_symlink(dir_ / "private" / "spec.yaml",
+                                  dir_ / "inbox" / "2026-12-07-spec-link" / "distribution.yaml");
+
+  const std::vector<std::string> refused = {"2026-12-01-absolute", "2026-12-02-relative", "2026-12-03-glob",
+                                            "2026-12-04-system",   "2026-12-05-link",     "2026-12-06-folder-link",
+                                            "2026-12-07-spec-link"};
+  auto result = grove(tick_args());
+  EXPECT_EQ(result.exit_code, 2) << result.err;
+  EXPECT_NE(result.out.find("7 inbox item(s) failed"), std::string::npos) << result.out << result.err;
+  for (const auto& item : refused) {
+    EXPECT_NE(failure_of(item).find("outside"), std::string::npos) << item << ": " << failure_of(item);
+    EXPECT_FALSE(std::filesystem::exists(dir_ / "inbox" / item)) << item;
+  }
+  {
+    auto db = open_registry();
+    EXPECT_TRUE(registry::list_distributions(db, true).empty()) << "nothing registered";
+  }
+  EXPECT_FALSE(any_file_contains(dir_ / "grove-data", marker)) << "the private text was copied";
+  EXPECT_FALSE(any_file_contains(dir_ / "grove-data", "root:x:0:0")) << "/etc/passwd was copied";
+
+  // The operator allows the folder explicitly: the same spec is taken.
+  drop_spec("2026-12-08-allowed", spec("allowed", secret.string()));
+  auto args = tick_args();
+  args.insert(args.end(), {"--allow-root", (dir_ / "private").string()});
+  result = grove(args);
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("ingested 1 inbox item(s)"), std::string::npos) << result.out;
+  auto db = open_registry();
+  EXPECT_TRUE(registry::find_current_distribution(db, "allowed").has_value());
+  args.back() = (dir_ / "missing").string();
+  EXPECT_EQ(grove(args).exit_code, 2) << "an --allow-root that is no folder is refused";
+}
+
+TEST_F(Scheduler, ASpecThatIsAFolderIsSetAsideWithTheReason) {
+  // A distribution.yaml that was a folder kept its item in the inbox for ever, and nothing said why.
+  make_registry();
+  std::filesystem::create_directories(dir_ / "inbox" / "2026-12-01-folder" / "distribution.yaml");
+  const auto result = grove(tick_args());
+  EXPECT_EQ(result.exit_code, 2) << result.err;
+  EXPECT_NE(failure_of("2026-12-01-folder").find("distribution.yaml: is a folder"), std::string::npos)
+      << failure_of("2026-12-01-folder");
+  EXPECT_NE(result.err.find("is a folder"), std::string::npos) << result.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "inbox" / "2026-12-01-folder"));
+}
+
+TEST_F(Scheduler, AnItemTooSmallForAHoldoutIsRefusedAndLaterTicksStillRun) {
+  // A one-document distribution was registered and given a phase that could never be evaluated: every later tick
+  // exited 2 with the same message.
+  start_base_run();
+  const auto folder =
+      drop_spec("2026-12-01-one", "name: one_doc\nsource: fortune\npaths: [corpus.txt]\nholdout: 0.1\n");
+  testing::write_file(folder / "corpus.txt", "The only document of this distribution.\n");
+  drop("2026-12-02-de", "de_computer", "/usr/share/games/fortunes/de/computer");
+  auto result = grove(tick_args());
+  EXPECT_EQ(result.exit_code, 2) << result.err;
+  EXPECT_NE(result.out.find("ingested 1 inbox item(s), ran 1 phase(s), 1 item(s) failed"), std::string::npos)
+      << result.out << result.err;
+  EXPECT_NE(failure_of("2026-12-01-one").find("a phase needs at least one document"), std::string::npos)
+      << failure_of("2026-12-01-one");
+  {
+    auto db = open_registry();
+    EXPECT_FALSE(registry::find_current_distribution(db, "one_doc").has_value()) << "nothing registered";
+  }
+  result = grove(tick_args());
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("nothing to do"), std::string::npos) << result.out;
 }
 
 }  // namespace
