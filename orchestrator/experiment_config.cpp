@@ -91,8 +91,18 @@ fs::path resolve_path(const std::string& text, const fs::path& base_dir) {
 
 }  // namespace
 
-std::string ExperimentConfig::run_name(const experiments::StrategyPreset& strategy) const {
-  return strategies.size() == 1 ? name : name + "-" + strategy.name;
+std::string ExperimentConfig::run_name(const experiments::StrategyPreset& strategy, uint64_t run_seed) const {
+  const std::string base = name + "-" + strategy.name;
+  return seeds.empty() ? base : fmt::format("{}-s{}", base, run_seed);
+}
+
+std::vector<RunSpec> ExperimentConfig::runs() const {
+  std::vector<RunSpec> all;
+  const std::vector<uint64_t> each = seeds.empty() ? std::vector<uint64_t>{seed} : seeds;
+  for (const uint64_t run_seed : each) {
+    for (const auto& strategy : strategies) all.push_back({strategy, run_seed, run_name(strategy, run_seed)});
+  }
+  return all;
 }
 
 ExperimentConfig parse_experiment(const std::string& yaml_text, const std::string& source, const fs::path& base_dir,
@@ -115,6 +125,26 @@ ExperimentConfig parse_experiment(const std::string& yaml_text, const std::strin
                                   top.where("name"), config.name));
   }
   config.seed = top.get<uint64_t>("seed", config.seed);
+  if (top.has("seeds")) {
+    // `seed: N` is one run per strategy; `seeds: [N, ...]` one per strategy and seed. Both would leave it unsaid which.
+    if (top.has("seed")) {
+      throw ConfigError(fmt::format("{} and {} are both given; keep one: `seed: N` for one run per strategy, or "
+                                    "`seeds: [N, ...]` for one run per strategy and seed",
+                                    top.where("seed"), top.where("seeds")));
+    }
+    config.seeds = top.list<uint64_t>("seeds");
+    if (config.seeds.empty()) {
+      throw ConfigError(fmt::format("{}: expected at least one seed, e.g. seeds: [1, 2, 3]", top.where("seeds")));
+    }
+    for (size_t i = 0; i < config.seeds.size(); ++i) {
+      if (std::find(config.seeds.begin(), config.seeds.begin() + static_cast<std::ptrdiff_t>(i), config.seeds[i]) !=
+          config.seeds.begin() + static_cast<std::ptrdiff_t>(i)) {
+        throw ConfigError(fmt::format("{}: seed {} is listed twice; each seed names one run per strategy",
+                                      top.where("seeds"), config.seeds[i]));
+      }
+    }
+    config.seed = config.seeds.front();
+  }
   config.registry = resolve_path(top.get<std::string>("registry", "grove.db"), base_dir);
   config.work_dir = resolve_path(top.get<std::string>("work_dir", "grove-work"), base_dir);
   if (overrides.registry) config.registry = fs::absolute(*overrides.registry);

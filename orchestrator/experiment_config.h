@@ -54,7 +54,8 @@ struct TrainingSection {
 };
 
 struct EvaluationSection {
-  int64_t max_tokens = 50000;          // per distribution holdout (whole documents up to this budget)
+  int64_t max_tokens = 50000;          // holdout tokens read per distribution: the first documents in shard order,
+                                       // the last one (the first too) cut to the budget (docs/METRICS.md)
   int64_t batch_size = 16;
 };
 
@@ -67,9 +68,17 @@ struct GrowthSection {
   int64_t prepass_tokens = 8192;       // tokens of the new distribution routed to choose copy parents
 };
 
+// One run of an experiment: a strategy trained with a seed, under its run name.
+struct RunSpec {
+  experiments::StrategyPreset strategy;
+  uint64_t seed = 0;
+  std::string name;  // "<name>-<strategy>", plus "-s<seed>" when the file lists `seeds:`
+};
+
 struct ExperimentConfig {
   std::string name;
-  uint64_t seed = 1234;
+  uint64_t seed = 1234;                // `seed:`; with `seeds:` the first of them (a run's config: its own seed)
+  std::vector<uint64_t> seeds;         // `seeds:` as listed (distinct); empty when the file gives `seed:` or neither
   std::filesystem::path registry;      // resolved path
   std::filesystem::path work_dir;      // resolved path: checkpoints, logs
   std::vector<experiments::StrategyPreset> strategies;  // one run per strategy (overrides applied)
@@ -81,8 +90,11 @@ struct ExperimentConfig {
   GrowthSection growth;
   std::string source;                  // the file (or "<embedded demo>")
 
-  // The run name for a strategy: "<name>-<strategy>", or just <name> when the file names one strategy.
-  std::string run_name(const experiments::StrategyPreset& strategy) const;
+  // The run name of a strategy with a seed: "<name>-<strategy>", and "-s<seed>" after it when the file lists
+  // `seeds:` (even one seed, so narrowing the list later keeps the names of the runs that remain).
+  std::string run_name(const experiments::StrategyPreset& strategy, uint64_t run_seed) const;
+  // Every (strategy, seed) pair, seeds outermost: the first seed's runs of every strategy come first.
+  std::vector<RunSpec> runs() const;
 };
 
 struct ConfigOverrides {

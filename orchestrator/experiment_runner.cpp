@@ -12,12 +12,18 @@ namespace grove::orch {
 
 ExperimentOutcome run_experiment(const ExperimentConfig& config, const ExperimentRunOptions& options) {
   ExperimentOutcome outcome;
-  for (const auto& strategy : config.strategies) outcome.run_names.push_back(config.run_name(strategy));
+  const auto runs = config.runs();
+  for (const auto& run : runs) outcome.run_names.push_back(run.name);
   const auto validated = validate_and_resolve(config);  // nothing is written before this passes
   const auto plan = resolve_device_plan(config.training.device, config.training.precision, config.training.threads);
   apply_device_plan(plan);
 
   if (config.registry.has_parent_path()) std::filesystem::create_directories(config.registry.parent_path());
+  // Refuse a file that is no registry before the lock file is made beside it (a refused file is left untouched, with
+  // nothing beside it; an older registry is migrated, as by any command that writes to it).
+  if (std::filesystem::exists(config.registry)) {
+    registry::Database::open(config.registry, registry::OpenMode::kReadWrite);
+  }
   LockHolder holder;
   auto lock = SchedulerLock::try_acquire(config.registry, options.command, &holder);
   if (!lock) {
@@ -28,10 +34,12 @@ ExperimentOutcome run_experiment(const ExperimentConfig& config, const Experimen
   }
   install_stop_signal_handlers();
   auto db = registry::Database::open(config.registry, registry::OpenMode::kReadWrite);
-  log::info("experiment '{}': {} strateg{} on {}, registry {}", config.name, config.strategies.size(),
-            config.strategies.size() == 1 ? "y" : "ies", plan.describe(), config.registry.string());
-  for (const auto& strategy : config.strategies) {
-    auto ctx = open_run(db, config, validated, strategy, plan);
+  log::info("experiment '{}': {} strateg{} × {} seed{} on {}, registry {}", config.name, config.strategies.size(),
+            config.strategies.size() == 1 ? "y" : "ies", runs.size() / config.strategies.size(),
+            runs.size() == config.strategies.size() ? "" : "s", plan.describe(), config.registry.string());
+  for (size_t i = 0; i < runs.size(); ++i) {
+    auto ctx = open_run(db, config, validated, runs[i], plan);
+    outcome.run_names[i] = ctx.run.name;  // a run recorded under its earlier name keeps it
     ctx.inject_nan_at_steps = options.inject_nan_at_steps;
     const auto result = advance_run(ctx);
     if (result.last.result != PhaseResult::kDone) {

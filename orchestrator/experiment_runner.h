@@ -1,5 +1,5 @@
 // Running an experiment file end to end, the body of `grove run` and `grove demo`: validate before anything is
-// written, take the scheduler lock, then run (or resume) every strategy's timeline in turn.
+// written, take the scheduler lock, then run (or resume) the timeline of every (strategy, seed) pair in turn.
 #pragma once
 
 #include <string>
@@ -12,7 +12,7 @@ namespace grove::orch {
 struct ExperimentOutcome {
   int exit_code = 0;                   // 0, 1 (failed phase), 130/143 (interrupted), 75 (lock held)
   std::string message;                 // why it stopped, when it did
-  std::vector<std::string> run_names;  // the runs of this experiment, in strategy order
+  std::vector<std::string> run_names;  // the runs of this experiment, in the order of ExperimentConfig::runs()
 };
 
 struct ExperimentRunOptions {

@@ -18,7 +18,7 @@ namespace grove::orch {
 
 struct RunContext {
   registry::Database* db = nullptr;
-  ExperimentConfig config;                 // resolved, with this run's strategy only
+  ExperimentConfig config;                 // resolved, with this run's strategy and seed only
   experiments::StrategyPreset strategy;
   registry::RunRow run;
   registry::TokenizerRow tokenizer;

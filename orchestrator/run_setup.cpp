@@ -48,11 +48,19 @@ data::TokenizerSpec tokenizer_spec(const ExperimentConfig& config) {
 
 }  // namespace
 
-ExperimentConfig config_for_strategy(const ExperimentConfig& config, const experiments::StrategyPreset& strategy) {
+ExperimentConfig config_for_run(const ExperimentConfig& config, const RunSpec& run) {
   ExperimentConfig one = config;
-  one.name = config.run_name(strategy);
-  one.strategies = {strategy};
+  one.strategies = {run.strategy};
+  one.seed = run.seed;
+  if (!config.seeds.empty()) one.seeds = {run.seed};
   return one;
+}
+
+ValidatedExperiment validated_for_run(const ExperimentConfig& config, const ValidatedExperiment& validated,
+                                      const RunSpec& run) {
+  ValidatedExperiment own = validated;
+  if (!config.model["seed"]) own.model.seed = run.seed;
+  return own;
 }
 
 ValidatedExperiment validate_and_resolve(const ExperimentConfig& config, bool check_corpus_paths) {
@@ -96,32 +104,55 @@ ValidatedExperiment validate_and_resolve(const ExperimentConfig& config, bool ch
   return validated;
 }
 
-std::string resolved_yaml(const ExperimentConfig& config, const ValidatedExperiment& validated) {
+namespace {
+
+// resolved_yaml(), or with `for_dump` dump_yaml(): the model keys a run fills in for itself left out.
+std::string resolved_yaml_text(const ExperimentConfig& config, const ValidatedExperiment& validated, bool for_dump) {
   YAML::Emitter out;
   out << YAML::BeginMap;
   out << YAML::Key << "name" << YAML::Value << config.name;
-  out << YAML::Key << "seed" << YAML::Value << config.seed;
+  // `seed:` when the file gave one seed: the stored config of runs recorded before `seeds:` existed stays
+  // byte-identical (resumable).
+  if (config.seeds.empty()) {
+    out << YAML::Key << "seed" << YAML::Value << config.seed;
+  } else {
+    out << YAML::Key << "seeds" << YAML::Value << YAML::Flow << config.seeds;
+  }
   out << YAML::Key << "registry" << YAML::Value << config.registry.string();
   out << YAML::Key << "work_dir" << YAML::Value << config.work_dir.string();
   out << YAML::Key << "strategies" << YAML::Value << YAML::Flow << YAML::BeginSeq;
   for (const auto& strategy : config.strategies) out << strategy.name;
   out << YAML::EndSeq;
-  if (config.strategies.size() == 1) {
-    const auto& s = config.strategies.front();
-    out << YAML::Key << "strategy_overrides" << YAML::Value << YAML::BeginMap;
+  // Every setting of each strategy, so the presets' defaults do not matter: one strategy (every run's stored
+  // config) as flat keys; several as one map per strategy, so that each keeps its own settings when read back.
+  const bool several = config.strategies.size() > 1;
+  out << YAML::Key << "strategy_overrides" << YAML::Value << YAML::BeginMap;
+  for (const auto& s : config.strategies) {
+    if (several) out << YAML::Key << s.name << YAML::Value << YAML::BeginMap;
     out << YAML::Key << "growth" << YAML::Value << s.growth << YAML::Key << "experts" << YAML::Value << s.experts
         << YAML::Key << "gate" << YAML::Value << s.gate << YAML::Key << "shared" << YAML::Value << s.shared
         << YAML::Key << "kd_weight" << YAML::Value << s.kd_weight << YAML::Key << "kd_temperature" << YAML::Value
         << s.kd_temperature << YAML::Key << "replay_share" << YAML::Value << s.replay_share;
-    out << YAML::EndMap;
+    // Left out only when it is off and the preset's default is off too: the stored configs of runs made before the
+    // key existed then still match theirs, and a value read back is always the one written (a stored config that
+    // lacks the key is read as 0: parse_stored_config).
+    const auto preset = experiments::find_strategy_preset(s.name);
+    if (s.isolation_weight != 0 || (preset && preset->isolation_weight != 0)) {
+      out << YAML::Key << "isolation_weight" << YAML::Value << s.isolation_weight;
+    }
+    if (several) out << YAML::EndMap;
   }
+  out << YAML::EndMap;
   out << YAML::Key << "tokenizer" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "kind" << YAML::Value << config.tokenizer.kind;
   out << YAML::Key << "vocab_size" << YAML::Value << config.tokenizer.vocab_size;
   out << YAML::Key << "train_on" << YAML::Value << YAML::Flow << tokenizer_spec(config).train_on;
   out << YAML::Key << "sample_mb" << YAML::Value << config.tokenizer.sample_mb;
   out << YAML::EndMap;
-  out << YAML::Key << "model" << YAML::Value << yaml_of(model::model_config_to_yaml(validated.model), "model");
+  YAML::Node model = yaml_of(model::model_config_to_yaml(validated.model), "model");
+  if (for_dump && validated.vocab_from_tokenizer) model.remove("vocab_size");
+  if (for_dump && !config.model["seed"]) model.remove("seed");
+  out << YAML::Key << "model" << YAML::Value << model;
   const auto& t = config.training;
   out << YAML::Key << "training" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "steps" << YAML::Value << t.steps;
@@ -158,14 +189,25 @@ std::string resolved_yaml(const ExperimentConfig& config, const ValidatedExperim
   return std::string(out.c_str()) + "\n";
 }
 
+}  // namespace
+
+std::string resolved_yaml(const ExperimentConfig& config, const ValidatedExperiment& validated) {
+  return resolved_yaml_text(config, validated, /*for_dump=*/false);
+}
+
+std::string dump_yaml(const ExperimentConfig& config, const ValidatedExperiment& validated) {
+  return resolved_yaml_text(config, validated, /*for_dump=*/true);
+}
+
 RunContext open_run(registry::Database& db, const ExperimentConfig& config, const ValidatedExperiment& validated,
-                    const experiments::StrategyPreset& strategy, const DevicePlan& plan) {
+                    const RunSpec& run_spec, const DevicePlan& plan) {
+  const auto& strategy = run_spec.strategy;
   RunContext ctx;
   ctx.db = &db;
-  ctx.config = config_for_strategy(config, strategy);
+  ctx.config = config_for_run(config, run_spec);
   ctx.strategy = strategy;
   ctx.plan = plan;
-  ctx.model_config = validated.model;
+  ctx.model_config = validated_for_run(config, validated, run_spec).model;
 
   // Distributions: ingest (a no-op when unchanged) in timeline order.
   std::vector<int64_t> distribution_ids;
@@ -177,12 +219,25 @@ RunContext open_run(registry::Database& db, const ExperimentConfig& config, cons
     distribution_ids.push_back(report.distribution_id);
   }
 
-  // Tokenizer: the run's own when it exists, else trained (or found by hash) from the config.
-  const auto existing = registry::find_run(db, ctx.config.name);
+  // The run by its name; else, for a file of one seed, a run recorded when a file of one strategy named its run
+  // just "<name>", if it trained this strategy (one of another strategy is another run: no collision).
+  std::string run_name = run_spec.name;
+  auto existing = registry::find_run(db, run_name);
+  if (!existing && config.seeds.empty()) {
+    if (auto legacy = registry::find_run(db, config.name); legacy && legacy->strategy == strategy.name) {
+      log::info("run '{}': resuming it under its name from before run names carried the strategy ('{}' is not in "
+                "the registry)",
+                legacy->name, run_name);
+      existing = std::move(legacy);
+      run_name = existing->name;
+    }
+  }
+
+  // Tokenizer: the run's own when it exists, else trained (or found by hash) from the run's config (its seed).
   if (existing && existing->tokenizer_id) {
     ctx.tokenizer = *registry::find_tokenizer(db, *existing->tokenizer_id);
   } else {
-    const auto trained = data::train_tokenizer(db, tokenizer_spec(config));
+    const auto trained = data::train_tokenizer(db, tokenizer_spec(ctx.config));
     ctx.tokenizer = *registry::find_tokenizer(db, trained.id);
   }
   if (validated.vocab_from_tokenizer) ctx.model_config.vocab_size = *ctx.tokenizer.vocab_size;
@@ -192,26 +247,31 @@ RunContext open_run(registry::Database& db, const ExperimentConfig& config, cons
   stored.model = ctx.model_config;
   const std::string config_yaml = resolved_yaml(ctx.config, stored);
   if (existing) {
-    if (existing->config_yaml != config_yaml) {
+    // A run recorded when the stored config's `name` was the run's name (a file of several strategies) matches
+    // in that form too.
+    ExperimentConfig named_by_run = ctx.config;
+    named_by_run.name = run_name;
+    if (existing->config_yaml != config_yaml && existing->config_yaml != resolved_yaml(named_by_run, stored)) {
       throw ConfigError(fmt::format(
           "run '{}' already exists in {} with a different configuration ({}); give this experiment another name, "
-          "or use another registry",
-          ctx.config.name, db.path(), first_difference(existing->config_yaml, config_yaml)));
+          "or use another registry (if the file did not change, a strategy preset did: pin the run's settings "
+          "under strategy_overrides as `grove registry runs --format json` shows them in its config)",
+          run_name, db.path(), first_difference(existing->config_yaml, config_yaml)));
     }
     ctx.run = *existing;
   } else {
     registry::NewRun run;
-    run.name = ctx.config.name;
+    run.name = run_name;
     run.strategy = strategy.name;
     run.config_yaml = config_yaml;
-    run.seed = static_cast<int64_t>(config.seed);
+    run.seed = static_cast<int64_t>(run_spec.seed);
     run.tokenizer_id = ctx.tokenizer.id;
     run.work_dir = config.work_dir.string();
     const int64_t id = registry::create_run(db, run);
     ctx.run = *registry::find_run_by_id(db, id);
     log::info("run '{}' created (strategy {}, {} distributions)", run.name, strategy.name, distribution_ids.size());
   }
-  ctx.run_dir = config.work_dir / ctx.config.name;
+  ctx.run_dir = config.work_dir / run_name;
 
   // Phases: one per timeline distribution; existing ones must match.
   for (size_t i = 0; i < distribution_ids.size(); ++i) {
@@ -235,10 +295,18 @@ RunContext open_run(registry::Database& db, const ExperimentConfig& config, cons
   return ctx;
 }
 
+ExperimentConfig parse_stored_config(const registry::RunRow& run) {
+  // Keys added after a run was made take the value that reproduces what the run did then, not today's preset's.
+  YAML::Node root = YAML::Load(run.config_yaml);
+  YAML::Node overrides = root["strategy_overrides"];
+  const bool upgrade = overrides && overrides.IsMap() && overrides["growth"] && !overrides["isolation_weight"];
+  if (upgrade) overrides["isolation_weight"] = 0.0;
+  const std::string text = upgrade ? YAML::Dump(root) : run.config_yaml;
+  return parse_experiment(text, fmt::format("run '{}' (stored config)", run.name), fs::path("/"), ConfigOverrides{});
+}
+
 RunContext open_existing_run(registry::Database& db, const registry::RunRow& run, const DevicePlan* plan) {
-  ConfigOverrides overrides;
-  const auto config = parse_experiment(run.config_yaml, fmt::format("run '{}' (stored config)", run.name),
-                                       fs::path("/"), overrides);
+  const auto config = parse_stored_config(run);
   const auto validated = validate_and_resolve(config, /*check_corpus_paths=*/false);
   RunContext ctx;
   ctx.db = &db;

@@ -2,10 +2,12 @@
 
 #include <fmt/format.h>
 
+#include "experiments/report/across_seeds.h"
 #include "experiments/report/comparison_figures.h"
 #include "experiments/report/html_style.h"
 #include "experiments/report/number_format.h"
 #include "experiments/report/run_figures.h"
+#include "experiments/report/seed_statistics.h"
 #include "experiments/report/text_escape.h"
 
 namespace grove::experiments::report {
@@ -77,6 +79,13 @@ std::string run_section(const RunData& run, size_t index, const ReportContext& c
   out += "<h3>Expert utilisation</h3>\n";
   out += figures_with_table(routing_figures(run, prefix), "No routing statistics were recorded for this run.",
                             "Top experts per distribution (table)", routing_table(run));
+  out += "<h3>Routing specialisation</h3>\n";
+  if (const RoutingSpecialisation spec = routing_specialisation(run); spec.layers.empty()) {
+    out += "<p class=\"note\">No routing statistics were recorded for this run.</p>\n";
+  } else {
+    out += "<p class=\"note\">" + esc(routing_specialisation_intro(run)) + "</p>\n";
+    out += html_table(routing_specialisation_table(spec));
+  }
   out += "<h3>Expert lineage</h3>\n";
   out += figures_with_table(lineage_figures(run, prefix), "No experts were recorded for this run.",
                             "Every expert (table)", lineage_table(run));
@@ -98,6 +107,15 @@ std::string comparison_section(const std::vector<RunData>& runs) {
   out += html_table(comparison_table(runs));
   out += grid({comparison_metrics_figure(runs), comparison_forgetting_figure(runs), comparison_new_bpb_figure(runs)});
   return out + "</section>\n";
+}
+
+std::string across_seeds_section(const AcrossSeeds& across) {
+  std::string out = "<section class=\"block\" id=\"across-seeds\">\n<h2>Across seeds</h2>\n";
+  out += "<p class=\"lead\">" + esc(kAcrossSeedsIntro) + "</p>\n";
+  out += html_table(across_seeds_table(across));
+  out += "<p class=\"note\">Rule: " + esc(kSpreadRule) + ".</p>\n<ul class=\"verdicts\">\n";
+  for (const auto& line : across_seeds_verdicts(across)) out += "<li>" + esc(line) + "</li>\n";
+  return out + "</ul>\n</section>\n";
 }
 
 std::string definitions_section(const ReportContext& context) {
@@ -135,7 +153,7 @@ std::string html_table(const TextTable& table) {
     for (size_t c = 0; c < table.rows[r].size(); ++c) {
       const std::string& cell = table.rows[r][c];
       std::string classes = numeric(c) ? "num" : "";
-      if (cell == kMissing || cell == "–") classes += classes.empty() ? "na" : " na";
+      if (cell == kMissing || cell == "–" || cell == kNoGrowth) classes += classes.empty() ? "na" : " na";
       if (table.header[c] == "reason") classes = "reason";
       std::string content = esc(cell);
       if (c == 0 && r < table.row_links.size() && !table.row_links[r].empty()) {
@@ -159,11 +177,15 @@ std::string html_report(const std::vector<RunData>& runs, const ReportContext& c
                      esc(names), esc(context.generated_at), esc(context.grove_version), esc(context.registry));
   out += "<nav class=\"toc\">";
   if (runs.size() > 1) out += "<a href=\"#comparison\">Comparison</a>";
+  const AcrossSeeds across = across_seeds(runs);
+  const bool seeds_section = has_repeated_seeds(across);
+  if (seeds_section) out += "<a href=\"#across-seeds\">Across seeds</a>";
   for (size_t i = 0; i < runs.size(); ++i) {
     out += fmt::format("<a href=\"#run{}\">{}</a>", i, esc(run_label(runs[i])));
   }
   out += "<a href=\"#definitions\">Definitions</a></nav>\n<main>\n";
   if (runs.size() > 1) out += comparison_section(runs);
+  if (seeds_section) out += across_seeds_section(across);
   for (size_t i = 0; i < runs.size(); ++i) out += run_section(runs[i], i, context);
   out += definitions_section(context);
   out += "</main>\n<footer>Grove · report.md, metrics.json and evals.csv beside this file hold the same numbers."

@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include "experiments/report/across_seeds.h"
 #include "experiments/report/comparison_figures.h"
+#include "experiments/report/seed_statistics.h"
 #include "experiments/report/text_escape.h"
 
 namespace grove::experiments::report {
@@ -59,6 +61,14 @@ std::string markdown_report(const std::vector<RunData>& runs, const ReportContex
     out += "Forgetting is the mean over earlier distributions of R[T][j] − R[j][j]; new-distribution bpb is the mean "
            "of R[j][j] over the distributions after the base one.\n\n";
   }
+  if (const AcrossSeeds across = across_seeds(runs); has_repeated_seeds(across)) {
+    out += "## Across seeds\n\n";
+    out += fmt::format("{}\n\n", escape_markdown(kAcrossSeedsIntro));
+    out += markdown_table(across_seeds_table(across)) + "\n";
+    out += fmt::format("Rule: {}.\n\n", escape_markdown(kSpreadRule));
+    for (const auto& line : across_seeds_verdicts(across)) out += fmt::format("- {}\n", escape_markdown(line));
+    out += "\n";
+  }
 
   for (const auto& run : runs) {
     out += fmt::format("## {}\n\n", run_heading(run));
@@ -78,6 +88,8 @@ std::string markdown_report(const std::vector<RunData>& runs, const ReportContex
                                         escape_markdown(run.phase_label(*run.routing_phase)))
                           : "";
     section(out, "Expert utilisation", routing_intro, routing_table(run), "No routing statistics recorded.");
+    section(out, "Routing specialisation", escape_markdown(routing_specialisation_intro(run)),
+            routing_specialisation_table(routing_specialisation(run)), "No routing statistics recorded.");
     section(out, "Parameters", "", parameters_table(run), "No phases recorded.");
     section(out, "Expert lineage", "", lineage_table(run), "No experts recorded.");
     section(out, "Training", "", training_table(run), "No phases recorded.");

@@ -1,6 +1,8 @@
 #include "experiments/report/metrics_json.h"
 
 #include "common/version.h"
+#include "experiments/report/report_tables.h"
+#include "experiments/report/seed_statistics.h"
 
 namespace grove::experiments::report {
 namespace {
@@ -15,7 +17,68 @@ Json cells_json(const std::vector<registry::Cell>& cells) {
   return array;
 }
 
+Json spread_json(const SeedSpread& spread) {
+  return {{"mean", optional_json(spread.mean)},
+          {"std", optional_json(spread.stddev)},
+          {"used", spread.used},
+          {"missing", spread.missing}};
+}
+
+const char* verdict_text(SpreadVerdict verdict) {
+  switch (verdict) {
+    case SpreadVerdict::kDiffers:
+      return "differs";
+    case SpreadVerdict::kWithin:
+      return "within";
+    case SpreadVerdict::kUndetermined:
+      break;
+  }
+  return "undetermined";
+}
+
+// {"<layer>": {"<distribution>": share or null}} (null: no growth or not recorded); {} without routing rows.
+Json routing_specialisation_json(const RunData& run) {
+  const RoutingSpecialisation spec = routing_specialisation(run);
+  Json json = Json::object();
+  for (size_t l = 0; l < spec.layers.size(); ++l) {
+    Json layer = Json::object();
+    for (size_t j = 0; j < spec.distributions.size(); ++j) {
+      layer[spec.distributions[j]] = optional_json(spec.share[l][j]);
+    }
+    json[std::to_string(spec.layers[l])] = std::move(layer);
+  }
+  return json;
+}
+
 }  // namespace
+
+Json across_seeds_json(const AcrossSeeds& across) {
+  Json json = {{"rule", kSpreadRule}, {"groups", Json::array()}, {"comparisons", Json::array()}};
+  for (size_t g = 0; g < across.groups.size(); ++g) {
+    const SeedGroup& group = across.groups[g];
+    Json runs = Json::array();
+    for (const RunData* run : group.runs) runs.push_back(run->run.name);
+    json["groups"].push_back({{"label", group_label(across, g)},
+                              {"experiment", group.experiment},
+                              {"strategy", group.strategy},
+                              {"runs", std::move(runs)},
+                              {"seeds", group.seeds},
+                              {"ACC", spread_json(group.acc)},
+                              {"forgetting", spread_json(group.forgetting)},
+                              {"BWT", spread_json(group.bwt)},
+                              {"FWT", spread_json(group.fwt)},
+                              {"new_distribution_bpb", spread_json(group.new_bpb)}});
+  }
+  for (const auto& c : across.comparisons) {
+    json["comparisons"].push_back({{"a", group_label(across, c.a)},
+                                   {"b", group_label(across, c.b)},
+                                   {"metric", c.metric},
+                                   {"difference", optional_json(c.difference)},
+                                   {"spread", optional_json(c.spread)},
+                                   {"verdict", verdict_text(c.verdict)}});
+  }
+  return json;
+}
 
 Json forgetting_json(const RunData& run) {
   const auto& m = run.matrix;
@@ -50,7 +113,11 @@ Json metrics_document(const std::vector<RunData>& runs) {
     json["status"] = registry::to_text(run.run.status);
     const NewDistributionBpb fresh = new_distribution_bpb(run.matrix);
     json["new_distribution_bpb"] = {{"terms", cells_json(fresh.terms)}, {"mean", optional_json(fresh.mean)}};
+    json["routing_specialisation"] = routing_specialisation_json(run);
     document["runs"].push_back(std::move(json));
+  }
+  if (const AcrossSeeds across = across_seeds(runs); has_repeated_seeds(across)) {
+    document["across_seeds"] = across_seeds_json(across);
   }
   return document;
 }

@@ -205,6 +205,7 @@ TextTable routing_table(const RunData& run) {
   for (const auto& e : run.experts) expert_by_id[e.id] = &e;
   std::map<std::pair<int64_t, int64_t>, std::vector<const reg::RoutingRow*>> cells;  // (layer, distribution)
   for (const auto& r : run.routing) cells[{r.layer, r.distribution_id}].push_back(&r);
+  const RoutingSpecialisation spec = routing_specialisation(run);
   for (auto& [key, rows] : cells) {
     std::stable_sort(rows.begin(), rows.end(), [](const auto* a, const auto* b) {
       return a->token_fraction > b->token_fraction;
@@ -216,24 +217,91 @@ TextTable routing_table(const RunData& run) {
                          e == expert_by_id.end() ? rows[k]->expert_id : e->second->slot,
                          rows[k]->token_fraction * 100);
     }
-    // The phase that introduced this distribution, and the share of its assignments on that phase's experts.
-    std::optional<int64_t> own_phase;
-    for (const auto& p : run.phases) {
-      if (p.row.distribution_id == key.second) {
-        own_phase = p.row.id;
-        break;
-      }
+    std::string own = kMissing;
+    const auto layer = std::find(spec.layers.begin(), spec.layers.end(), key.first);
+    const auto column = std::find(spec.distribution_ids.begin(), spec.distribution_ids.end(), key.second);
+    if (layer != spec.layers.end() && column != spec.distribution_ids.end()) {
+      const size_t l = static_cast<size_t>(layer - spec.layers.begin());
+      const size_t j = static_cast<size_t>(column - spec.distribution_ids.begin());
+      own = spec.share[l][j] ? fmt::format("{:.1f}%", 100 * *spec.share[l][j]) : specialisation_cell(spec, l, j);
     }
-    double own = 0, all = 0;
-    for (const auto* r : rows) {
-      all += r->token_fraction;
-      const auto e = expert_by_id.find(r->expert_id);
-      if (own_phase && e != expert_by_id.end() && e->second->born_phase_id == *own_phase) own += r->token_fraction;
-    }
-    table.rows.push_back({std::to_string(key.first), run.distribution_names.at(key.second), top,
-                          own_phase && all > 0 ? fmt::format("{:.1f}%", 100 * own / all) : kMissing});
+    table.rows.push_back({std::to_string(key.first), run.distribution_names.at(key.second), top, own});
   }
   return table;
+}
+
+RoutingSpecialisation routing_specialisation(const RunData& run) {
+  RoutingSpecialisation spec;
+  std::vector<size_t> own_phase;  // per distribution: the phases[] index that introduced it
+  for (size_t p = 0; p < run.phases.size(); ++p) {
+    const auto& row = run.phases[p].row;
+    if (std::find(spec.distribution_ids.begin(), spec.distribution_ids.end(), row.distribution_id) !=
+        spec.distribution_ids.end()) {
+      continue;
+    }
+    spec.distributions.push_back(run.phases[p].distribution);
+    spec.distribution_ids.push_back(row.distribution_id);
+    spec.no_growth.push_back(row.decision == reg::GrowthDecision::kNoGrow);
+    own_phase.push_back(p);
+  }
+  if (!run.routing_phase) return spec;
+  for (const auto& r : run.routing) {
+    if (std::find(spec.layers.begin(), spec.layers.end(), r.layer) == spec.layers.end()) spec.layers.push_back(r.layer);
+  }
+  std::sort(spec.layers.begin(), spec.layers.end());
+  // The experts grown for the distribution of phases[p]: born in that phase (the base group for phase 0).
+  auto is_own = [&](const reg::ExpertRow& e, size_t p) {
+    return e.born_phase_id == run.phases[p].row.id || (p == 0 && e.group_idx == 0);
+  };
+  std::map<int64_t, const reg::ExpertRow*> expert_by_id;
+  for (const auto& e : run.experts) expert_by_id[e.id] = &e;
+  for (const int64_t layer : spec.layers) {
+    std::vector<std::optional<double>> row(spec.distributions.size());
+    for (size_t j = 0; j < row.size(); ++j) {
+      const size_t p = own_phase[j];
+      const bool has_own = std::any_of(run.experts.begin(), run.experts.end(),
+                                       [&](const reg::ExpertRow& e) { return e.layer == layer && is_own(e, p); });
+      if (spec.no_growth[j] || p > *run.routing_phase || !has_own) continue;
+      double own = 0, all = 0;
+      for (const auto& r : run.routing) {
+        if (r.layer != layer || r.distribution_id != spec.distribution_ids[j]) continue;
+        all += r.token_fraction;
+        const auto e = expert_by_id.find(r.expert_id);
+        if (e != expert_by_id.end() && is_own(*e->second, p)) own += r.token_fraction;
+      }
+      if (all > 0) row[j] = own / all;
+    }
+    spec.share.push_back(std::move(row));
+  }
+  return spec;
+}
+
+std::string specialisation_cell(const RoutingSpecialisation& spec, size_t layer_row, size_t distribution) {
+  if (const auto& share = spec.share[layer_row][distribution]) return format_fixed(*share, 3);
+  return spec.no_growth[distribution] ? kNoGrowth : kMissing;
+}
+
+TextTable routing_specialisation_table(const RoutingSpecialisation& spec) {
+  TextTable table;
+  table.header = {"layer"};
+  for (const auto& d : spec.distributions) table.header.push_back(d);
+  table.numeric = numeric_from(0, table.header.size());
+  for (size_t l = 0; l < spec.layers.size(); ++l) {
+    std::vector<std::string> row{std::to_string(spec.layers[l])};
+    for (size_t j = 0; j < spec.distributions.size(); ++j) row.push_back(specialisation_cell(spec, l, j));
+    table.rows.push_back(std::move(row));
+  }
+  return table;
+}
+
+std::string routing_specialisation_intro(const RunData& run) {
+  if (!run.routing_phase) return "";
+  return fmt::format(
+      "Routing after {}: per layer, the share of each distribution's (token, k) assignments that land on the "
+      "experts grown for it (in the phase that introduced it; the base group for the first distribution). 1.0 = only "
+      "its own experts; with top-k = 2 and two own experts it can reach 1.0. \"{}\": its phase did not grow, so it "
+      "has no experts of its own; {}: not recorded (no routing rows, or its experts came after these rows).",
+      run.phase_label(*run.routing_phase), kNoGrowth, kMissing);
 }
 
 TextTable training_table(const RunData& run) {
@@ -275,6 +343,59 @@ TextTable comparison_table(const std::vector<RunData>& runs) {
                           format_signed(m.max_forgetting.value, 3), bpb(new_distribution_bpb(run.matrix).mean)});
   }
   return table;
+}
+
+namespace {
+
+// "2.345 ± 0.012"; "2.345 (one seed)" without a spread; "(n = 2)" after it when some seed lacks the value.
+std::string spread_cell(const SeedSpread& spread, size_t seeds, bool signed_metric) {
+  if (!spread.mean) return kMissing;
+  const std::string mean = signed_metric ? format_signed(spread.mean, 3) : bpb(spread.mean);
+  std::string cell = spread.stddev ? fmt::format("{} ± {}", mean, format_fixed(spread.stddev, 3))
+                                   : fmt::format("{} ({})", mean, seeds == 1 ? "one seed" : "one value");
+  if (spread.missing > 0) cell += fmt::format(" (n = {})", spread.used);
+  return cell;
+}
+
+}  // namespace
+
+TextTable across_seeds_table(const AcrossSeeds& across) {
+  TextTable table;
+  table.header = {"strategy", "seeds", "seed values", "ACC", "forgetting", "BWT", "FWT", "new-distribution bpb"};
+  table.numeric = {false, true, false, true, true, true, true, true};
+  for (size_t g = 0; g < across.groups.size(); ++g) {
+    const SeedGroup& group = across.groups[g];
+    std::string seeds;
+    for (const int64_t seed : group.seeds) seeds += (seeds.empty() ? "" : ", ") + std::to_string(seed);
+    const size_t n = group.runs.size();
+    table.rows.push_back({group_label(across, g), std::to_string(n), seeds, spread_cell(group.acc, n, false),
+                          spread_cell(group.forgetting, n, true), spread_cell(group.bwt, n, true),
+                          spread_cell(group.fwt, n, true), spread_cell(group.new_bpb, n, false)});
+  }
+  return table;
+}
+
+std::vector<std::string> across_seeds_verdicts(const AcrossSeeds& across) {
+  std::vector<std::string> lines;
+  for (const auto& c : across.comparisons) {
+    const SeedGroup& a = across.groups[c.a];
+    const SeedGroup& b = across.groups[c.b];
+    const bool acc = c.metric == "ACC";
+    const SeedSpread& x = acc ? a.acc : a.forgetting;
+    const SeedSpread& y = acc ? b.acc : b.forgetting;
+    auto mean = [&](const SeedSpread& s) { return acc ? bpb(s.mean) : format_signed(s.mean, 3); };
+    std::string line = fmt::format("{} vs {}, {}: {} vs {}", group_label(across, c.a), group_label(across, c.b),
+                                   c.metric, mean(x), mean(y));
+    if (c.difference && c.spread) {
+      line += fmt::format(" (difference {}, seed spread {} + {} = {})", format_signed(c.difference, 3),
+                          format_fixed(x.stddev, 3), format_fixed(y.stddev, 3), format_fixed(c.spread, 3));
+    }
+    line += c.verdict == SpreadVerdict::kDiffers  ? ": differs by more than the seed spread"
+            : c.verdict == SpreadVerdict::kWithin ? ": within the seed spread"
+                                                  : ": cannot be told (fewer than two seeds with a value on a side)";
+    lines.push_back(std::move(line));
+  }
+  return lines;
 }
 
 }  // namespace grove::experiments::report

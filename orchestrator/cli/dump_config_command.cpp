@@ -1,4 +1,5 @@
-// `grove dump-config EXPERIMENT.yaml`: the fully resolved configuration (defaults < file < flags), validated.
+// `grove dump-config EXPERIMENT.yaml`: the fully resolved configuration (defaults < file < flags), validated;
+// given back to `grove run`, it makes the same runs (strategies with their settings, seeds, run names).
 #include <fmt/format.h>
 
 #include <memory>
@@ -21,10 +22,14 @@ int dump_config(const DumpArgs& args) {
   overrides.set = args.set;
   const auto config = orch::load_experiment(args.experiment, overrides);
   const auto validated = orch::validate_and_resolve(config);
-  fmt::print("{}", orch::resolved_yaml(config, validated));
+  fmt::print("{}", orch::dump_yaml(config, validated));
   if (validated.vocab_from_tokenizer) {
-    fmt::print("# model.vocab_size is taken from the trained tokenizer (tokenizer.vocab_size above)\n");
+    fmt::print("# model.vocab_size: each run takes its trained tokenizer's (tokenizer.vocab_size above)\n");
   }
+  if (!config.model["seed"]) fmt::print("# model.seed: each run's seed\n");
+  std::string names;
+  for (const auto& run : config.runs()) names += (names.empty() ? "" : ", ") + run.name;
+  fmt::print("# runs: {}\n", names);
   return 0;
 }
 

@@ -43,9 +43,9 @@ Command report_command() {
           [](CLI::App& app) -> CommandRunner {
             auto args = std::make_shared<ReportArgs>();
             app.footer(
-                "Several runs (e.g. strategies on one timeline) get a side-by-side comparison first. The folder is "
-                "written atomically: a failure leaves the previous report, never half of one. Prints the path of "
-                "report.html.");
+                "Several runs (e.g. strategies on one timeline) get a side-by-side comparison first, and runs that "
+                "differ only by seed a summary across seeds. The folder is written atomically: a failure leaves the "
+                "previous report, never half of one. Prints the path of report.html.");
             app.add_option("--run", args->runs, "Run name; repeat or list several to compare them")
                 ->required()
                 ->expected(1, -1);

@@ -1,5 +1,6 @@
-// `grove run EXPERIMENT.yaml`: the whole timeline of every strategy the file names, resuming by itself whatever an
-// earlier invocation left unfinished. Ctrl-C or SIGTERM checkpoints and exits 130/143; run it again to resume.
+// `grove run EXPERIMENT.yaml`: the whole timeline of every strategy (and seed) the file names, resuming by itself
+// whatever an earlier invocation left unfinished. Ctrl-C or SIGTERM checkpoints and exits 130/143; run it again to
+// resume.
 #include <fmt/format.h>
 
 #include <memory>
@@ -37,15 +38,23 @@ int run_experiment(const RunArgs& args) {
     fmt::print(stderr, "grove: {}\n", outcome.message);
     return outcome.exit_code;
   }
-  fmt::print("experiment '{}' done; see `grove registry forgetting --registry {} --run {}`\n", config.name,
-             shell_word(config.registry.string()), shell_word(outcome.run_names.front()));
+  if (outcome.run_names.size() == 1) {
+    fmt::print("experiment '{}' done; see `grove registry forgetting --registry {} --run {}`\n", config.name,
+               shell_word(config.registry.string()), shell_word(outcome.run_names.front()));
+  } else {
+    std::string names;
+    for (const auto& name : outcome.run_names) names += " " + shell_word(name);
+    fmt::print("experiment '{}' done ({} runs); compare them with `grove report --registry {} --run{} --out {}`\n",
+               config.name, outcome.run_names.size(), shell_word(config.registry.string()), names,
+               shell_word(config.name + "-report"));
+  }
   return 0;
 }
 
 }  // namespace
 
 Command run_command() {
-  return {"run", "Run an experiment's whole timeline (every strategy it names), resuming whatever is unfinished",
+  return {"run", "Run an experiment's whole timeline (every strategy and seed), resuming whatever is unfinished",
           [](CLI::App& app) -> CommandRunner {
             auto args = std::make_shared<RunArgs>();
             app.add_option("experiment", args->experiment, "Experiment YAML file")->required()->check(CLI::ExistingFile);

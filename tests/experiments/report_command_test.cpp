@@ -84,6 +84,10 @@ TEST_F(ReportCommand, WritesFourFilesWhoseMetricsEqualTheRegistryForgettingComma
   EXPECT_NEAR(document["runs"][1]["metrics"]["forgetting"]["value"].get<double>(), (1.35 + 0.45) / 2, 1e-12);
   EXPECT_EQ(document["runs"][1]["metrics"]["forgetting"]["missing"].get<int>(), 1);
   EXPECT_NEAR(document["runs"][0]["new_distribution_bpb"]["mean"].get<double>(), (2.30 + 2.05 + 2.70) / 3, 1e-12);
+  const json& specialisation = document["runs"][0]["routing_specialisation"];
+  EXPECT_NEAR(specialisation["1"][testing::kFixtureDistributions[0]].get<double>(), 25.2 / 30.7, 1e-12);
+  EXPECT_TRUE(specialisation["1"][testing::kFixtureDistributions[2]].is_null()) << "no growth, not 0";
+  EXPECT_EQ(document["runs"][1]["routing_specialisation"], json::object()) << "finetune recorded no routing";
 }
 
 TEST_F(ReportCommand, EvalsCsvParsesBackWithOneRowPerEvaluation) {
@@ -134,6 +138,10 @@ TEST_F(ReportCommand, MarkdownShowsTheMatrixAndTheMetrics) {
   EXPECT_NE(md.find("| [BWT](docs/METRICS.md#definitions) | -0.060 |"), std::string::npos);
   // The finetune run's missing cells read n/a, never 0; its untrained row lacks R_init of the third column.
   EXPECT_NE(md.find("| untrained | 8.100 | 8.300 | n/a | 8.400 |"), std::string::npos);
+  // Routing specialisation after phase 3, layer 0 (report_fixture.cpp's weights): en-fortunes 24.9 / 30.1 on the
+  // base group, de-fortunes 12.9 / 20.1 on phase 1's experts, python's phase did not grow, ru 12.3 / 20.1.
+  EXPECT_NE(md.find("### Routing specialisation"), std::string::npos);
+  EXPECT_NE(md.find("| 0 | 0.827 | 0.642 | no growth | 0.612 |"), std::string::npos) << md;
   // Names are escaped for Markdown and HTML: the quotes stay, '<' and '&' become references.
   EXPECT_NE(md.find("python \"docs\" &lt;3.11&gt; &amp; co"), std::string::npos);
   EXPECT_EQ(md.find("<A&B>"), std::string::npos);

@@ -155,4 +155,61 @@ FixtureCounts populate_report_fixture(Database& db) {
   return counts;
 }
 
+void populate_specialisation_fixture(Database& db) {
+  Transaction transaction(db);
+  const int64_t run_id = create_run(db, {kSpecialisationRun, "grove", "seed: 1\n", 1, {}, "/work/runs"});
+  set_run_status(db, run_id, RunStatus::kRunning);
+  const GrowthDecision decisions[] = {GrowthDecision::kBase, GrowthDecision::kGrow, GrowthDecision::kNoGrow,
+                                      GrowthDecision::kGrow};
+  std::vector<int64_t> distributions, phases;
+  std::vector<std::vector<int64_t>> experts(2);  // per layer: expert ids by slot
+  for (size_t i = 0; i < kSpecialisationDistributions.size(); ++i) {
+    const std::string& name = kSpecialisationDistributions[i];
+    distributions.push_back(insert_distribution(db, {name, "source: text\n", "fp-" + name, "text", 10, 1000, 0, 0,
+                                                     "/data/shards/" + name}));
+    const bool grows = decisions[i] == GrowthDecision::kGrow;
+    phases.push_back(create_phase(db, {run_id, static_cast<int64_t>(i), distributions[i], 10, decisions[i], "",
+                                       grows ? 2 : 0}));
+    transition_phase(db, phases[i], PhaseStatus::kTraining);
+    std::vector<NewExpert> born;
+    for (int64_t layer = 0; layer < 2; ++layer) {
+      if (i == 0 || grows) {
+        const int64_t group = i == 0 ? 0 : i == 1 ? 1 : 2;
+        const int64_t slot = 2 * group;
+        born.push_back({layer, slot, group, i == 0 ? ExpertInit::kBase : ExpertInit::kCopy,
+                        i == 0 ? std::nullopt : std::optional<int64_t>(0), 0, 1000});
+        born.push_back({layer, slot + 1, group, i == 0 ? ExpertInit::kBase : ExpertInit::kRandom, {}, 0, 1000});
+      }
+    }
+    if (!born.empty()) {
+      const auto ids = insert_experts(db, run_id, phases[i], born);
+      for (size_t e = 0; e < born.size(); ++e) experts[static_cast<size_t>(born[e].layer)].push_back(ids[e]);
+    }
+    if (i == 3) break;  // ru is still training: no routing after it
+    transition_phase(db, phases[i], PhaseStatus::kEvaluating);
+    transition_phase(db, phases[i], PhaseStatus::kDone);
+  }
+  // Top-2 routing over experts 0-3: each (layer, distribution) row of fractions sums to 2.
+  auto route = [&](size_t phase, int64_t layer, size_t distribution, const std::vector<double>& fractions) {
+    std::vector<RoutingRow> rows;
+    for (size_t e = 0; e < fractions.size(); ++e) {
+      rows.push_back({run_id, phases[phase], distributions[distribution], layer,
+                      experts[static_cast<size_t>(layer)][e], fractions[e]});
+    }
+    record_routing(db, rows);
+  };
+  // After phase 1, every distribution went to experts 2-3 only: stale, the report must not read it.
+  for (size_t j = 0; j < 4; ++j) route(1, 0, j, {0.0, 0.0, 1.0, 1.0});
+  // After phase 2 (the latest with routing). Own experts: en 0-1, py 2-3.
+  route(2, 0, 0, {0.8, 0.7, 0.3, 0.2});  // en: (0.8 + 0.7) / 2 = 0.75
+  route(2, 0, 1, {0.2, 0.2, 0.8, 0.8});  // py: (0.8 + 0.8) / 2 = 0.80
+  route(2, 0, 2, {0.5, 0.5, 0.5, 0.5});  // py-more: no growth
+  route(2, 0, 3, {0.5, 0.5, 0.5, 0.5});  // ru: its experts 4-5 are newer than these rows: n/a
+  route(2, 1, 0, {1.0, 1.0, 0.0, 0.0});  // en: 1.00, only its own experts
+  route(2, 1, 1, {0.5, 0.5, 0.5, 0.5});  // py: 0.50
+  route(2, 1, 2, {0.1, 0.1, 0.9, 0.9});  // py-more: no growth
+  route(2, 1, 3, {0.5, 0.5, 0.5, 0.5});  // ru: n/a
+  transaction.commit();
+}
+
 }  // namespace grove::testing

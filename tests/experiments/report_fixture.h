@@ -30,4 +30,12 @@ double fixture_bpb(const std::string& strategy, size_t i, size_t j);
 // Records both runs; returns how many eval rows each has.
 FixtureCounts populate_report_fixture(registry::Database& db);
 
+// A small run whose routing specialisation is computed by hand (report_fixture.cpp spells the rows out): two layers,
+// distributions en (base phase, experts 0-1), py (phase 1 grows experts 2-3), py-more (phase 2: no growth) and ru
+// (phase 3 grows experts 4-5 and is still training); routing after phase 1 (stale) and after phase 2 (the latest).
+// Shares on own experts, layer 0: en 0.75, py 0.80; layer 1: en 1.00, py 0.50; py-more "no growth"; ru n/a.
+inline const std::string kSpecialisationRun = "routing-specialisation";
+inline const std::vector<std::string> kSpecialisationDistributions = {"en", "py", "py-more", "ru"};
+void populate_specialisation_fixture(registry::Database& db);
+
 }  // namespace grove::testing

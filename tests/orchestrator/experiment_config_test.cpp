@@ -55,7 +55,116 @@ TEST(ExperimentConfig, DefaultsFileAndFlagsApplyInOrder) {
   ASSERT_EQ(config.strategies.size(), 1u);
   EXPECT_EQ(config.strategies[0].name, "lifelong_moe");
   EXPECT_EQ(config.registry, std::filesystem::path("/base/grove.db")) << "relative to the file's folder";
-  EXPECT_EQ(config.run_name(config.strategies[0]), "exp");
+  ASSERT_EQ(config.runs().size(), 1u);
+  EXPECT_EQ(config.runs()[0].name, "exp-lifelong_moe") << "one strategy: the run's name carries it all the same";
+}
+
+// kMinimal with `seed: 3` replaced by `seed_text`, and `extra` appended.
+std::string with_seeds(const std::string& seed_text, const std::string& extra = "") {
+  std::string text = kMinimal;
+  text.replace(text.find("seed: 3"), 7, seed_text);
+  return text + extra;
+}
+
+std::vector<std::string> names_of(const std::vector<RunSpec>& runs) {
+  std::vector<std::string> names;
+  for (const auto& run : runs) names.push_back(run.name);
+  return names;
+}
+
+TEST(ExperimentConfig, RunNamesCarryTheStrategyAndWithSeedsTheSeed) {
+  // A file of one strategy named its run just "<name>": two such runs of one file with different strategies
+  // collided. Now each is "<name>-<strategy>".
+  for (const std::string strategy : {"grove", "finetune"}) {
+    ConfigOverrides overrides;
+    overrides.strategies = {strategy};
+    const auto config = parse_experiment(kMinimal, "exp.yaml", "/", overrides);
+    EXPECT_EQ(names_of(config.runs()), std::vector<std::string>{"exp-" + strategy});
+    EXPECT_EQ(config.runs()[0].seed, 3u);
+  }
+  // `seeds:` runs every (strategy, seed) pair, the first seed's strategies first; each run has its own seed.
+  const auto config = parse_experiment(with_seeds("seeds: [5, 6, 7]"), "exp.yaml", "/");
+  EXPECT_EQ(config.seeds, (std::vector<uint64_t>{5, 6, 7}));
+  EXPECT_EQ(config.seed, 5u);
+  EXPECT_EQ(names_of(config.runs()), (std::vector<std::string>{"exp-grove-s5", "exp-finetune-s5", "exp-grove-s6",
+                                                                "exp-finetune-s6", "exp-grove-s7", "exp-finetune-s7"}));
+  EXPECT_EQ(config.runs()[3].seed, 6u);
+  EXPECT_EQ(config.runs()[3].strategy.name, "finetune");
+  // Narrowing the list keeps the names of the runs that remain (a one-seed list still names the seed).
+  ConfigOverrides narrowed;
+  narrowed.set = {"seeds=[6]"};
+  EXPECT_EQ(names_of(parse_experiment(with_seeds("seeds: [5, 6, 7]"), "exp.yaml", "/", narrowed).runs()),
+            (std::vector<std::string>{"exp-grove-s6", "exp-finetune-s6"}));
+}
+
+TEST(ExperimentConfig, SeedAndSeedsTogetherAreAnErrorNamingBothLines) {
+  std::string message = message_of([] { parse_experiment(with_seeds("seed: 3", "seeds: [1, 2]\n"), "exp.yaml", "/"); });
+  EXPECT_NE(message.find("exp.yaml:2:7: key 'seed' and exp.yaml:11:8: key 'seeds' are both given"), std::string::npos)
+      << message;
+  message = set_error("seeds=[1, 2]");
+  EXPECT_NE(message.find("exp.yaml:2:7: key 'seed' and --set seeds=[1, 2]: key 'seeds' are both given"),
+            std::string::npos)
+      << message;
+  message = message_of([] { parse_experiment(with_seeds("seeds: [4, 9, 4]"), "exp.yaml", "/"); });
+  EXPECT_NE(message.find("exp.yaml:2:8: key 'seeds': seed 4 is listed twice"), std::string::npos) << message;
+  message = message_of([] { parse_experiment(with_seeds("seeds: []"), "exp.yaml", "/"); });
+  EXPECT_NE(message.find("key 'seeds': expected at least one seed"), std::string::npos) << message;
+  message = message_of([] { parse_experiment(with_seeds("seeds: [1, two]"), "exp.yaml", "/"); });
+  EXPECT_NE(message.find("seeds"), std::string::npos) << message;
+}
+
+TEST(ExperimentConfig, EachRunsResolvedConfigHoldsItsOwnSeedAndStrategy) {
+  const auto config = parse_experiment(with_seeds("seeds: [5, 6]"), "exp.yaml", "/base");
+  const auto validated = validate_and_resolve(config, /*check_corpus_paths=*/false);
+  for (const auto& run : config.runs()) {
+    const auto own = config_for_run(config, run);
+    const std::string stored = resolved_yaml(own, validated_for_run(config, validated, run));
+    const auto seed = std::to_string(run.seed);
+    EXPECT_NE(stored.find("\nseeds: [" + seed + "]\n"), std::string::npos) << stored;
+    EXPECT_NE(stored.find("\n  seed: " + seed + "\n"), std::string::npos) << "model.seed follows the run:\n" << stored;
+    EXPECT_NE(stored.find("strategies: [" + run.strategy.name + "]"), std::string::npos) << stored;
+    // Read back, it is that one run, under the same name.
+    const auto again = parse_experiment(stored, "stored", "/");
+    EXPECT_EQ(names_of(again.runs()), std::vector<std::string>{run.name});
+    EXPECT_EQ(again.seed, run.seed);
+  }
+  // A file of one seed stores `seed:` as before, so the runs it recorded keep their stored config and resume.
+  const auto plain = parse_experiment(kMinimal, "exp.yaml", "/base");
+  const auto plain_run = plain.runs().front();
+  const std::string stored = resolved_yaml(config_for_run(plain, plain_run),
+                                           validated_for_run(plain, validate_and_resolve(plain, false), plain_run));
+  EXPECT_NE(stored.find("name: exp\nseed: 3\n"), std::string::npos) << stored;
+  EXPECT_EQ(stored.find("seeds"), std::string::npos) << stored;
+}
+
+TEST(ExperimentConfig, DumpedConfigMakesTheSameRunsStrategiesSettingsAndSeeds) {
+  const std::string text = with_seeds(
+      "seeds: [5, 6]", "strategy_overrides: {kd_weight: 0.5, grove: {replay_share: 0.25, shared: trainable}}\n");
+  const auto config = parse_experiment(text, "exp.yaml", "/base");
+  const auto validated = validate_and_resolve(config, /*check_corpus_paths=*/false);
+  const std::string dumped = dump_yaml(config, validated);
+  const YAML::Node model = YAML::Load(dumped)["model"];
+  EXPECT_FALSE(model["vocab_size"]) << "each run takes its tokenizer's:\n" << dumped;
+  EXPECT_FALSE(model["seed"]) << "each run's model takes its own seed:\n" << dumped;
+
+  const auto again = parse_experiment(dumped, "dumped", "/elsewhere");
+  const auto again_validated = validate_and_resolve(again, /*check_corpus_paths=*/false);
+  ASSERT_EQ(names_of(again.runs()), names_of(config.runs()));
+  ASSERT_EQ(again.strategies.size(), 2u);
+  EXPECT_DOUBLE_EQ(again.strategies[0].replay_share, 0.25) << "grove's own settings survive the dump:\n" << dumped;
+  EXPECT_EQ(again.strategies[0].shared, "trainable");
+  EXPECT_DOUBLE_EQ(again.strategies[1].kd_weight, 0.5);
+  EXPECT_DOUBLE_EQ(again.strategies[1].replay_share, 0.0) << "finetune's stay its own";
+  // Every run stores the same configuration either way, so `grove run` on the dump resumes the very same runs.
+  const auto runs = config.runs();
+  const auto again_runs = again.runs();
+  for (size_t i = 0; i < runs.size(); ++i) {
+    const auto& run = again_runs[i];
+    EXPECT_EQ(resolved_yaml(config_for_run(again, run), validated_for_run(again, again_validated, run)),
+              resolved_yaml(config_for_run(config, runs[i]), validated_for_run(config, validated, runs[i])))
+        << runs[i].name;
+  }
+  EXPECT_EQ(dump_yaml(again, again_validated), dumped);
 }
 
 TEST(ExperimentConfig, StrategyOverridesApplyToAllThenPerStrategy) {
@@ -239,13 +348,17 @@ TEST(ExperimentConfig, ShippedExperimentsValidateAndMatchTheirDescription) {
   const auto demo = load_experiment(folder / "demo.yaml");
   const auto demo_model = validate_and_resolve(demo, /*check_corpus_paths=*/false).model;
   EXPECT_EQ(demo_model.d_model, 128);
-  ASSERT_EQ(demo.strategies.size(), 2u);
+  ASSERT_EQ(demo.strategies.size(), 3u);
   EXPECT_EQ(demo.strategies[0].name, "grove");
-  EXPECT_EQ(demo.strategies[0].gate, "new_rows") << "the tuning docs/PERFORMANCE.md records";
-  EXPECT_EQ(demo.strategies[0].shared, "trainable");
-  EXPECT_DOUBLE_EQ(demo.strategies[0].replay_share, 0.25);
+  EXPECT_EQ(demo.strategies[0].growth, "always") << "every distribution of the demo is new";
+  EXPECT_EQ(demo.strategies[0].gate, "new_rows") << "the configuration docs/CONTINUAL.md measures";
+  EXPECT_EQ(demo.strategies[0].shared, "new_tokens");
+  EXPECT_DOUBLE_EQ(demo.strategies[0].isolation_weight, 1.0);
+  EXPECT_DOUBLE_EQ(demo.strategies[0].replay_share, 0.0) << "grove needs no old data";
   EXPECT_EQ(demo.strategies[1].name, "finetune");
   EXPECT_DOUBLE_EQ(demo.strategies[1].replay_share, 0.0) << "fine-tuning stays plain";
+  EXPECT_EQ(demo.strategies[2].name, "replay");
+  EXPECT_DOUBLE_EQ(demo.strategies[2].replay_share, 0.25) << "the replay baseline beside fine-tuning";
   ASSERT_EQ(demo.distributions.size(), 4u);
 
   const auto gpu = load_experiment(folder / "gpu-small.yaml");
@@ -257,6 +370,45 @@ TEST(ExperimentConfig, ShippedExperimentsValidateAndMatchTheirDescription) {
   EXPECT_EQ(gpu.growth.experts_per_layer, 8);
   EXPECT_EQ(gpu.strategies[0].growth, "always") << "+8 experts at every phase";
   EXPECT_EQ(gpu.distributions.size(), 6u);
+}
+
+TEST(ExperimentConfig, AStoredConfigFromBeforeRoutingIsolationReadsAsWhatItsRunDid) {
+  // A grove run stored before `isolation_weight` existed trained without routing isolation; today's grove preset
+  // turns it on, so a stored config that lacks the key must read as 0, and one that has it as written.
+  const std::string stored = R"(name: exp
+seed: 3
+strategies: [grove]
+strategy_overrides: {growth: novelty, experts: newest, gate: all, shared: frozen, kd_weight: 0, kd_temperature: 2,
+  replay_share: 0}
+model: {d_model: 32, n_layers: 1, n_heads: 2, n_kv_heads: 2, d_expert: 32, n_experts: 2, top_k: 1, max_seq_len: 32}
+tokenizer: {vocab_size: 320}
+training: {steps: 5, seq_len: 16, batch_size: 2}
+distributions:
+  - name: en
+    source: fortune
+    paths: [/usr/share/games/fortunes/science]
+)";
+  registry::RunRow run;
+  run.name = "exp";
+  run.config_yaml = stored;
+  const auto old_config = parse_stored_config(run);
+  EXPECT_DOUBLE_EQ(old_config.strategies.front().isolation_weight, 0.0);
+  EXPECT_EQ(old_config.strategies.front().gate, "all");
+  EXPECT_DOUBLE_EQ(parse_experiment(stored, "exp.yaml", "/").strategies.front().isolation_weight, 1.0)
+      << "an experiment file without the key gets the preset's";
+
+  run.config_yaml = std::string(stored).replace(stored.find("replay_share: 0}"), 16,
+                                                 "replay_share: 0, isolation_weight: 0.5}");
+  EXPECT_DOUBLE_EQ(parse_stored_config(run).strategies.front().isolation_weight, 0.5);
+
+  // Written back, grove with isolation off keeps the key (the preset's default is on); finetune's 0 is left out.
+  ExperimentConfig config = parse_experiment(kMinimal, "exp.yaml", "/");
+  config.strategies[0].isolation_weight = 0.0;
+  const auto validated = validate_and_resolve(config, /*check_corpus_paths=*/false);
+  const std::string dumped = dump_yaml(config, validated);
+  const auto reread = parse_experiment(dumped, "dump.yaml", "/");
+  EXPECT_DOUBLE_EQ(reread.strategies[0].isolation_weight, 0.0) << dumped;
+  EXPECT_DOUBLE_EQ(reread.strategies[1].isolation_weight, 0.0);
 }
 
 TEST(DumpConfigCommand, PrintsTheResolvedConfigOrExitsTwoNamingTheKey) {

@@ -11,6 +11,7 @@
 namespace grove {
 namespace {
 
+using testing::kTinyRun;
 using testing::RunFixture;
 
 class Resume : public RunFixture {};
@@ -49,7 +50,7 @@ TEST_F(Resume, SigtermMidPhaseThenResumeEqualsAnUninterruptedRun) {
   {
     testing::BackgroundProcess process(testing::grove_binary(), {"run", experiment.string(), longer},
                                        (dir_ / "interrupted").string());
-    ASSERT_TRUE(wait_for_progress(registry_path(), "tiny", 1, 10, process)) << "phase 1 never reached step 10";
+    ASSERT_TRUE(wait_for_progress(registry_path(), kTinyRun, 1, 10, process)) << "phase 1 never reached step 10";
     process.signal(SIGTERM);
     const auto stopped = process.wait();
     EXPECT_EQ(stopped.exit_code, 143) << stopped.err;
@@ -57,7 +58,7 @@ TEST_F(Resume, SigtermMidPhaseThenResumeEqualsAnUninterruptedRun) {
   }
   {
     auto db = open_registry();
-    const auto run = registry::require_run(db, "tiny");
+    const auto run = registry::require_run(db, kTinyRun);
     EXPECT_EQ(run.status, registry::RunStatus::kInterrupted);
     const auto phase = registry::find_phase(db, run.id, 1);
     EXPECT_EQ(phase->status, registry::PhaseStatus::kInterrupted);
@@ -75,15 +76,15 @@ TEST_F(Resume, SigtermMidPhaseThenResumeEqualsAnUninterruptedRun) {
   auto db = open_registry();
   auto reference_db = registry::Database::open(reference_dir / "grove.db", registry::OpenMode::kReadOnly);
   for (int64_t idx = 0; idx < 3; ++idx) {
-    const auto ours = final_checkpoint(db, "tiny", idx);
-    const auto theirs = final_checkpoint(reference_db, "tiny", idx);
+    const auto ours = final_checkpoint(db, kTinyRun, idx);
+    const auto theirs = final_checkpoint(reference_db, kTinyRun, idx);
     for (const auto& name : testing::tensor_names(theirs)) {
       EXPECT_EQ(testing::tensor_bytes(ours, name), testing::tensor_bytes(theirs, name))
           << "phase " << idx << " tensor " << name << " differs from the uninterrupted run";
     }
   }
-  const auto ours = registry::eval_matrix(db, registry::require_run(db, "tiny").id);
-  const auto theirs = registry::eval_matrix(reference_db, registry::require_run(reference_db, "tiny").id);
+  const auto ours = registry::eval_matrix(db, registry::require_run(db, kTinyRun).id);
+  const auto theirs = registry::eval_matrix(reference_db, registry::require_run(reference_db, kTinyRun).id);
   ASSERT_EQ(ours.after.size(), theirs.after.size());
   for (size_t i = 0; i < ours.after.size(); ++i) {
     for (size_t j = 0; j < ours.after[i].size(); ++j) {
@@ -99,7 +100,7 @@ TEST_F(Resume, NonFiniteLossIsRecoveredAndThreeInARowFailThePhase) {
   ASSERT_EQ(result.exit_code, 0) << result.err;
   {
     auto db = open_registry();
-    const auto run = registry::require_run(db, "tiny");
+    const auto run = registry::require_run(db, kTinyRun);
     int recoveries = 0;
     for (const auto& event : registry::list_events(db, run.id)) recoveries += event.kind == "nan_recovery" ? 1 : 0;
     EXPECT_EQ(recoveries, 3) << "one recovery in each of the three phases";
@@ -113,18 +114,19 @@ TEST_F(Resume, NonFiniteLossIsRecoveredAndThreeInARowFailThePhase) {
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_NE(result.err.find("non-finite 3 times in a row"), std::string::npos) << result.err;
   auto db = registry::Database::open(other / "grove.db", registry::OpenMode::kReadOnly);
-  const auto run = registry::require_run(db, "tiny");
+  const auto run = registry::require_run(db, kTinyRun);
   EXPECT_EQ(run.status, registry::RunStatus::kFailed);
   EXPECT_EQ(registry::find_phase(db, run.id, 0)->status, registry::PhaseStatus::kFailed);
   // Its phase left no model to evaluate: bad input (exit 2) that says why, not a missing-checkpoint runtime error.
-  const auto eval = grove({"eval", "--run", "tiny", "--phase", "0", "--registry", (other / "grove.db").string()});
+  const auto eval = grove({"eval", "--run", kTinyRun, "--phase", "0", "--registry", (other / "grove.db").string()});
   EXPECT_EQ(eval.exit_code, 2) << eval.err;
-  EXPECT_NE(eval.err.find("phase 0 failed, so it has no model to evaluate; see `grove registry phases --run tiny`"),
-            std::string::npos)
+  EXPECT_NE(
+      eval.err.find("phase 0 failed, so it has no model to evaluate; see `grove registry phases --run tiny-grove`"),
+      std::string::npos)
       << eval.err;
   // The phase after it never started: likewise bad input, naming its status and what resumes it.
   ASSERT_EQ(registry::find_phase(db, run.id, 1)->status, registry::PhaseStatus::kPending);
-  const auto pending = grove({"eval", "--run", "tiny", "--phase", "1", "--registry", (other / "grove.db").string()});
+  const auto pending = grove({"eval", "--run", kTinyRun, "--phase", "1", "--registry", (other / "grove.db").string()});
   EXPECT_EQ(pending.exit_code, 2) << pending.err;
   EXPECT_NE(pending.err.find("phase 1 is not finished (status pending), so it has no model to evaluate yet; "
                              "`grove run` resumes it"),
@@ -133,7 +135,7 @@ TEST_F(Resume, NonFiniteLossIsRecoveredAndThreeInARowFailThePhase) {
   // Running it again does not retrain the failed phase; it says where to look, as a command that pastes.
   result = grove({"run", failing.string()});
   EXPECT_EQ(result.exit_code, 1);
-  EXPECT_NE(result.err.find("failed earlier; see `grove registry phases --run tiny` and its events"),
+  EXPECT_NE(result.err.find("failed earlier; see `grove registry phases --run tiny-grove` and its events"),
             std::string::npos)
       << result.err;
 }

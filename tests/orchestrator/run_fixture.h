@@ -14,6 +14,9 @@
 
 namespace grove::testing {
 
+// The run tiny_experiment.yaml makes: "<name>-<strategy>".
+inline const std::string kTinyRun = "tiny-grove";
+
 class RunFixture : public ::testing::Test {
  protected:
   // Copies tests/orchestrator/data/tiny_experiment.yaml into the temp folder (with `extra` lines appended).
