@@ -1,5 +1,7 @@
 // Strategy presets: the named recipes a run follows at each new distribution (DESIGN.md, "Strategies").
-//   grove         grow (novelty), freeze old experts and all shared weights, train the gate and the new experts
+//   grove         grow (novelty), freeze old experts, old gate rows and shared weights (bar the embedding and LM-head
+//                 rows of tokens no earlier distribution used); train the new experts and their gate rows under
+//                 routing isolation (orchestrator/routing_isolation.h); no replay, no distillation
 //   lifelong_moe  grow (always), freeze old experts and old gate rows, shared weights trainable, distillation (KD)
 //   finetune      no growth, everything trainable
 //   replay        finetune plus a share of earlier distributions' data in every batch
@@ -18,11 +20,16 @@ struct StrategyPreset {
   std::string growth;          // always | never | novelty
   std::string experts;         // newest (older groups frozen) | all
   std::string gate;            // new_rows | all | frozen
-  std::string shared;          // frozen | trainable
+  std::string shared;          // frozen | trainable | new_tokens (frozen but the embedding and LM-head rows of
+                               // tokens no earlier distribution used) | orthogonal (new_tokens, plus q/k/v and LM
+                               // head updates projected off the earlier distributions' input directions)
   double kd_weight = 0.0;      // λ of the distillation term against the previous phase's model
   double kd_temperature = 2.0;
   double replay_share = 0.0;   // fraction of each batch drawn from earlier distributions
   bool joint = false;          // train on the union of seen distributions
+  // Weight of the routing-isolation loss (0: off): the new experts' gate rows are kept out of the top-k of the earlier
+  // distributions' router inputs (drawn from each one's stored sketch) and pulled into the top-1 of the new data's.
+  double isolation_weight = 0.0;
   std::string description;     // one line for help and reports
 };
 

@@ -21,8 +21,9 @@ DecoderOutput DecoderLayerImpl::forward(const torch::Tensor& residual, const tor
   const AddNormed h = add_rms_norm(x.sum, attention_->forward(x.normed, rotary), moe_norm_, norm_eps_, gemm_dtype);
   MoeOptions moe_options = options;
   moe_options.output_dtype = residual.scalar_type();
-  MoeOutput moe = moe_->forward(h.normed.reshape({-1, h.normed.size(-1)}), moe_options);
-  return {h.sum, moe.y.view(h.sum.sizes()), moe.load_balance_loss, moe.z_loss, moe.counts};
+  const torch::Tensor rows = h.normed.reshape({-1, h.normed.size(-1)});
+  MoeOutput moe = moe_->forward(rows, moe_options);
+  return {h.sum, moe.y.view(h.sum.sizes()), moe.load_balance_loss, moe.z_loss, moe.counts, rows, x.normed};
 }
 
 }  // namespace grove::model

@@ -18,6 +18,8 @@ struct DecoderOutput {
   torch::Tensor load_balance_loss;  // scalar
   torch::Tensor z_loss;             // scalar
   torch::Tensor counts;             // [E_total] int64
+  torch::Tensor router_input;       // [B*T, d]: the MoE block's normed input rows, as the router saw them
+  torch::Tensor attention_input;    // [B, T, d]: the attention block's normed input
 };
 
 class DecoderLayerImpl : public torch::nn::Module {

@@ -30,7 +30,9 @@ Enum parse_choice(const std::string& text, const std::string& key, const std::pa
 constexpr std::pair<const char*, GatePolicy> kGateChoices[] = {
     {"new_rows", GatePolicy::kNewRows}, {"all", GatePolicy::kAll}, {"frozen", GatePolicy::kFrozen}};
 constexpr std::pair<const char*, SharedPolicy> kSharedChoices[] = {{"frozen", SharedPolicy::kFrozen},
-                                                                   {"trainable", SharedPolicy::kTrainable}};
+                                                                   {"trainable", SharedPolicy::kTrainable},
+                                                                   {"new_tokens", SharedPolicy::kNewTokenRows},
+                                                                   {"orthogonal", SharedPolicy::kOrthogonal}};
 constexpr std::pair<const char*, ExpertPolicy> kExpertChoices[] = {{"newest", ExpertPolicy::kNewest},
                                                                    {"all", ExpertPolicy::kAll}};
 
@@ -139,9 +141,12 @@ ForwardOutput MoeTransformer::forward(const torch::Tensor& tokens, const Forward
     balance.push_back(out.load_balance_loss);
     z.push_back(out.z_loss);
     counts.push_back(out.counts);
+    if (options.router_inputs != nullptr) options.router_inputs->push_back(out.router_input);
+    if (options.attention_inputs != nullptr) options.attention_inputs->push_back(out.attention_input);
   }
   const torch::Tensor hidden =
       add_rms_norm(residual, delta, final_norm_, config_.norm_eps, compat::gemm_dtype(residual)).normed;
+  if (options.head_input != nullptr) *options.head_input = hidden;
   ForwardOutput output;
   output.logits = torch::matmul(hidden, lm_head().t());
   output.load_balance_loss = torch::stack(balance).mean();
@@ -153,8 +158,14 @@ ForwardOutput MoeTransformer::forward(const torch::Tensor& tokens, const Forward
 
 void MoeTransformer::apply_trainable_policy(const TrainablePolicy& policy) {
   const bool shared = policy.shared == SharedPolicy::kTrainable;
+  const bool token_rows = policy.shared == SharedPolicy::kNewTokenRows || policy.shared == SharedPolicy::kOrthogonal;
+  const bool projections = policy.shared == SharedPolicy::kOrthogonal;
   for (auto& item : named_parameters()) {
-    if (!is_group_parameter(item.key())) item.value().set_requires_grad(shared);
+    if (is_group_parameter(item.key())) continue;
+    const bool vocabulary = item.key() == "embed" || item.key() == "lm_head";
+    const bool qkv = ends_with(item.key(), ".attn.q_proj") || ends_with(item.key(), ".attn.k_proj") ||
+                     ends_with(item.key(), ".attn.v_proj");
+    item.value().set_requires_grad(shared || (token_rows && vocabulary) || (projections && qkv));
   }
   for (auto& layer : layers_) {
     MoeLayerImpl& moe = layer->moe();

@@ -25,6 +25,13 @@ struct ForwardOptions {
   ExpertBackend backend = ExpertBackend::kAuto;
   compat::Optional<at::Generator> noise_generator;  // router noise in training mode; device default when absent
   ExpertGradients expert_gradients = ExpertGradients::kParameterDtype;  // model/expert_dispatch.h
+  // When set, receive the inputs of the linear maps that continual training constrains, with autograd history:
+  // each layer's router input (the MoE block's normed rows, [B*T, d]) and attention input (the attention block's
+  // normed rows, [B, T, d]), and the LM head's input (the final normed hidden state, [B, T, d]). The
+  // routing-isolation loss and the distribution sketches read them.
+  std::vector<torch::Tensor>* router_inputs = nullptr;
+  std::vector<torch::Tensor>* attention_inputs = nullptr;
+  torch::Tensor* head_input = nullptr;
 };
 
 struct ForwardOutput {
@@ -37,7 +44,11 @@ struct ForwardOutput {
 
 // Which parameters train in a phase. The newest group's experts always train.
 enum class GatePolicy { kNewRows, kAll, kFrozen };  // router rows: newest group's only | every group's | none
-enum class SharedPolicy { kFrozen, kTrainable };    // attention, norms, embedding, LM head
+// Shared weights: attention, norms, embedding, LM head. kNewTokenRows leaves them frozen but the embedding and the
+// LM head, so that the caller can train the rows of tokens earlier phases never saw (and must keep the others).
+// kOrthogonal also trains the attention's q, k and v projections, for a caller that keeps each update off the
+// input directions earlier distributions use (norms and o_proj stay frozen).
+enum class SharedPolicy { kFrozen, kTrainable, kNewTokenRows, kOrthogonal };
 enum class ExpertPolicy { kNewest, kAll };          // kAll: every group trains (finetune-style strategies)
 
 struct TrainablePolicy {

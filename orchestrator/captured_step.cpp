@@ -47,7 +47,8 @@ CapturedStep::CapturedStep(Work work, const torch::Tensor& tokens, const torch::
   graph_ = std::make_unique<model::CapturedWork>(
       [&] {
         const TrainingLoss losses = work(tokens_, mask_);
-        losses_ = {losses.total.detach(), losses.lm.detach(), losses.aux.detach(), losses.kd.detach()};
+        losses_ = {losses.total.detach(), losses.lm.detach(), losses.aux.detach(), losses.kd.detach(),
+                   losses.isolation.detach()};
       },
       tokens.device(), warmup);
 }

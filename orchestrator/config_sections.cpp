@@ -120,10 +120,12 @@ void apply_strategy_overrides(StrictMap& map, experiments::StrategyPreset& prese
   preset.kd_weight = map.get<double>("kd_weight", preset.kd_weight);
   preset.kd_temperature = map.get<double>("kd_temperature", preset.kd_temperature);
   preset.replay_share = map.get<double>("replay_share", preset.replay_share);
+  preset.isolation_weight = map.get<double>("isolation_weight", preset.isolation_weight);
   require_one_of(map, "growth", preset.growth, {"always", "never", "novelty"});
   require_one_of(map, "experts", preset.experts, {"newest", "all"});
   require_one_of(map, "gate", preset.gate, {"new_rows", "all", "frozen"});
-  require_one_of(map, "shared", preset.shared, {"frozen", "trainable"});
+  require_one_of(map, "shared", preset.shared, {"frozen", "trainable", "new_tokens", "orthogonal"});
+  require_non_negative(map, "isolation_weight", preset.isolation_weight);
   require_non_negative(map, "kd_weight", preset.kd_weight);
   require_positive(map, "kd_temperature", preset.kd_temperature);
   if (preset.replay_share < 0 || preset.replay_share >= 1) {

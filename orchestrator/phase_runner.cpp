@@ -7,6 +7,7 @@
 #include "data_streams/mixture_sampler.h"
 #include "data_streams/window_sampler.h"
 #include "orchestrator/phase_checkpoints.h"
+#include "orchestrator/phase_constraints.h"
 #include "orchestrator/phase_evaluation.h"
 #include "orchestrator/phase_observers.h"
 #include "orchestrator/phase_setup.h"
@@ -79,12 +80,25 @@ registry::PhaseRow reload(RunContext& ctx, const registry::PhaseRow& phase) {
   return *registry::find_phase_by_id(ctx.registry(), phase.id);
 }
 
-// Evaluates the phase-end model on every timeline distribution and closes the phase.
+// Evaluates the phase-end model on every timeline distribution, records its parameter counts (the phase-end model's,
+// the numbers true for the phase however it got here) and closes the phase.
 void finish_phase(RunContext& ctx, const registry::PhaseRow& phase, model::MoeTransformer& model) {
+  if (strategy_uses_sketches(ctx)) {
+    try {
+      write_phase_sketch(ctx, phase, model);
+    } catch (const std::exception& error) {  // later phases measure it again from the final checkpoint
+      log::warn("phase {}: its distribution's sketch could not be written: {}", phase.idx, error.what());
+      record_event(ctx, phase, log::Level::kWarn, "sketch_failed", error.what());
+    }
+  }
   const auto timeline = ctx.timeline_distributions();
   log::info("phase {}: evaluating on {} distributions", phase.idx, timeline.size());
   evaluate_and_record(ctx, model, phase, registry::EvalStage::kAfter, timeline, /*record_routing=*/true);
+  registry::Transaction close(ctx.registry());
+  registry::set_phase_parameters(ctx.registry(), phase.id, model.parameter_count(),
+                                 model.active_parameters_per_token());
   registry::transition_phase(ctx.registry(), phase.id, registry::PhaseStatus::kDone);
+  close.commit();
   record_event(ctx, phase, log::Level::kInfo, "phase_done",
                fmt::format("phase {} done: {} parameters, {} active per token", phase.idx, model.parameter_count(),
                            model.active_parameters_per_token()));
@@ -115,6 +129,7 @@ PhaseOutcome run_phase(RunContext& ctx, const registry::PhaseRow& phase_in) {
   PhaseTrainingObjects objects{nullptr, nullptr, TrainingState{},
                                at::detail::createCPUGenerator(derive_seed(ctx.config.seed, phase.idx, "noise"))};
   const int64_t total_steps = phase_steps(ctx, phase);
+  PhaseConstraints constraints;
   if (phase.status == registry::PhaseStatus::kPending) {
     log::info("{}: starting ({} steps, strategy {})", label, total_steps, ctx.strategy.name);
     // One transaction from the first 'before' eval to the step-0 checkpoint row and the move to training: a crash
@@ -122,6 +137,7 @@ PhaseOutcome run_phase(RunContext& ctx, const registry::PhaseRow& phase_in) {
     registry::Transaction start(db);
     objects.model = prepare_phase_model(ctx, phase);
     objects.optimizer = make_optimizer(ctx, *objects.model);
+    constraints = phase_constraints(ctx, reload(ctx, phase), *objects.model);  // refused before anything commits
     objects.state.total_steps = total_steps;
     objects.state.sampler_seed = derive_seed(ctx.config.seed, phase.idx, "sampler");
     save_phase_checkpoint(ctx, phase, objects, CheckpointReason::kPeriodic);  // step 0: resume point before step 1
@@ -138,6 +154,7 @@ PhaseOutcome run_phase(RunContext& ctx, const registry::PhaseRow& phase_in) {
     objects.model->apply_trainable_policy(phase_trainable_policy(ctx, phase.idx));
     objects.optimizer = make_optimizer(ctx, *objects.model);
     restore_phase_checkpoint(ctx, *checkpoint, objects);
+    constraints = phase_constraints(ctx, phase, *objects.model);
     if (phase.status == registry::PhaseStatus::kInterrupted) {
       registry::transition_phase(db, phase.id, registry::PhaseStatus::kTraining);
     }
@@ -151,13 +168,20 @@ PhaseOutcome run_phase(RunContext& ctx, const registry::PhaseRow& phase_in) {
 
   auto teacher = load_teacher(ctx, phase);
   TrainerHooks hooks;
+  if (constraints.any()) {
+    hooks.before_step = [&] { constraints.before_step(); };
+    hooks.after_step = [&] { constraints.after_step(); };
+  }
   hooks.save_checkpoint = [&](CheckpointReason reason) { save_phase_checkpoint(ctx, phase, objects, reason); };
   hooks.restore_last_checkpoint = [&] {
     const auto checkpoint = newest_phase_checkpoint(ctx, phase);
     restore_phase_checkpoint(ctx, *checkpoint, objects);
   };
+  TrainerSettings settings = trainer_settings(ctx, objects.state.total_steps);
+  settings.isolation = constraints.isolation.get();
+  settings.isolation_weight = ctx.strategy.isolation_weight;
   Trainer trainer(objects.model, teacher, *objects.optimizer,
-                  phase_batches(ctx, phase, objects.state.sampler_seed), trainer_settings(ctx, objects.state.total_steps),
+                  phase_batches(ctx, phase, objects.state.sampler_seed), settings,
                   ctx.plan, objects.state, hooks, objects.noise_generator);
   RegistryObserver registry_observer(ctx, phase.id);
   ProgressObserver progress_observer(label, objects.state.step, objects.state.total_steps);
@@ -165,6 +189,10 @@ PhaseOutcome run_phase(RunContext& ctx, const registry::PhaseRow& phase_in) {
   trainer.add_observer(&progress_observer);
 
   const TrainOutcome outcome = trainer.run();
+  if (constraints.isolation) {
+    log::info("{}: {:.1f}% of the earlier distributions' sampled router inputs have a new expert in their top-{}",
+              label, 100.0 * constraints.isolation->leaked_share(*objects.model), ctx.model_config.top_k);
+  }
   if (outcome == TrainOutcome::kInterrupted) {
     registry::transition_phase(db, phase.id, registry::PhaseStatus::kInterrupted);
     record_event(ctx, phase, log::Level::kWarn, "interrupted",

@@ -81,6 +81,8 @@ TrainingLoss Trainer::forward_backward(const torch::Tensor& tokens, const torch:
   options.kd_weight = settings_.kd_weight;
   options.kd_temperature = settings_.kd_temperature;
   options.noise_generator = noise_generator_;
+  options.isolation = settings_.isolation;
+  options.isolation_weight = settings_.isolation_weight;
   const torch::Tensor inputs = tokens.slice(1, 0, tokens.size(1) - 1), targets = tokens.slice(1, 1, tokens.size(1));
   TrainingLoss losses = training_loss(*model_, teacher_.get(), inputs, targets, mask, options);
   for (const int64_t bad_step : settings_.inject_nan_at_steps) {
@@ -151,7 +153,9 @@ TrainOutcome Trainer::run() {
 
     const double lr = settings_.schedule.at(state_.step) * state_.lr_scale;
     const TrainingLoss losses = compute_gradients(tokens, mask);
+    if (hooks_.before_step) hooks_.before_step();
     grad_norm = optimizer_.clip_and_step(lr, settings_.grad_clip);
+    if (hooks_.after_step) hooks_.after_step();
     if (!captured_) optimizer_.zero_grad();  // a captured step resets them itself: they belong to its graph
 
     {

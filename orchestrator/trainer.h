@@ -43,6 +43,9 @@ struct TrainerSettings {
   // Capture forward + loss + backward as a CUDA graph and replay it (orchestrator/captured_step.h) where that is
   // possible (CapturedStep::why_not); otherwise, or when capture fails, every step runs eagerly.
   bool cuda_graphs = false;
+  // The routing-isolation loss and its weight (orchestrator/routing_isolation.h); off when null.
+  const RoutingIsolation* isolation = nullptr;
+  double isolation_weight = 0.0;
 };
 
 struct TrainerHooks {
@@ -50,6 +53,9 @@ struct TrainerHooks {
   std::function<void(CheckpointReason)> save_checkpoint;
   // Loads the newest checkpoint of this phase into the model, the optimizer and the state.
   std::function<void()> restore_last_checkpoint;
+  // Around each optimizer step, when set: after the gradients exist (before clipping), and after the update.
+  std::function<void()> before_step;
+  std::function<void()> after_step;
 };
 
 class Trainer {

@@ -2,6 +2,7 @@
 
 #include "model/fused_cross_entropy.h"
 #include "orchestrator/kd_loss.h"
+#include "orchestrator/routing_isolation.h"
 
 namespace grove::orch {
 
@@ -11,6 +12,9 @@ TrainingLoss training_loss(model::MoeTransformer& model, model::MoeTransformer* 
   model::ForwardOptions forward;
   forward.noise_generator = options.noise_generator;
   forward.expert_gradients = options.expert_gradients;
+  const bool isolate = options.isolation != nullptr && options.isolation_weight > 0;
+  std::vector<torch::Tensor> router_inputs;
+  if (isolate) forward.router_inputs = &router_inputs;
   const auto out = model.forward(inputs, forward);
   const auto vocab = out.logits.size(-1);
   const auto logits = out.logits.reshape({-1, vocab});
@@ -24,6 +28,12 @@ TrainingLoss training_loss(model::MoeTransformer& model, model::MoeTransformer* 
   TrainingLoss loss;
   loss.lm = (nll * weights).sum() / weights.sum().clamp_min(1.0);
   loss.aux = out.aux_loss.to(torch::kFloat);
+  if (isolate) {
+    loss.isolation = options.isolation->loss(model, router_inputs);
+    loss.aux = loss.aux + options.isolation_weight * loss.isolation;
+  } else {
+    loss.isolation = torch::zeros({}, loss.lm.options());
+  }
   loss.total = loss.lm + loss.aux;
   if (teacher != nullptr && options.kd_weight > 0) {
     torch::Tensor teacher_logits;

@@ -10,6 +10,8 @@
 
 namespace grove::orch {
 
+class RoutingIsolation;
+
 struct TrainingLossOptions {
   bool bf16_autocast = false;
   double kd_weight = 0.0;  // distillation runs only with a teacher and a positive weight
@@ -18,10 +20,15 @@ struct TrainingLossOptions {
   // The expert weights' bf16 gradients as they are, without widening them to their fp32 masters: orch::AdamW reads
   // them so (model/expert_dispatch.h). kParameterDtype is for any other consumer of the gradients.
   model::ExpertGradients expert_gradients = model::ExpertGradients::kGemmDtype;
+  // The routing-isolation loss (orchestrator/routing_isolation.h) with this weight; off when null or weight 0.
+  const RoutingIsolation* isolation = nullptr;
+  double isolation_weight = 0.0;
 };
 
 struct TrainingLoss {
-  torch::Tensor total, lm, aux, kd;  // fp32 scalars; kd is zero without distillation
+  // fp32 scalars; kd is zero without distillation. aux holds the router's auxiliary losses and the weighted
+  // routing-isolation term; isolation holds that term unweighted (zero when off).
+  torch::Tensor total, lm, aux, kd, isolation;
 };
 
 // inputs, targets: [B, T] int64 on the model's device; mask: [B, T] (bool or float) of the positions that count.

@@ -3,7 +3,7 @@
 set -euo pipefail
 build_dir=${1:-build}
 if ! "$build_dir/grove" --help | grep -qE '^\s+demo\b'; then
-  echo "make demo: the demo experiment has not landed yet (issue 7); nothing was run." >&2
+  echo "make demo: this grove binary has no demo command; nothing was run." >&2
   exit 1
 fi
 exec "$build_dir/grove" demo --out demo-out

@@ -1,6 +1,6 @@
 // `grove demo`: the embedded default experiment (experiments/demo.yaml) on Debian-packaged corpora — English and
-// German fortunes, the Python documentation, Russian fortunes — under the grove and finetune strategies, then the
-// forgetting report and a summary table. Resumes if interrupted; a finished demo just rewrites the report.
+// German fortunes, the Python documentation, Russian fortunes — under the grove, finetune and replay strategies,
+// then the forgetting report and a summary table. Resumes if interrupted; a finished demo just rewrites the report.
 #include <fmt/format.h>
 
 #include <memory>
@@ -72,7 +72,7 @@ Command demo_command() {
           [](CLI::App& app) -> CommandRunner {
             auto args = std::make_shared<DemoArgs>();
             app.add_option("--out", args->out, "Folder for the registry, checkpoints and report (default ./grove-demo)");
-            app.add_option("--strategy", args->strategies, "Only these strategies (repeatable; default grove, finetune)");
+            app.add_option("--strategy", args->strategies, "Only these strategies (repeatable; default grove, finetune, replay)");
             app.add_option("--set", args->set, "Override a demo config value, e.g. --set training.steps=50");
             return [args] { return run_demo(*args); };
           }};

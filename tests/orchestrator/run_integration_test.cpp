@@ -4,11 +4,13 @@
 
 #include <set>
 
+#include "model/safetensors.h"
 #include "tests/orchestrator/run_fixture.h"
 
 namespace grove {
 namespace {
 
+using testing::kTinyRun;
 using testing::RunFixture;
 using testing::tensor_bytes;
 using testing::tensor_names;
@@ -21,7 +23,7 @@ TEST_F(RunIntegration, ThreePhaseRunRecordsPhasesLineageCheckpointsEvalsAndRouti
   ASSERT_EQ(result.exit_code, 0) << result.err;
 
   auto db = open_registry();
-  const auto run = registry::require_run(db, "tiny");
+  const auto run = registry::require_run(db, kTinyRun);
   EXPECT_EQ(run.status, registry::RunStatus::kDone);
   EXPECT_EQ(run.strategy, "grove");
   EXPECT_NE(run.config_yaml.find("steps: 12"), std::string::npos) << "the resolved config is stored";
@@ -101,25 +103,54 @@ TEST_F(RunIntegration, ThreePhaseRunRecordsPhasesLineageCheckpointsEvalsAndRouti
   EXPECT_FALSE(registry::list_train_metrics(db, phases[1].id).empty());
 }
 
+// The rows of the embedding (or LM head) `name` that belong to earlier distributions: tokens whose share of the
+// training tokens of the distribution of phase `phase_idx` (by its sketch's counts) is at least 1e-5.
+std::vector<int64_t> used_rows(const std::filesystem::path& run_dir, int64_t phase_idx) {
+  const model::SafetensorsReader sketch(run_dir / "sketches" / ("phase-" + std::to_string(phase_idx) + ".safetensors"));
+  const auto& info = sketch.info("token_counts");
+  std::vector<int64_t> counts(static_cast<size_t>(info.numel()));
+  sketch.read("token_counts", counts.data(), counts.size() * sizeof(int64_t));
+  int64_t total = 0;
+  for (const int64_t count : counts) total += count;
+  std::vector<int64_t> rows;
+  for (size_t id = 0; id < counts.size(); ++id) {
+    if (static_cast<double>(counts[id]) >= 1e-5 * static_cast<double>(total)) rows.push_back(static_cast<int64_t>(id));
+  }
+  return rows;
+}
+
 TEST_F(RunIntegration, FrozenTensorsAreBitIdenticalBetweenConsecutivePhases) {
   const auto experiment = write_experiment();
   // The finished phases' periodic checkpoints are kept here: the earliest of phase 2 is the grown, untrained model.
   ASSERT_EQ(grove({"run", experiment.string(), "--set", "training.keep_finished_phase_checkpoints=true"}).exit_code, 0);
   auto db = open_registry();
-  const auto p0 = final_checkpoint(db, "tiny", 0);
-  const auto p1 = final_checkpoint(db, "tiny", 1);
-  const auto p2 = final_checkpoint(db, "tiny", 2);
+  const auto p0 = final_checkpoint(db, kTinyRun, 0);
+  const auto p1 = final_checkpoint(db, kTinyRun, 1);
+  const auto p2 = final_checkpoint(db, kTinyRun, 2);
   int frozen_checked = 0, trained_checked = 0;
+  // grove: shared weights, base experts and their gate rows freeze from phase 1 on; the embedding and the LM head
+  // train only in the rows of tokens that no earlier distribution used.
   for (const auto& name : tensor_names(p0)) {
-    const bool expert = name.find(".moe.groups.") != std::string::npos;
-    const bool gate = name.find("gate_") != std::string::npos;
-    if (!expert || !gate) {  // grove: shared weights and base experts freeze from phase 1 on
-      EXPECT_EQ(tensor_bytes(p1, name), tensor_bytes(p2, name)) << name << " changed between phases 1 and 2";
-      if (!expert) {
-        EXPECT_EQ(tensor_bytes(p0, name), tensor_bytes(p1, name)) << name << " changed in phase 1";
-      }
-      ++frozen_checked;
+    if (name == "embed" || name == "lm_head") continue;
+    EXPECT_EQ(tensor_bytes(p1, name), tensor_bytes(p2, name)) << name << " changed between phases 1 and 2";
+    if (name.find(".moe.groups.") == std::string::npos) {
+      EXPECT_EQ(tensor_bytes(p0, name), tensor_bytes(p1, name)) << name << " changed in phase 1";
     }
+    ++frozen_checked;
+  }
+  const auto run_dir = dir_ / "work" / kTinyRun;
+  for (const std::string name : {"embed", "lm_head"}) {
+    const std::string b0 = tensor_bytes(p0, name), b1 = tensor_bytes(p1, name);
+    const size_t row_bytes = 32 * sizeof(float);  // d_model 32, fp32 on the CPU
+    ASSERT_EQ(b0.size() % row_bytes, 0u);
+    const auto rows = used_rows(run_dir, 0);
+    ASSERT_GT(rows.size(), 10u) << "phase 0's sketch counts its tokens";
+    ASSERT_LT(rows.size(), b0.size() / row_bytes) << "some tokens are new to phase 1";
+    for (const int64_t row : rows) {
+      const size_t at = static_cast<size_t>(row) * row_bytes;
+      ASSERT_EQ(b0.compare(at, row_bytes, b1, at, row_bytes), 0) << name << " row " << row << " changed in phase 1";
+    }
+    EXPECT_NE(b0, b1) << name << ": the rows of tokens new in phase 1 train";
   }
   for (const auto& name : tensor_names(p1)) {
     if (name.find(".moe.groups.1.w") != std::string::npos) {
@@ -127,9 +158,9 @@ TEST_F(RunIntegration, FrozenTensorsAreBitIdenticalBetweenConsecutivePhases) {
       ++frozen_checked;
     }
   }
-  // What trains did move: the newest group's experts (against the earliest kept checkpoint of phase 2), and the
-  // gate rows of every group (grove trains the whole gate).
-  const auto run = registry::require_run(db, "tiny");
+  // What trains did move: the newest group's experts and gate rows (against the earliest kept checkpoint of
+  // phase 2).
+  const auto run = registry::require_run(db, kTinyRun);
   const auto phase2 = registry::find_phase(db, run.id, 2);
   std::filesystem::path earliest;
   int64_t earliest_step = 1 << 30;
@@ -141,16 +172,34 @@ TEST_F(RunIntegration, FrozenTensorsAreBitIdenticalBetweenConsecutivePhases) {
   }
   ASSERT_FALSE(earliest.empty());
   for (const auto& name : tensor_names(p2)) {
-    if (name.find(".moe.groups.2.w") != std::string::npos) {
+    if (name.find(".moe.groups.2.") != std::string::npos) {
       EXPECT_NE(tensor_bytes(earliest, name), tensor_bytes(p2, name)) << name << " did not train";
       ++trained_checked;
     }
-    if (name.find(".moe.groups.0.gate_weight") != std::string::npos) {
-      EXPECT_NE(tensor_bytes(p1, name), tensor_bytes(p2, name)) << name << ": the gate trains under grove";
-    }
   }
   EXPECT_GT(frozen_checked, 10);
-  EXPECT_EQ(trained_checked, 2 * 3);
+  EXPECT_EQ(trained_checked, 2 * 4);
+}
+
+TEST_F(RunIntegration, EveryPhaseRecordsItsParametersTotalGrowsWithExpertsActiveStaysTheSame) {
+  const auto experiment = write_experiment();
+  const auto result =
+      grove({"run", experiment.string(), "--set", "training.steps=2", "--set", "training.base_steps=2"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  auto db = open_registry();
+  const auto phases = registry::list_phases(db, registry::require_run(db, kTinyRun).id);
+  ASSERT_EQ(phases.size(), 3u);
+  for (const auto& phase : phases) {
+    ASSERT_TRUE(phase.params_total.has_value()) << "phase " << phase.idx;
+    ASSERT_TRUE(phase.params_active.has_value()) << "phase " << phase.idx;
+    EXPECT_LT(*phase.params_active, *phase.params_total) << "phase " << phase.idx;
+  }
+  // tiny_experiment.yaml: 2 layers each grow 2 experts per phase; an expert is three 32x48 matrices plus its gate row.
+  const int64_t per_growth = 2 * 2 * (3 * 32 * 48 + 32);
+  for (size_t i = 1; i < phases.size(); ++i) {
+    EXPECT_EQ(*phases[i].params_total - *phases[i - 1].params_total, per_growth) << "phase " << i;
+    EXPECT_EQ(*phases[i].params_active, *phases[0].params_active) << "phase " << i << ": top-2 of more experts";
+  }
 }
 
 TEST_F(RunIntegration, BadExperimentFilesExitTwoNamingTheProblemAndWriteNothing) {

@@ -1,0 +1,101 @@
+#include "orchestrator/phase_constraints.h"
+
+#include <filesystem>
+#include <map>
+
+#include "common/log.h"
+#include "orchestrator/phase_checkpoints.h"
+#include "orchestrator/seeds.h"
+
+namespace grove::orch {
+namespace {
+
+// The sketches of the distributions that phases before `phase` trained on (the newest phase of each), other than
+// `phase`'s own distribution.
+std::vector<DistributionSketch> earlier_sketches(RunContext& ctx, const registry::PhaseRow& phase) {
+  std::map<int64_t, int64_t> newest_phase;  // distribution id -> phase idx
+  for (const auto& p : registry::list_phases(ctx.registry(), ctx.run.id)) {
+    if (p.idx < phase.idx && p.distribution_id != phase.distribution_id) newest_phase[p.distribution_id] = p.idx;
+  }
+  std::vector<DistributionSketch> sketches;
+  for (const auto& [distribution, idx] : newest_phase) {
+    const auto path = sketch_path(ctx.run_dir, idx);
+    if (!std::filesystem::exists(path)) {
+      const auto earlier = registry::find_phase(ctx.registry(), ctx.run.id, idx);
+      log::warn("phase {}: the sketch of phase {} is missing ({}); measuring it again from that phase's final "
+                "checkpoint and training data",
+                phase.idx, idx, path.string());
+      auto model = load_model(ctx, phase_end_checkpoint(ctx, *earlier));
+      write_phase_sketch(ctx, *earlier, *model);
+    }
+    sketches.push_back(
+        load_sketch(path, ctx.model_config.n_layers, ctx.model_config.d_model, ctx.model_config.vocab_size));
+  }
+  return sketches;
+}
+
+}  // namespace
+
+PhaseConstraints phase_constraints(RunContext& ctx, const registry::PhaseRow& phase, model::MoeTransformer& model) {
+  PhaseConstraints constraints;
+  if (phase.idx == 0) return constraints;
+  const bool grew = phase.experts_added > 0 && model.group_sizes().size() > 1;
+  const bool isolate = ctx.strategy.isolation_weight > 0 && grew;
+  const bool orthogonal = ctx.strategy.shared == "orthogonal";
+  const bool token_rows = ctx.strategy.shared == "new_tokens" || orthogonal;
+  if (!isolate && !token_rows) return constraints;
+  const auto sketches = earlier_sketches(ctx, phase);
+  if (sketches.empty()) return constraints;
+  if (isolate) {
+    constraints.isolation = std::make_unique<RoutingIsolation>(model, model.group_sizes().size() - 1, sketches,
+                                                               derive_seed(ctx.config.seed, phase.idx, "isolation"));
+    log::info("phase {}: routing isolation against {} earlier distribution(s), weight {}; {:.1f}% of their sampled "
+              "router inputs now have a new expert in their top-{}",
+              phase.idx, sketches.size(), ctx.strategy.isolation_weight,
+              100.0 * constraints.isolation->leaked_share(model), ctx.model_config.top_k);
+  }
+  if (token_rows) {
+    constraints.token_rows = std::make_unique<TokenRowMask>(model, sketches, /*with_head=*/!orthogonal);
+    log::info("phase {}: {} of {} embedding{} rows train (tokens no earlier distribution used)", phase.idx,
+              constraints.token_rows->trainable_rows(), constraints.token_rows->vocabulary(),
+              orthogonal ? "" : " and LM-head");
+  }
+  if (orthogonal) {
+    constraints.orthogonal = std::make_unique<OrthogonalUpdates>(model, sketches);
+    std::string attention;
+    for (const int64_t free : constraints.orthogonal->attention_free_directions()) {
+      attention += (attention.empty() ? "" : ", ") + std::to_string(free);
+    }
+    log::info("phase {}: shared updates kept off the earlier distributions' input directions; free of {}: LM head "
+              "{}, attention per layer {}",
+              phase.idx, ctx.model_config.d_model, constraints.orthogonal->head_free_directions(), attention);
+  }
+  return constraints;
+}
+
+void PhaseConstraints::before_step() const {
+  if (token_rows) token_rows->mask_gradients();
+  if (orthogonal) orthogonal->before_step();
+}
+
+void PhaseConstraints::after_step() const {
+  if (orthogonal) orthogonal->after_step();
+  if (token_rows) token_rows->restore_rows();
+}
+
+bool strategy_uses_sketches(const RunContext& ctx) {
+  return ctx.strategy.isolation_weight > 0 || ctx.strategy.shared == "new_tokens" ||
+         ctx.strategy.shared == "orthogonal";
+}
+
+void write_phase_sketch(RunContext& ctx, const registry::PhaseRow& phase, model::MoeTransformer& model) {
+  SketchSettings settings;
+  settings.seq_len = ctx.config.training.seq_len;
+  settings.batch_size = ctx.config.evaluation.batch_size;
+  settings.seed = derive_seed(ctx.config.seed, phase.idx, "sketch");
+  const auto sketch =
+      sketch_distribution(model, ctx.shard(phase.distribution_id, registry::Split::kTrain), settings, ctx.plan);
+  save_sketch(sketch_path(ctx.run_dir, phase.idx), sketch);
+}
+
+}  // namespace grove::orch
