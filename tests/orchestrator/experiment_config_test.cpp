@@ -375,19 +375,10 @@ TEST(ExperimentConfig, ShippedExperimentsValidateAndMatchTheirDescription) {
 TEST(ExperimentConfig, AStoredConfigFromBeforeRoutingIsolationReadsAsWhatItsRunDid) {
   // A grove run stored before `isolation_weight` existed trained without routing isolation; today's grove preset
   // turns it on, so a stored config that lacks the key must read as 0, and one that has it as written.
-  const std::string stored = R"(name: exp
-seed: 3
-strategies: [grove]
-strategy_overrides: {growth: novelty, experts: newest, gate: all, shared: frozen, kd_weight: 0, kd_temperature: 2,
-  replay_share: 0}
-model: {d_model: 32, n_layers: 1, n_heads: 2, n_kv_heads: 2, d_expert: 32, n_experts: 2, top_k: 1, max_seq_len: 32}
-tokenizer: {vocab_size: 320}
-training: {steps: 5, seq_len: 16, batch_size: 2}
-distributions:
-  - name: en
-    source: fortune
-    paths: [/usr/share/games/fortunes/science]
-)";
+  std::string stored = kMinimal;
+  stored.replace(stored.find("strategies: [grove, finetune]"), 29,
+                 "strategies: [grove]\nstrategy_overrides: {growth: novelty, experts: newest, gate: all, shared: frozen, "
+                 "kd_weight: 0, kd_temperature: 2, replay_share: 0}");
   registry::RunRow run;
   run.name = "exp";
   run.config_yaml = stored;

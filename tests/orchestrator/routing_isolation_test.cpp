@@ -5,6 +5,8 @@
 // inputs (nearly) as they were while outputs on other inputs change.
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include "common/errors.h"
 #include "model/growth.h"
 #include "orchestrator/adamw.h"
@@ -103,6 +105,23 @@ Routing routing_of(model::MoeTransformer& model, const torch::Tensor& tokens) {
   return routing;
 }
 
+// Five AdamW steps (clipping at 1.0) of next-token loss on tokens in [low, high), with `before` and `after`
+// around each optimizer step as the trainer's hooks run them.
+void train_steps(model::MoeTransformer& model, AdamW& optimizer, int64_t low, int64_t high, uint64_t seed,
+                 const std::function<void()>& before, const std::function<void()>& after) {
+  model.train();
+  for (uint64_t step = 0; step < 5; ++step) {
+    const torch::Tensor tokens = tokens_in(low, high, seed + step);
+    const auto out = model.forward(tokens.slice(1, 0, 15));
+    const torch::Tensor loss = torch::cross_entropy_loss(out.logits.reshape({-1, 96}), tokens.slice(1, 1).reshape({-1}));
+    optimizer.zero_grad();
+    loss.backward();
+    before();
+    optimizer.clip_and_step(1e-2, 1.0);
+    after();
+  }
+}
+
 TEST(RoutingIsolation, NewExpertsLeaveTheOldTokensTopKAndTakeTheNewTokensFirstPlace) {
   auto base = separated_model();
   const DistributionSketch sketch = old_sketch(*base);
@@ -153,17 +172,7 @@ TEST(TokenRowMask, EarlierDistributionsRowsStayBitIdenticalThroughAdamWWithWeigh
   AdamWOptions options;
   options.weight_decay = 0.1;
   AdamW optimizer(model->named_trainable_parameters(), options);
-  model->train();
-  for (int step = 0; step < 5; ++step) {
-    const torch::Tensor tokens = tokens_in(0, 96, 300 + step);
-    const auto out = model->forward(tokens.slice(1, 0, 15));
-    const torch::Tensor loss = torch::cross_entropy_loss(out.logits.reshape({-1, 96}), tokens.slice(1, 1).reshape({-1}));
-    optimizer.zero_grad();
-    loss.backward();
-    mask.mask_gradients();
-    optimizer.clip_and_step(1e-2, 1.0);
-    mask.restore_rows();
-  }
+  train_steps(*model, optimizer, 0, 96, 300, [&] { mask.mask_gradients(); }, [&] { mask.restore_rows(); });
   EXPECT_TRUE(torch::equal(model->embedding().slice(0, 0, 48), embed_before.slice(0, 0, 48)));
   EXPECT_TRUE(torch::equal(model->lm_head().slice(0, 0, 48), head_before.slice(0, 0, 48)));
   EXPECT_FALSE(torch::equal(model->embedding().slice(0, 48), embed_before.slice(0, 48)));
@@ -209,19 +218,16 @@ TEST(OrthogonalUpdates, EarlierInputsKeepTheirOutputsWhileOtherInputsChange) {
   const torch::Tensor q_before = model->layer(0).attention().named_parameters()["q_proj"].detach().clone();
   const torch::Tensor head_before = model->lm_head().detach().clone();
   AdamW optimizer(model->named_trainable_parameters(), AdamWOptions{});
-  model->train();
-  for (int step = 0; step < 5; ++step) {
-    const torch::Tensor tokens = tokens_in(48, 96, 400 + step);
-    const auto out = model->forward(tokens.slice(1, 0, 15));
-    const torch::Tensor loss = torch::cross_entropy_loss(out.logits.reshape({-1, 96}), tokens.slice(1, 1).reshape({-1}));
-    optimizer.zero_grad();
-    loss.backward();
-    rows.mask_gradients();
-    orthogonal.before_step();
-    optimizer.step(1e-2);
-    orthogonal.after_step();
-    rows.restore_rows();
-  }
+  train_steps(
+      *model, optimizer, 48, 96, 400,
+      [&] {
+        rows.mask_gradients();
+        orthogonal.before_step();
+      },
+      [&] {
+        orthogonal.after_step();
+        rows.restore_rows();
+      });
   const torch::Tensor dq = model->layer(0).attention().named_parameters()["q_proj"].detach() - q_before;
   const torch::Tensor dhead = (model->lm_head().detach() - head_before).slice(0, 0, 48);  // earlier tokens' rows
   ASSERT_GT(dq.norm().item<double>(), 0.0) << "q_proj trained";
