@@ -4,7 +4,7 @@
 Times every grouped GEMM of the MoE block's forward + backward (model/expert_dispatch.cpp) exactly as Grove calls
 it, through torch._grouped_mm with Grove's operand layouts and with expert row counts from a seeded top-k routing,
 and beside each one a plain torch.mm with the same FLOPs (the rows of all experts as one matrix). Also the bf16
-8192^3 matmul the issue quotes as the card's ceiling. The difference between the grouped and the dense column is
+8192^3 matmul, the card's ceiling (docs/GPU.md). The difference between the grouped and the dense column is
 what grouping costs in the GEMM library itself, which no change in Grove's own kernels can recover.
 
     python3 bench/grouped_gemm_ceiling.py [--shapes olmoe,mixtral-small] [--tokens 16384] [--iters 10] [--tsv FILE]

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Prints Grove's and the Hugging Face peer's numbers from one bench/run-all.sh run side by side, as Markdown, with
-each target of issue 8 as a ratio measured in that run (met or not, never hidden).
+each performance target as a ratio measured in that run (met or not, never hidden).
 
 usage: side_by_side.py RESULTS_DIR   (reads grove_step.tsv, grove_block.tsv, hf.tsv written there by run-all.sh)
 """

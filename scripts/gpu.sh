@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Build, test and benchmark Grove on the GPU machine (torch wheel's LibTorch, CUDA, the carried SQLite sysroot),
-# following ../shared/GPU.md. Usage: scripts/gpu.sh probe|build|test|bench|all [extra args]
+# Build, test and benchmark Grove on the GPU machine (torch wheel's LibTorch, CUDA, the SQLite sysroot copied along),
+# as docs/GPU.md describes. Usage: scripts/gpu.sh probe|build|test|bench|all [extra args]
 #   probe  print what the machine has (GPU, torch, dev packages) without building
 #   build  configure and build into build-gpu/ (Release, CUDA arch 90, ninja -j16)
 #   test   build, then run the whole ctest suite, gpu-labelled tests included
@@ -8,7 +8,8 @@
 #   all    build, ctest, the Hugging Face interop check, the benchmarks, then Kineto traces of the e16 step and the
 #          MoE blocks (build-gpu/results/trace/*.trace.{json.gz,md}); each step's log goes to
 #          RESULTS_DIR (first argument, default build-gpu/results) and a failing step does not stop the next
-# The sysroot comes from `bash scripts/make-device-sysroot.sh` on the Debian machine (git-ignored, carried along).
+# The sysroot comes from `bash scripts/make-device-sysroot.sh` on the Debian machine (git-ignored: copy it along with
+# the checkout).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 action=${1:-test}

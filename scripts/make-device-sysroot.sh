@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Prepares .device-sysroot/: the Debian development files the GPU machine lacks (SQLite and xxHash headers and libraries),
-# git-ignored, to be named in the device tool's `carry`. It also unpacks the Debian corpora the tests read at their
-# Debian paths (fortunes, fortunes-de, -ru, -es, -it, the Python documentation sources) under .device-sysroot/corpora/;
-# scripts/gpu.sh puts them in place on the GPU machine, which has none. Same recipe as ../shared/device/make-sysroot.sh,
-# kept in the project so a clean checkout can make it. Run on the Debian machine in the project root.
+# git-ignored, so copy it to the GPU machine along with the checkout. It also unpacks the Debian corpora the tests read
+# at their Debian paths (fortunes, fortunes-de, -ru, -es, -it, the Python documentation sources) under
+# .device-sysroot/corpora/; scripts/gpu.sh puts them in place on the GPU machine, which has none. docs/GPU.md says why
+# and how it is used. Run on the Debian machine in the project root.
 set -euo pipefail
 dest=${1:-.device-sysroot}
 pkgs=(libsqlite3-dev libsqlite3-0 libxxhash-dev libxxhash0)
