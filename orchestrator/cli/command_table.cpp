@@ -15,7 +15,7 @@ Command export_command();     // export_command.cpp
 Command report_command();     // report_command.cpp
 
 std::vector<Command> command_table() {
-  // Subcommands are added here as their issues land; none is listed before it does something real.
+  // One entry per subcommand; none is listed before it does something real.
   return {
       demo_command(),
       run_command(),
