@@ -2,8 +2,8 @@
 //   olmoe          d 2048, f 1024, 64 experts, top-8
 //   mixtral-small  d 1024, f 3584,  8 experts, top-2
 // 16,384 tokens, timed with CUDA events (warm-up, then the median of --iters runs), in two precisions (--params):
-//   bf16  parameters, activations and gradients in bf16: the setting the block targets are judged in and the Hugging Face
-//         peer use (bench/peers/hf_mixtral_bench.py), so the ratio is like for like;
+//   bf16  parameters, activations and gradients in bf16: the setting of the block targets and of the Hugging Face
+//         peer (bench/peers/hf_mixtral_bench.py), so the ratio is like for like;
 //   fp32  fp32 master parameters under bf16 autocast, as the training step runs: the block reads bf16 rows (the
 //         RMSNorm before it writes them so) and returns fp32 (the residual stream's dtype), the per-step bf16
 //         stacking of the weights is timed too, and the weights' gradients stay bf16 as the training step leaves
