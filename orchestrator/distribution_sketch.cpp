@@ -41,7 +41,9 @@ torch::Tensor outer_sum(const torch::Tensor& x) {
   return rows.t().matmul(rows);
 }
 
-int64_t rows_of(const torch::Tensor& x) { return x.numel() / std::max<int64_t>(1, x.size(-1)); }
+int64_t rows_of(const torch::Tensor& x) {
+  return x.numel() / std::max<int64_t>(1, x.size(-1));
+}
 
 }  // namespace
 
@@ -76,8 +78,7 @@ DistributionSketch SketchAccumulator::finish() const {
   const auto n = static_cast<double>(router_rows_);
   for (size_t layer = 0; layer < router_sum_.size(); ++layer) {
     const torch::Tensor mean = (router_sum_[layer] / n).to(torch::kCPU);
-    const torch::Tensor covariance =
-        (router_outer_[layer].to(torch::kCPU) - n * torch::outer(mean, mean)) / (n - 1.0);
+    const torch::Tensor covariance = (router_outer_[layer].to(torch::kCPU) - n * torch::outer(mean, mean)) / (n - 1.0);
     sketch.mean.push_back(mean.to(torch::kFloat).contiguous());
     sketch.factor.push_back(cholesky_with_ridge(covariance).contiguous());
     const torch::Tensor attention = attention_outer_[layer].to(torch::kCPU) / static_cast<double>(attention_rows_);
@@ -87,7 +88,8 @@ DistributionSketch SketchAccumulator::finish() const {
   return sketch;
 }
 
-DistributionSketch sketch_distribution(model::MoeTransformer& model, const std::shared_ptr<const data::ShardReader>& train,
+DistributionSketch sketch_distribution(model::MoeTransformer& model,
+                                       const std::shared_ptr<const data::ShardReader>& train,
                                        const SketchSettings& settings, const DevicePlan& plan) {
   const bool was_training = model.is_training();
   model.eval();
@@ -138,8 +140,8 @@ void save_sketch(const std::filesystem::path& path, const DistributionSketch& sk
   std::error_code error;
   std::filesystem::create_directories(path.parent_path(), error);
   if (error) {
-    throw CheckpointError(fmt::format("distribution sketch: cannot create {}: {}", path.parent_path().string(),
-                                      error.message()));
+    throw CheckpointError(
+        fmt::format("distribution sketch: cannot create {}: {}", path.parent_path().string(), error.message()));
   }
   const std::filesystem::path temp = path.string() + ".tmp";
   try {
@@ -155,9 +157,10 @@ void save_sketch(const std::filesystem::path& path, const DistributionSketch& sk
 DistributionSketch load_sketch(const std::filesystem::path& path, int64_t n_layers, int64_t d_model,
                                int64_t vocab_size) {
   if (!std::filesystem::exists(path)) {
-    throw CheckpointError(fmt::format("distribution sketch {} is missing: the phase that trained on its distribution "
-                                      "writes it when it ends; run that phase's evaluation again to rewrite it",
-                                      path.string()));
+    throw CheckpointError(
+        fmt::format("distribution sketch {} is missing: the phase that trained on its distribution "
+                    "writes it when it ends; run that phase's evaluation again to rewrite it",
+                    path.string()));
   }
   const model::SafetensorsReader reader(path);
   auto read = [&](const std::string& name, const std::vector<int64_t>& shape) {

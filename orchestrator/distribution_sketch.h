@@ -25,7 +25,7 @@ struct DistributionSketch {
   // input. The `orthogonal` shared policy keeps updates off their principal directions.
   std::vector<torch::Tensor> attention_moment;
   torch::Tensor head_moment;
-  torch::Tensor token_counts;         // [V] int64: occurrences of each id in the training shard
+  torch::Tensor token_counts;  // [V] int64: occurrences of each id in the training shard
 };
 
 // Sums over batches of inputs, in float64 on the inputs' device, so that measuring a sketch holds O(layers x d^2)
@@ -52,7 +52,8 @@ struct SketchSettings {
 };
 
 // Measures the sketch of `train` under `model` (evaluation mode, no gradients).
-DistributionSketch sketch_distribution(model::MoeTransformer& model, const std::shared_ptr<const data::ShardReader>& train,
+DistributionSketch sketch_distribution(model::MoeTransformer& model,
+                                       const std::shared_ptr<const data::ShardReader>& train,
                                        const SketchSettings& settings, const DevicePlan& plan);
 
 // Written atomically (temporary file, fsync, rename) as a safetensors file; read back with every shape checked

@@ -43,8 +43,10 @@ OrthogonalUpdates::OrthogonalUpdates(model::MoeTransformer& model, const std::ve
     // Rows of tokens no earlier distribution used train freely (their logits are new); the others are projected.
     const torch::Tensor used = earlier_tokens(earlier, model.config().vocab_size);
     head_index_ = static_cast<int64_t>(constrained_.size());
-    constrained_.push_back({head, principal_basis(head_moments, kEnergy).to(device),
-                            (~used).to(torch::kFloat).reshape({-1, 1}).to(device), {}});
+    constrained_.push_back({head,
+                            principal_basis(head_moments, kEnergy).to(device),
+                            (~used).to(torch::kFloat).reshape({-1, 1}).to(device),
+                            {}});
   }
 }
 
@@ -69,6 +71,8 @@ int64_t OrthogonalUpdates::head_free_directions() const {
   return head_index_ < 0 ? d_model_ : d_model_ - constrained_[static_cast<size_t>(head_index_)].basis.size(1);
 }
 
-std::vector<int64_t> OrthogonalUpdates::attention_free_directions() const { return attention_free_; }
+std::vector<int64_t> OrthogonalUpdates::attention_free_directions() const {
+  return attention_free_;
+}
 
 }  // namespace grove::orch

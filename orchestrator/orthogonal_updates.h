@@ -35,10 +35,10 @@ class OrthogonalUpdates {
 
  private:
   struct Constrained {
-    torch::Tensor parameter;    // [out, d]
-    torch::Tensor basis;        // [d, r]: the earlier inputs' principal directions
-    torch::Tensor free_rows;    // [out, 1] float: 1 for rows whose update is not projected (new tokens' LM-head rows)
-    torch::Tensor start;        // the values before the step
+    torch::Tensor parameter;  // [out, d]
+    torch::Tensor basis;      // [d, r]: the earlier inputs' principal directions
+    torch::Tensor free_rows;  // [out, 1] float: 1 for rows whose update is not projected (new tokens' LM-head rows)
+    torch::Tensor start;      // the values before the step
   };
   std::vector<Constrained> constrained_;
   std::vector<int64_t> attention_free_;

@@ -22,9 +22,10 @@ std::vector<DistributionSketch> earlier_sketches(RunContext& ctx, const registry
     const auto path = sketch_path(ctx.run_dir, idx);
     if (!std::filesystem::exists(path)) {
       const auto earlier = registry::find_phase(ctx.registry(), ctx.run.id, idx);
-      log::warn("phase {}: the sketch of phase {} is missing ({}); measuring it again from that phase's final "
-                "checkpoint and training data",
-                phase.idx, idx, path.string());
+      log::warn(
+          "phase {}: the sketch of phase {} is missing ({}); measuring it again from that phase's final "
+          "checkpoint and training data",
+          phase.idx, idx, path.string());
       auto model = load_model(ctx, phase_end_checkpoint(ctx, *earlier));
       write_phase_sketch(ctx, *earlier, *model);
     }
@@ -49,10 +50,11 @@ PhaseConstraints phase_constraints(RunContext& ctx, const registry::PhaseRow& ph
   if (isolate) {
     constraints.isolation = std::make_unique<RoutingIsolation>(model, model.group_sizes().size() - 1, sketches,
                                                                derive_seed(ctx.config.seed, phase.idx, "isolation"));
-    log::info("phase {}: routing isolation against {} earlier distribution(s), weight {}; {:.1f}% of their sampled "
-              "router inputs now have a new expert in their top-{}",
-              phase.idx, sketches.size(), ctx.strategy.isolation_weight,
-              100.0 * constraints.isolation->leaked_share(model), ctx.model_config.top_k);
+    log::info(
+        "phase {}: routing isolation against {} earlier distribution(s), weight {}; {:.1f}% of their sampled "
+        "router inputs now have a new expert in their top-{}",
+        phase.idx, sketches.size(), ctx.strategy.isolation_weight, 100.0 * constraints.isolation->leaked_share(model),
+        ctx.model_config.top_k);
   }
   if (token_rows) {
     constraints.token_rows = std::make_unique<TokenRowMask>(model, sketches, /*with_head=*/!orthogonal);
@@ -66,9 +68,10 @@ PhaseConstraints phase_constraints(RunContext& ctx, const registry::PhaseRow& ph
     for (const int64_t free : constraints.orthogonal->attention_free_directions()) {
       attention += (attention.empty() ? "" : ", ") + std::to_string(free);
     }
-    log::info("phase {}: shared updates kept off the earlier distributions' input directions; free of {}: LM head "
-              "{}, attention per layer {}",
-              phase.idx, ctx.model_config.d_model, constraints.orthogonal->head_free_directions(), attention);
+    log::info(
+        "phase {}: shared updates kept off the earlier distributions' input directions; free of {}: LM head "
+        "{}, attention per layer {}",
+        phase.idx, ctx.model_config.d_model, constraints.orthogonal->head_free_directions(), attention);
   }
   return constraints;
 }

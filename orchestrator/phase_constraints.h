@@ -16,8 +16,8 @@
 namespace grove::orch {
 
 struct PhaseConstraints {
-  std::unique_ptr<RoutingIsolation> isolation;  // null when off
-  std::unique_ptr<TokenRowMask> token_rows;     // null when off
+  std::unique_ptr<RoutingIsolation> isolation;    // null when off
+  std::unique_ptr<TokenRowMask> token_rows;       // null when off
   std::unique_ptr<OrthogonalUpdates> orthogonal;  // null when off
 
   // Around each optimizer step (TrainerHooks::before_step / after_step).

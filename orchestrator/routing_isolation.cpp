@@ -41,9 +41,10 @@ RoutingIsolation::RoutingIsolation(const model::MoeTransformer& model, size_t ne
     std::vector<torch::Tensor> pieces;
     for (size_t j = 0; j < earlier.size(); ++j) {
       const auto& sketch = earlier[j];
-      const torch::Tensor z = model::seeded_normal({kSamplesPerDistribution, d}, 1.0,
-                                                   model::derive_seed(seed, fmt::format("layer {} sketch {}", layer, j)));
-      pieces.push_back(sketch.mean[static_cast<size_t>(layer)] + z.matmul(sketch.factor[static_cast<size_t>(layer)].t()));
+      const torch::Tensor z = model::seeded_normal(
+          {kSamplesPerDistribution, d}, 1.0, model::derive_seed(seed, fmt::format("layer {} sketch {}", layer, j)));
+      pieces.push_back(sketch.mean[static_cast<size_t>(layer)] +
+                       z.matmul(sketch.factor[static_cast<size_t>(layer)].t()));
     }
     synthetic_.push_back(torch::cat(pieces, 0).to(model.device(), torch::kFloat));
   }

@@ -20,12 +20,12 @@ namespace grove::orch {
 
 class RoutingIsolation {
  public:
-  static constexpr double kMargin = 1.0;                  // in router-logit units
+  static constexpr double kMargin = 1.0;                    // in router-logit units
   static constexpr int64_t kSamplesPerDistribution = 1024;  // synthetic router inputs per layer and distribution
 
   // `new_group`: the group this phase grew; `earlier`: one sketch per earlier distribution (at least one).
-  RoutingIsolation(const model::MoeTransformer& model, size_t new_group,
-                   const std::vector<DistributionSketch>& earlier, uint64_t seed);
+  RoutingIsolation(const model::MoeTransformer& model, size_t new_group, const std::vector<DistributionSketch>& earlier,
+                   uint64_t seed);
 
   // The loss for one step: `router_inputs` are the batch's, one [N, d] per layer (ForwardOptions::router_inputs).
   torch::Tensor loss(const model::MoeTransformer& model, const std::vector<torch::Tensor>& router_inputs) const;

@@ -3,6 +3,8 @@
 // the token-row mask keeps every earlier distribution's embedding and LM-head row bit for bit through AdamW with
 // weight decay while the other rows train; projected updates of the shared maps leave their outputs on earlier
 // inputs (nearly) as they were while outputs on other inputs change.
+#include "orchestrator/routing_isolation.h"
+
 #include <gtest/gtest.h>
 
 #include <functional>
@@ -12,7 +14,6 @@
 #include "orchestrator/adamw.h"
 #include "orchestrator/distribution_sketch.h"
 #include "orchestrator/orthogonal_updates.h"
-#include "orchestrator/routing_isolation.h"
 #include "orchestrator/token_rows.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/tiny_model_config.h"
@@ -113,7 +114,8 @@ void train_steps(model::MoeTransformer& model, AdamW& optimizer, int64_t low, in
   for (uint64_t step = 0; step < 5; ++step) {
     const torch::Tensor tokens = tokens_in(low, high, seed + step);
     const auto out = model.forward(tokens.slice(1, 0, 15));
-    const torch::Tensor loss = torch::cross_entropy_loss(out.logits.reshape({-1, 96}), tokens.slice(1, 1).reshape({-1}));
+    const torch::Tensor loss =
+        torch::cross_entropy_loss(out.logits.reshape({-1, 96}), tokens.slice(1, 1).reshape({-1}));
     optimizer.zero_grad();
     loss.backward();
     before();
@@ -126,8 +128,8 @@ TEST(RoutingIsolation, NewExpertsLeaveTheOldTokensTopKAndTakeTheNewTokensFirstPl
   auto base = separated_model();
   const DistributionSketch sketch = old_sketch(*base);
   auto model = grown();
-  model->apply_trainable_policy({model::GatePolicy::kNewRows, model::SharedPolicy::kFrozen,
-                                 model::ExpertPolicy::kNewest});
+  model->apply_trainable_policy(
+      {model::GatePolicy::kNewRows, model::SharedPolicy::kFrozen, model::ExpertPolicy::kNewest});
   const torch::Tensor old_tokens = tokens_in(0, 48, 900), new_tokens = tokens_in(48, 96, 901);
   const Routing before_old = routing_of(*model, old_tokens);
   ASSERT_GT(before_old.new_in_top_k, 0.2) << "copied gate rows start inside the old tokens' top-k";
@@ -162,8 +164,8 @@ TEST(TokenRowMask, EarlierDistributionsRowsStayBitIdenticalThroughAdamWWithWeigh
   auto base = separated_model();
   const DistributionSketch sketch = old_sketch(*base);
   auto model = grown();
-  model->apply_trainable_policy({model::GatePolicy::kNewRows, model::SharedPolicy::kNewTokenRows,
-                                 model::ExpertPolicy::kNewest});
+  model->apply_trainable_policy(
+      {model::GatePolicy::kNewRows, model::SharedPolicy::kNewTokenRows, model::ExpertPolicy::kNewest});
   const torch::Tensor embed_before = model->embedding().detach().clone();
   const torch::Tensor head_before = model->lm_head().detach().clone();
   const torch::Tensor q_before = model->layer(0).attention().named_parameters()["q_proj"].detach().clone();
@@ -172,7 +174,8 @@ TEST(TokenRowMask, EarlierDistributionsRowsStayBitIdenticalThroughAdamWWithWeigh
   AdamWOptions options;
   options.weight_decay = 0.1;
   AdamW optimizer(model->named_trainable_parameters(), options);
-  train_steps(*model, optimizer, 0, 96, 300, [&] { mask.mask_gradients(); }, [&] { mask.restore_rows(); });
+  train_steps(
+      *model, optimizer, 0, 96, 300, [&] { mask.mask_gradients(); }, [&] { mask.restore_rows(); });
   EXPECT_TRUE(torch::equal(model->embedding().slice(0, 0, 48), embed_before.slice(0, 0, 48)));
   EXPECT_TRUE(torch::equal(model->lm_head().slice(0, 0, 48), head_before.slice(0, 0, 48)));
   EXPECT_FALSE(torch::equal(model->embedding().slice(0, 48), embed_before.slice(0, 48)));
@@ -196,8 +199,8 @@ TEST(OrthogonalUpdates, EarlierInputsKeepTheirOutputsWhileOtherInputsChange) {
   auto base = separated_model();
   const DistributionSketch sketch = old_sketch(*base);
   auto model = grown();
-  model->apply_trainable_policy({model::GatePolicy::kNewRows, model::SharedPolicy::kOrthogonal,
-                                 model::ExpertPolicy::kNewest});
+  model->apply_trainable_policy(
+      {model::GatePolicy::kNewRows, model::SharedPolicy::kOrthogonal, model::ExpertPolicy::kNewest});
   EXPECT_FALSE(model->layer(0).attention().named_parameters()["o_proj"].requires_grad());
   EXPECT_TRUE(model->layer(0).attention().named_parameters()["q_proj"].requires_grad());
   OrthogonalUpdates orthogonal(*model, {sketch});
