@@ -214,6 +214,11 @@ RunContext open_run(registry::Database& db, const ExperimentConfig& config, cons
   for (const auto& spec : validated.specs) {
     data::IngestOptions options;
     options.tokenize = false;
+    // Runs that trained on a name keep what they saw, and `grove run` has no --replace: the way forward is a name.
+    options.how_to_replace = fmt::format(
+        "an experiment does not replace a distribution's content (the runs that trained on it keep what they saw): "
+        "give the changed corpus a name of its own in {} (a date or version in it, say), or use another registry",
+        config.source);
     const auto report = data::ingest_distribution(db, spec, options);
     if (report.outcome != data::IngestOutcome::kUnchanged) log::info("{}", report.summary());
     distribution_ids.push_back(report.distribution_id);

@@ -2,6 +2,7 @@
 // experiment file is refused before anything is written.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <set>
 
 #include "model/safetensors.h"
@@ -200,6 +201,27 @@ TEST_F(RunIntegration, EveryPhaseRecordsItsParametersTotalGrowsWithExpertsActive
     EXPECT_EQ(*phases[i].params_total - *phases[i - 1].params_total, per_growth) << "phase " << i;
     EXPECT_EQ(*phases[i].params_active, *phases[0].params_active) << "phase " << i << ": top-2 of more experts";
   }
+}
+
+TEST_F(RunIntegration, ChangedContentUnderANameTheRegistryHoldsIsRefusedWithAWayRunCanTake) {
+  const auto corpus = dir_ / "notes.txt";
+  auto write_notes = [&](const std::string& word) {
+    std::ofstream out(corpus);
+    for (int i = 0; i < 40; ++i) out << "Paragraph " << i << " of the " << word << " notes.\n\n";
+  };
+  write_notes("first");
+  ASSERT_EQ(grove({"ingest", "notes", "--source", "text", "--path", corpus.string(), "--registry",
+                   registry_path().string()})
+                .exit_code,
+            0);
+  write_notes("second");
+  const auto experiment = write_experiment(
+      "tiny.yaml", "  - name: notes\n    source: text\n    doc_per: paragraph\n    paths: [" + corpus.string() + "]\n");
+  const auto result = grove({"run", experiment.string()});
+  EXPECT_EQ(result.exit_code, 2) << result.err;
+  EXPECT_NE(result.err.find("'notes' already exists"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("a name of its own in"), std::string::npos) << result.err;
+  EXPECT_EQ(result.err.find("--replace"), std::string::npos) << "grove run has no --replace: " << result.err;
 }
 
 TEST_F(RunIntegration, BadExperimentFilesExitTwoNamingTheProblemAndWriteNothing) {
