@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "common/errors.h"
 #include "common/log.h"
 #include "orchestrator/run_driver.h"
 #include "orchestrator/run_setup.h"
@@ -9,6 +10,22 @@
 #include "orchestrator/stop_signal.h"
 
 namespace grove::orch {
+namespace {
+
+// The work folder must be a folder, or creatable as one: checked before the registry, ingest or the tokenizer do
+// any work (a file in its way would otherwise fail the first checkpoint, after all of that).
+void check_work_dir(const std::filesystem::path& work_dir) {
+  std::filesystem::path probe = work_dir;
+  std::error_code error;
+  while (!probe.empty() && !std::filesystem::exists(probe, error)) probe = probe.parent_path();
+  if (!probe.empty() && !std::filesystem::is_directory(probe, error)) {
+    throw ConfigError(fmt::format("work_dir {}: {} is a file, not a folder; give a folder for the checkpoints (a new "
+                                  "one or an earlier run's)",
+                                  work_dir.string(), probe.string()));
+  }
+}
+
+}  // namespace
 
 ExperimentOutcome run_experiment(const ExperimentConfig& config, const ExperimentRunOptions& options) {
   ExperimentOutcome outcome;
@@ -17,6 +34,7 @@ ExperimentOutcome run_experiment(const ExperimentConfig& config, const Experimen
   const auto validated = validate_and_resolve(config);  // nothing is written before this passes
   const auto plan = resolve_device_plan(config.training.device, config.training.precision, config.training.threads);
   apply_device_plan(plan);
+  check_work_dir(config.work_dir);
 
   if (config.registry.has_parent_path()) std::filesystem::create_directories(config.registry.parent_path());
   // Refuse a file that is no registry before the lock file is made beside it (a refused file is left untouched, with

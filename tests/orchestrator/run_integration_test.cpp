@@ -224,6 +224,19 @@ TEST_F(RunIntegration, ChangedContentUnderANameTheRegistryHoldsIsRefusedWithAWay
   EXPECT_EQ(result.err.find("--replace"), std::string::npos) << "grove run has no --replace: " << result.err;
 }
 
+TEST_F(RunIntegration, AWorkDirThatIsAFileIsRefusedBeforeAnyWork) {
+  const auto experiment = write_experiment();
+  const auto file = dir_ / "a-file";
+  std::ofstream(file) << "not a folder\n";
+  for (const auto& work_dir : {file, file / "below"}) {
+    const auto result = grove({"run", experiment.string(), "--work-dir", work_dir.string()});
+    EXPECT_EQ(result.exit_code, 2) << result.err;
+    EXPECT_NE(result.err.find("is a file, not a folder"), std::string::npos) << result.err;
+    EXPECT_NE(result.err.find(file.string()), std::string::npos) << result.err;
+  }
+  EXPECT_FALSE(std::filesystem::exists(registry_path())) << "nothing is written before the check";
+}
+
 TEST_F(RunIntegration, BadExperimentFilesExitTwoNamingTheProblemAndWriteNothing) {
   struct Case {
     std::string extra;
