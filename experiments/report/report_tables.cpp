@@ -135,7 +135,13 @@ std::string strategy_settings(const RunData& run) {
   parts.push_back(text("experts") == "newest" ? "old experts frozen" : "all experts train");
   const std::string gate = text("gate");
   parts.push_back(gate == "new_rows" ? "gate: new rows train" : gate == "all" ? "gate trains" : "gate frozen");
-  parts.push_back(text("shared") == "trainable" ? "shared weights train" : "shared weights frozen");
+  const std::string shared = text("shared");
+  parts.push_back(shared == "trainable"    ? "shared weights train"
+                  : shared == "new_tokens" ? "shared weights frozen but new tokens' rows"
+                  : shared == "orthogonal" ? "shared updates projected off earlier inputs"
+                                           : "shared weights frozen");
+  const double isolation = number("isolation_weight");
+  if (isolation > 0) parts.push_back(fmt::format("routing isolation {:g}", isolation));
   const double kd = number("kd_weight");
   parts.push_back(kd > 0 ? fmt::format("KD λ {:g} (T {:g})", kd, number("kd_temperature")) : "KD off");
   const double replay = number("replay_share");

@@ -102,5 +102,18 @@ TEST(RoutingSpecialisation, MarkdownHtmlAndMetricsJsonCarryIt) {
   EXPECT_TRUE(spec["1"]["ru"].is_null());
 }
 
+TEST(StrategySettings, SayWhatTheSharedPolicyAndRoutingIsolationDid) {
+  RunData run;
+  run.run.config_yaml =
+      "strategy_overrides: {growth: always, experts: newest, gate: new_rows, shared: new_tokens, kd_weight: 0, "
+      "kd_temperature: 2, replay_share: 0, isolation_weight: 1}\n";
+  EXPECT_EQ(strategy_settings(run),
+            "growth always · old experts frozen · gate: new rows train · shared weights frozen but new tokens' rows · "
+            "routing isolation 1 · KD off · no replay");
+  run.run.config_yaml = "strategy_overrides: {growth: always, experts: newest, gate: new_rows, shared: orthogonal}\n";
+  EXPECT_NE(strategy_settings(run).find("shared updates projected off earlier inputs"), std::string::npos);
+  EXPECT_EQ(strategy_settings(run).find("routing isolation"), std::string::npos) << "off when the key is absent";
+}
+
 }  // namespace
 }  // namespace grove::experiments::report
