@@ -10,6 +10,7 @@
 #include "data_streams/window_sampler.h"
 #include "model/tensor_io.h"
 #include "model/torch_compat.h"
+#include "orchestrator/evaluator.h"
 
 namespace grove::orch {
 namespace {
@@ -91,19 +92,13 @@ DistributionSketch SketchAccumulator::finish() const {
 DistributionSketch sketch_distribution(model::MoeTransformer& model,
                                        const std::shared_ptr<const data::ShardReader>& train,
                                        const SketchSettings& settings, const DevicePlan& plan) {
-  const bool was_training = model.is_training();
-  model.eval();
+  EvalModeScope mode(model);
   torch::NoGradGuard no_grad;
   const int64_t width = std::min<int64_t>(settings.seq_len + 1, static_cast<int64_t>(train->tokens()));
   const data::WindowSampler sampler(train, width, settings.seed);
   const int64_t per_batch = settings.batch_size * std::max<int64_t>(1, width - 1);
   const int64_t batches = std::max<int64_t>(1, (settings.tokens + per_batch - 1) / per_batch);
   SketchAccumulator accumulator;
-  struct TrainModeScope {  // back to the caller's mode, also when a batch throws
-    model::MoeTransformer& model;
-    bool was_training;
-    ~TrainModeScope() { model.train(was_training); }
-  } scope{model, was_training};
   for (int64_t i = 0; i < batches; ++i) {
     const auto batch = data::to_tensors(sampler.batch(static_cast<uint64_t>(i), settings.batch_size),
                                         static_cast<uint64_t>(i), /*pinned=*/false);

@@ -8,22 +8,6 @@
 #include "model/torch_compat.h"
 
 namespace grove::orch {
-namespace {
-
-// Restores train/eval mode on scope exit.
-class EvalModeScope {
- public:
-  explicit EvalModeScope(model::MoeTransformer& model) : model_(model), was_training_(model.is_training()) {
-    model_.eval();
-  }
-  ~EvalModeScope() { model_.train(was_training_); }
-
- private:
-  model::MoeTransformer& model_;
-  bool was_training_;
-};
-
-}  // namespace
 
 EvalResult evaluate_holdout(model::MoeTransformer& model, const std::shared_ptr<const data::ShardReader>& holdout,
                             const EvalSettings& settings, const DevicePlan& plan) {

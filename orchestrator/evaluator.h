@@ -13,6 +13,21 @@
 
 namespace grove::orch {
 
+// Evaluation mode for the scope, the caller's mode back on exit (also when it throws).
+class EvalModeScope {
+ public:
+  explicit EvalModeScope(model::MoeTransformer& model) : model_(model), was_training_(model.is_training()) {
+    model_.eval();
+  }
+  ~EvalModeScope() { model_.train(was_training_); }
+  EvalModeScope(const EvalModeScope&) = delete;
+  EvalModeScope& operator=(const EvalModeScope&) = delete;
+
+ private:
+  model::MoeTransformer& model_;
+  bool was_training_;
+};
+
 struct EvalSettings {
   int64_t seq_len = 128;
   int64_t batch_size = 16;

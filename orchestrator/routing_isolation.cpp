@@ -28,6 +28,19 @@ SplitLogits router_logits(const model::MoeLayerImpl& moe, size_t new_group, cons
   return {torch::cat(old_pieces, 1), new_logits};
 }
 
+// The k-th best of `logits` [N, E] per row (the last place in the top-k; the last column when E < k).
+torch::Tensor kth_best(const torch::Tensor& logits, int64_t top_k) {
+  const int64_t k = std::min<int64_t>(top_k, logits.size(1));
+  return std::get<0>(logits.topk(k, 1)).select(1, k - 1);
+}
+
+bool old_rows_frozen(const model::MoeLayerImpl& moe, size_t new_group) {
+  for (size_t g = 0; g < moe.n_groups(); ++g) {
+    if (g != new_group && moe.group(g).gate_trainable()) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 RoutingIsolation::RoutingIsolation(const model::MoeTransformer& model, size_t new_group,
@@ -47,17 +60,29 @@ RoutingIsolation::RoutingIsolation(const model::MoeTransformer& model, size_t ne
                        z.matmul(sketch.factor[static_cast<size_t>(layer)].t()));
     }
     synthetic_.push_back(torch::cat(pieces, 0).to(model.device(), torch::kFloat));
+    // Under the `new_rows` gate policy the old rows are frozen: their k-th best logit on the fixed samples is the
+    // same at every step, so it is computed once here instead of in every step's guard.
+    const model::MoeLayerImpl& moe = model.layer(layer).moe();
+    torch::Tensor kth_old;
+    if (old_rows_frozen(moe, new_group)) {
+      torch::NoGradGuard no_grad;
+      kth_old = kth_best(router_logits(moe, new_group, synthetic_.back()).old_logits, top_k_);
+    }
+    kth_old_.push_back(kth_old);
   }
+}
+
+torch::Tensor RoutingIsolation::guard_gaps(const model::MoeTransformer& model, int64_t layer) const {
+  const auto index = static_cast<size_t>(layer);
+  const auto logits = router_logits(model.layer(layer).moe(), new_group_, synthetic_[index]);
+  const torch::Tensor best_new = std::get<0>(logits.new_logits.max(1));
+  return best_new - (kth_old_[index].defined() ? kth_old_[index] : kth_best(logits.old_logits, top_k_));
 }
 
 torch::Tensor RoutingIsolation::guard(const model::MoeTransformer& model) const {
   torch::Tensor total = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat).device(model.device()));
   for (int64_t layer = 0; layer < model.n_layers(); ++layer) {
-    const auto logits = router_logits(model.layer(layer).moe(), new_group_, synthetic_[static_cast<size_t>(layer)]);
-    const int64_t k = std::min<int64_t>(top_k_, logits.old_logits.size(1));
-    const torch::Tensor kth_old = std::get<0>(logits.old_logits.topk(k, 1)).select(1, k - 1);
-    const torch::Tensor best_new = std::get<0>(logits.new_logits.max(1));
-    total = total + torch::relu(best_new - kth_old + kMargin).mean();
+    total = total + torch::relu(guard_gaps(model, layer) + kMargin).mean();
   }
   return total / static_cast<double>(model.n_layers());
 }
@@ -81,11 +106,7 @@ double RoutingIsolation::leaked_share(const model::MoeTransformer& model) const 
   torch::NoGradGuard no_grad;
   double leaked = 0.0;
   for (int64_t layer = 0; layer < model.n_layers(); ++layer) {
-    const auto logits = router_logits(model.layer(layer).moe(), new_group_, synthetic_[static_cast<size_t>(layer)]);
-    const int64_t k = std::min<int64_t>(top_k_, logits.old_logits.size(1));
-    const torch::Tensor kth_old = std::get<0>(logits.old_logits.topk(k, 1)).select(1, k - 1);
-    const torch::Tensor best_new = std::get<0>(logits.new_logits.max(1));
-    leaked += (best_new > kth_old).to(torch::kDouble).mean().item<double>();
+    leaked += (guard_gaps(model, layer) > 0).to(torch::kDouble).mean().item<double>();
   }
   return leaked / static_cast<double>(model.n_layers());
 }

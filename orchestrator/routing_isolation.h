@@ -38,7 +38,11 @@ class RoutingIsolation {
  private:
   size_t new_group_;
   int64_t top_k_;
+  // Per sample of `layer`: best new logit - k-th best old logit (> 0: a new expert is in its top-k).
+  torch::Tensor guard_gaps(const model::MoeTransformer& model, int64_t layer) const;
+
   std::vector<torch::Tensor> synthetic_;  // per layer [M, d] float32 on the model's device
+  std::vector<torch::Tensor> kth_old_;    // per layer [M], when the old gate rows are frozen (else undefined)
 };
 
 }  // namespace grove::orch

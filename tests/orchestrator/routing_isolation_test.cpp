@@ -82,6 +82,19 @@ std::shared_ptr<model::MoeTransformer> grown() {
   return network;
 }
 
+// A phase after growth: the old distribution's sketch (measured on the base model) and the grown model with the
+// `new_rows` gate, newest experts and `shared` policy applied.
+struct GrowthPhase {
+  DistributionSketch sketch;
+  std::shared_ptr<model::MoeTransformer> model;
+};
+GrowthPhase growth_phase(model::SharedPolicy shared) {
+  auto base = separated_model();
+  GrowthPhase phase{old_sketch(*base), grown()};
+  phase.model->apply_trainable_policy({model::GatePolicy::kNewRows, shared, model::ExpertPolicy::kNewest});
+  return phase;
+}
+
 // Share of (layer, token) pairs of `tokens` whose top-k holds an expert of the newest group; and whose first
 // choice is one.
 struct Routing {
@@ -125,11 +138,7 @@ void train_steps(model::MoeTransformer& model, AdamW& optimizer, int64_t low, in
 }
 
 TEST(RoutingIsolation, NewExpertsLeaveTheOldTokensTopKAndTakeTheNewTokensFirstPlace) {
-  auto base = separated_model();
-  const DistributionSketch sketch = old_sketch(*base);
-  auto model = grown();
-  model->apply_trainable_policy(
-      {model::GatePolicy::kNewRows, model::SharedPolicy::kFrozen, model::ExpertPolicy::kNewest});
+  const auto [sketch, model] = growth_phase(model::SharedPolicy::kFrozen);
   const torch::Tensor old_tokens = tokens_in(0, 48, 900), new_tokens = tokens_in(48, 96, 901);
   const Routing before_old = routing_of(*model, old_tokens);
   ASSERT_GT(before_old.new_in_top_k, 0.2) << "copied gate rows start inside the old tokens' top-k";
@@ -161,11 +170,7 @@ TEST(RoutingIsolation, NewExpertsLeaveTheOldTokensTopKAndTakeTheNewTokensFirstPl
 }
 
 TEST(TokenRowMask, EarlierDistributionsRowsStayBitIdenticalThroughAdamWWithWeightDecay) {
-  auto base = separated_model();
-  const DistributionSketch sketch = old_sketch(*base);
-  auto model = grown();
-  model->apply_trainable_policy(
-      {model::GatePolicy::kNewRows, model::SharedPolicy::kNewTokenRows, model::ExpertPolicy::kNewest});
+  const auto [sketch, model] = growth_phase(model::SharedPolicy::kNewTokenRows);
   const torch::Tensor embed_before = model->embedding().detach().clone();
   const torch::Tensor head_before = model->lm_head().detach().clone();
   const torch::Tensor q_before = model->layer(0).attention().named_parameters()["q_proj"].detach().clone();
@@ -196,11 +201,7 @@ TEST(OrthogonalUpdates, PrincipalBasisHoldsTheAskedEnergyOfTheNormalisedMoments)
 }
 
 TEST(OrthogonalUpdates, EarlierInputsKeepTheirOutputsWhileOtherInputsChange) {
-  auto base = separated_model();
-  const DistributionSketch sketch = old_sketch(*base);
-  auto model = grown();
-  model->apply_trainable_policy(
-      {model::GatePolicy::kNewRows, model::SharedPolicy::kOrthogonal, model::ExpertPolicy::kNewest});
+  const auto [sketch, model] = growth_phase(model::SharedPolicy::kOrthogonal);
   EXPECT_FALSE(model->layer(0).attention().named_parameters()["o_proj"].requires_grad());
   EXPECT_TRUE(model->layer(0).attention().named_parameters()["q_proj"].requires_grad());
   OrthogonalUpdates orthogonal(*model, {sketch});
@@ -242,7 +243,7 @@ TEST(OrthogonalUpdates, EarlierInputsKeepTheirOutputsWhileOtherInputsChange) {
   // dimension; its update still acts far less on the old inputs than on the new ones.
   EXPECT_LT(effect(dq, old_attention), 1e-3 * effect(dq, new_attention));
   EXPECT_LT(effect(dhead, old_head), 0.5 * effect(dhead, new_head));
-  EXPECT_TRUE(torch::equal(model->embedding().slice(0, 0, 48), base->embedding().slice(0, 0, 48)))
+  EXPECT_TRUE(torch::equal(model->embedding().slice(0, 0, 48), separated_model()->embedding().slice(0, 0, 48)))
       << "earlier tokens' embedding rows are kept";
 }
 
