@@ -2,15 +2,32 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
+#include <fstream>
+#include <iterator>
 
 #include "common/atomic_file.h"
 #include "common/errors.h"
+#include "common/hashing.h"
 #include "data_streams/data_layout.h"
 #include "registry/distributions.h"
 
 namespace grove::data {
 namespace fs = std::filesystem;
+namespace {
+
+// The whole file, or nullopt when it cannot be opened or read.
+std::optional<std::string> read_bytes(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) return std::nullopt;
+  return bytes;
+}
+
+}  // namespace
 
 TrainedTokenizer train_tokenizer(registry::Database& db, const TokenizerSpec& spec) {
   const auto started = std::chrono::steady_clock::now();
@@ -40,7 +57,7 @@ TrainedTokenizer train_tokenizer(registry::Database& db, const TokenizerSpec& sp
   result.vocab_size = tokenizer.vocab_size();
   const fs::path path = layout.tokenizer_model(result.hash);
   fs::create_directories(path.parent_path());
-  if (!fs::exists(path)) {
+  if (read_bytes(path) != tokenizer.model_bytes()) {  // new, or lost or damaged since
     atomic_write_file(path, tokenizer.model_bytes());
     layout.limit_permissions(path);  // its pieces are text from the corpora
   }
@@ -66,6 +83,26 @@ Tokenizer load_registered_tokenizer(registry::Database& db, const registry::Toke
                                 path.string(), tokenizer.hash(), row.hash));
   }
   return tokenizer;
+}
+
+ModelFileCheck check_registered_model(registry::Database& db, const registry::TokenizerRow& row) {
+  const fs::path path = DataLayout::for_registry(db).resolve(row.model_path);
+  std::error_code error;
+  if (!fs::exists(path, error) && !error) {
+    return {"missing", fmt::format("{}: the model file of tokenizer {} is missing", path.string(), row.hash)};
+  }
+  const auto bytes = read_bytes(path);
+  if (!bytes) {
+    return {"unreadable", fmt::format("{}: the model file of tokenizer {} cannot be read: {}", path.string(),
+                                      row.hash, error ? error.message() : std::strerror(errno))};
+  }
+  const std::string hash = hash_hex(xxh3_64(*bytes));
+  if (hash != row.hash) {
+    return {"corrupt", fmt::format("{}: the model file of tokenizer {} is corrupt: its {} bytes hash to {}, the "
+                                   "registry expects {}",
+                                   path.string(), row.hash, bytes->size(), hash, row.hash)};
+  }
+  return {"ok", ""};
 }
 
 std::optional<registry::TokenizerRow> newest_tokenizer(registry::Database& db) {

@@ -25,12 +25,23 @@ struct TrainedTokenizer {
 };
 
 // Trains on a sample of each named distribution's current version (train split), stores the model atomically and
-// registers it. Throws DataError for a name that is not ingested, ConfigError for a bad spec.
+// registers it; a model file of that hash that is missing or corrupt is written again. Throws DataError for a name
+// that is not ingested, ConfigError for a bad spec.
 TrainedTokenizer train_tokenizer(registry::Database& db, const TokenizerSpec& spec);
 
 // Loads the model of a registered tokenizer; a missing file or one whose hash differs from the row is a DataError
 // naming the file.
 Tokenizer load_registered_tokenizer(registry::Database& db, const registry::TokenizerRow& row);
+
+// Whether a registered tokenizer's model file is there with the bytes it was registered with (read and hashed; no
+// SentencePiece parse). `state` is "ok", "missing", "unreadable" or "corrupt"; `problem` (empty when ok) names the
+// file and says what is wrong with it.
+struct ModelFileCheck {
+  std::string state;
+  std::string problem;
+  bool ok() const { return problem.empty(); }
+};
+ModelFileCheck check_registered_model(registry::Database& db, const registry::TokenizerRow& row);
 
 // The most recently registered tokenizer, if any.
 std::optional<registry::TokenizerRow> newest_tokenizer(registry::Database& db);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <regex>
 #include <unordered_map>
 
 #include "common/errors.h"
@@ -42,6 +43,39 @@ std::vector<std::string> training_lines(const std::vector<std::string_view>& doc
   return lines;
 }
 
+// The start of `doc` within `max_bytes`: up to its last line end there, else cut at a UTF-8 character boundary.
+std::string_view budget_prefix(std::string_view doc, uint64_t max_bytes) {
+  std::string_view head = doc.substr(0, max_bytes);
+  if (const size_t newline = head.rfind('\n'); newline != std::string_view::npos && newline > 0) {
+    return head.substr(0, newline + 1);
+  }
+  size_t cut = head.size();
+  while (cut > 0 && (static_cast<unsigned char>(doc[cut]) & 0xC0) == 0x80) --cut;
+  return head.substr(0, cut);
+}
+
+// SentencePiece's own message, "Internal: ./src/trainer_interface.cc(660) [check] Vocabulary size too high (60000).
+// Please set it to a value <= 9868.", as what a user can act on: the vocabulary the sample supports, or at least
+// the message without the source location.
+std::string explain_sentencepiece_error(const std::string& raw, const TokenizerSpec& spec, size_t documents,
+                                        uint64_t sample_bytes) {
+  static const std::regex too_high(R"(Vocabulary size too high \((\d+)\)\. Please set it to a value <= (\d+))");
+  std::smatch match;
+  if (std::regex_search(raw, match, too_high)) {
+    return fmt::format("tokenizer: a {} vocabulary of {} pieces is more than its training sample supports ({} "
+                       "document(s), {:.2f} MB: at most {} pieces); lower tokenizer.vocab_size (--vocab-size) to {} or "
+                       "less, or sample more text (tokenizer.sample_mb, --sample-mb) from more documents",
+                       registry::to_text(spec.kind), spec.vocab_size, documents,
+                       static_cast<double>(sample_bytes) / 1e6, match[2].str(), match[2].str());
+  }
+  static const std::regex location(R"(^[A-Za-z ]+: \S+\(\d+\) \[[^\]]*\] ?)");
+  const std::string message = std::regex_replace(raw, location, "");
+  return fmt::format("tokenizer: SentencePiece could not train a {} model of {} pieces on a {}-document sample "
+                     "({:.2f} MB): {}",
+                     registry::to_text(spec.kind), spec.vocab_size, documents,
+                     static_cast<double>(sample_bytes) / 1e6, message.empty() ? raw : message);
+}
+
 }  // namespace
 
 void validate_tokenizer_spec(const TokenizerSpec& spec) {
@@ -69,8 +103,9 @@ std::vector<std::string_view> sample_documents(const DocumentStore& store, uint6
   for (const auto& [key, index] : order) {
     const std::string_view doc = store.document(index);
     if (!sample.empty() && bytes + doc.size() > max_bytes) break;
-    sample.push_back(doc);
-    bytes += doc.size();
+    // A first document larger than the whole budget is cut to it (one huge document must not bring all of itself).
+    sample.push_back(doc.size() > max_bytes ? budget_prefix(doc, max_bytes) : doc);
+    bytes += sample.back().size();
   }
   return sample;
 }
@@ -101,9 +136,9 @@ std::string train_sentencepiece(const std::vector<std::string_view>& documents, 
   try {
     model = train_sentencepiece_model(options, training_lines(documents));
   } catch (const ConfigError& e) {
-    throw ConfigError(fmt::format("tokenizer: SentencePiece could not train a {} model of {} pieces on a {}-document "
-                                  "sample: {}",
-                                  registry::to_text(spec.kind), spec.vocab_size, documents.size(), e.what()));
+    uint64_t sample_bytes = 0;
+    for (std::string_view doc : documents) sample_bytes += doc.size();
+    throw ConfigError(explain_sentencepiece_error(e.what(), spec, documents.size(), sample_bytes));
   }
   return model;
 }

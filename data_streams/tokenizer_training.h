@@ -29,11 +29,13 @@ inline constexpr uint32_t kUnkId = 0, kBosId = 1, kEosId = 2, kPadId = 3;
 // Checks the vocabulary size and names; throws ConfigError.
 void validate_tokenizer_spec(const TokenizerSpec& spec);
 
-// Up to `max_bytes` of train-split documents from `store` in an order fixed by `seed` (whole documents; at least one).
+// Up to `max_bytes` of train-split documents from `store` in an order fixed by `seed`: whole documents, at least
+// one; a first document larger than `max_bytes` is cut to it (at its last line end within, else at a character).
 std::vector<std::string_view> sample_documents(const DocumentStore& store, uint64_t max_bytes, uint64_t seed);
 
 // Trains on `documents` (cut into lines for SentencePiece) and returns the serialized model.
-// Throws ConfigError when SentencePiece rejects the settings (e.g. a vocabulary too large for the sample).
+// Throws ConfigError when SentencePiece rejects the settings, in words a user can act on (a vocabulary too large
+// for the sample says the largest it supports).
 std::string train_sentencepiece(const std::vector<std::string_view>& documents, const TokenizerSpec& spec);
 
 }  // namespace grove::data

@@ -4,9 +4,11 @@
 
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include "common/errors.h"
 #include "common/hashing.h"
+#include "model/tensor_manifest.h"
 
 namespace grove::model {
 namespace fs = std::filesystem;
@@ -95,10 +97,14 @@ std::map<std::string, std::string> read_checkpoint_checksums(const fs::path& dir
     if (!value.is_string()) throw CheckpointError(fmt::format("{}: checksum of '{}' is not a string", path.string(), name));
     checksums[name] = value.get<std::string>();
   }
-  for (const char* required : {kModelTensorsFile, kExtraTensorsFile, kMetadataFile}) {
-    if (!checksums.contains(required)) {
-      throw CheckpointError(fmt::format("{}: no checksum for '{}'", path.string(), required));
-    }
+  // A folder with tensors.json keeps its tensors in blobs (version 2): the manifest must be covered, since it names
+  // the blobs that are loaded.
+  const bool blobs = checksums.contains(kTensorManifestFile) || fs::exists(dir / kTensorManifestFile);
+  const std::vector<const char*> required = blobs ? std::vector<const char*>{kTensorManifestFile, kMetadataFile}
+                                                  : std::vector<const char*>{kModelTensorsFile, kExtraTensorsFile,
+                                                                             kMetadataFile};
+  for (const char* name : required) {
+    if (!checksums.contains(name)) throw CheckpointError(fmt::format("{}: no checksum for '{}'", path.string(), name));
   }
   return checksums;
 }

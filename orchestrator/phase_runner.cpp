@@ -145,23 +145,15 @@ PhaseOutcome run_phase(RunContext& ctx, const registry::PhaseRow& phase_in) {
     record_event(ctx, phase, log::Level::kInfo, "phase_started", label);
     start.commit();
   } else {
-    const auto checkpoint = newest_phase_checkpoint(ctx, phase);
-    if (!checkpoint) {
-      throw RegistryError(fmt::format("{} is '{}' but has no checkpoint to resume from", label,
-                                      registry::to_text(phase.status)));
-    }
-    objects.model = load_model(ctx, *checkpoint);
-    objects.model->apply_trainable_policy(phase_trainable_policy(ctx, phase.idx));
-    objects.optimizer = make_optimizer(ctx, *objects.model);
-    restore_phase_checkpoint(ctx, *checkpoint, objects);
+    const auto checkpoint = restore_newest_intact_checkpoint(ctx, phase, objects);
     constraints = phase_constraints(ctx, phase, *objects.model);
     if (phase.status == registry::PhaseStatus::kInterrupted) {
       registry::transition_phase(db, phase.id, registry::PhaseStatus::kTraining);
     }
     log::info("{}: resuming at step {} of {} from {}", label, objects.state.step, objects.state.total_steps,
-              checkpoint->path);
+              checkpoint.path);
     record_event(ctx, phase, log::Level::kInfo, "resumed",
-                 fmt::format("resumed at step {} from {}", objects.state.step, checkpoint->path));
+                 fmt::format("resumed at step {} from {}", objects.state.step, checkpoint.path));
   }
   phase = reload(ctx, phase);
   if (ctx.plan.device.is_cuda()) torch::cuda::manual_seed_all(derive_seed(ctx.config.seed, phase.idx, "cuda-noise"));
@@ -173,10 +165,7 @@ PhaseOutcome run_phase(RunContext& ctx, const registry::PhaseRow& phase_in) {
     hooks.after_step = [&] { constraints.after_step(); };
   }
   hooks.save_checkpoint = [&](CheckpointReason reason) { save_phase_checkpoint(ctx, phase, objects, reason); };
-  hooks.restore_last_checkpoint = [&] {
-    const auto checkpoint = newest_phase_checkpoint(ctx, phase);
-    restore_phase_checkpoint(ctx, *checkpoint, objects);
-  };
+  hooks.restore_last_checkpoint = [&] { restore_newest_intact_checkpoint(ctx, phase, objects); };
   TrainerSettings settings = trainer_settings(ctx, objects.state.total_steps);
   settings.isolation = constraints.isolation.get();
   settings.isolation_weight = ctx.strategy.isolation_weight;

@@ -1,17 +1,50 @@
 #include "orchestrator/run_driver.h"
 
+#include <fmt/format.h>
+
 #include "common/log.h"
 
 namespace grove::orch {
+
+void record_run_failure(registry::Database& db, int64_t run_id, std::optional<int64_t> phase_id,
+                        const std::string& message) {
+  try {
+    registry::Savepoint record(db);
+    registry::set_run_status(db, run_id, registry::RunStatus::kFailed);
+    const auto events = registry::list_events(db, run_id);
+    const bool said = !events.empty() && events.back().kind == "error" && events.back().message == message;
+    if (!said) {  // a failure that repeats on every scheduled tick is recorded once
+      registry::NewEvent event;
+      event.run_id = run_id;
+      event.phase_id = phase_id;
+      event.level = log::Level::kError;
+      event.kind = "error";
+      event.message = message;
+      registry::record_event(db, event);
+    }
+    record.release();
+  } catch (const std::exception& error) {
+    log::error("the registry could not record the failure of run #{} either: {}", run_id, error.what());
+  }
+}
 
 AdvanceResult advance_run(RunContext& ctx, std::optional<int> max_phases) {
   AdvanceResult result;
   auto& db = ctx.registry();
   for (const auto& phase : registry::list_phases(db, ctx.run.id)) {
     if (phase.status == registry::PhaseStatus::kDone) continue;
-    if (max_phases && result.phases_run >= *max_phases) return result;
+    if (max_phases && result.phases_run >= *max_phases) {
+      // Waiting for the next tick, with no process behind it: pending, not running.
+      registry::set_run_status(db, ctx.run.id, registry::RunStatus::kPending);
+      return result;
+    }
     registry::set_run_status(db, ctx.run.id, registry::RunStatus::kRunning);
-    result.last = run_phase(ctx, phase);
+    try {
+      result.last = run_phase(ctx, phase);
+    } catch (const std::exception& error) {
+      record_run_failure(db, ctx.run.id, phase.id, fmt::format("phase {}: {}", phase.idx, error.what()));
+      throw;
+    }
     result.phases_run += 1;
     if (result.last.result == PhaseResult::kInterrupted) {
       registry::set_run_status(db, ctx.run.id, registry::RunStatus::kInterrupted);

@@ -7,9 +7,11 @@
 
 #include "common/errors.h"
 #include "common/log.h"
+#include "common/shell_word.h"
 #include "common/strict_yaml.h"
 #include "common/version.h"
 #include "data_streams/corpus_files.h"
+#include "data_streams/corpus_probe.h"
 #include "data_streams/ingest.h"
 #include "data_streams/tokenize.h"
 #include "data_streams/tokenizer_registry.h"
@@ -44,6 +46,23 @@ data::TokenizerSpec tokenizer_spec(const ExperimentConfig& config) {
   spec.sample_bytes_per_distribution = static_cast<uint64_t>(config.tokenizer.sample_mb * 1e6);
   spec.seed = config.seed;
   return spec;
+}
+
+// A resumed run's tokenizer model must be the file it was registered with: noticed when the run opens, not by a
+// later export. The message names the file and the command that writes it again.
+void require_tokenizer_model(registry::Database& db, const registry::RunRow& run,
+                             const registry::TokenizerRow& tokenizer, const ExperimentConfig& config) {
+  const auto check = data::check_registered_model(db, tokenizer);
+  if (check.ok()) return;
+  const auto spec = tokenizer_spec(config);
+  std::string on;
+  for (const auto& name : spec.train_on) on += " --on " + shell_word(name);
+  throw DataError(fmt::format(
+      "run '{}': {}; the run cannot go on without the tokenizer it trained with: restore the file from a backup, or "
+      "write it again with `grove tokenizer train --registry {} --kind {} --vocab-size {} --sample-mb {} --seed {}{}` "
+      "(the same settings give the same file while those distributions are unchanged)",
+      run.name, check.problem, shell_word(db.path()), config.tokenizer.kind, config.tokenizer.vocab_size,
+      config.tokenizer.sample_mb, spec.seed, on));
 }
 
 }  // namespace
@@ -88,7 +107,9 @@ ValidatedExperiment validate_and_resolve(const ExperimentConfig& config, bool ch
   for (const auto& entry : config.distributions) {
     auto spec = data::parse_distribution_spec(entry.spec, entry.spec_origin, fs::path("/"), entry.key_path);
     data::validate_distribution_spec(spec, entry.spec_origin);
-    if (check_corpus_paths) data::list_corpus_files(spec);  // every path exists and something is left: DataError naming it otherwise
+    // Every path exists, something is left, and no file is binary and not all are empty: DataError naming it
+    // otherwise, for every distribution before the first is ingested.
+    if (check_corpus_paths) data::probe_corpus_files(spec, data::list_corpus_files(spec));
     if (!names.insert(spec.name).second) {
       throw ConfigError(fmt::format("{}: distribution '{}' appears twice in the timeline", config.source, spec.name));
     }
@@ -241,6 +262,7 @@ RunContext open_run(registry::Database& db, const ExperimentConfig& config, cons
   // Tokenizer: the run's own when it exists, else trained (or found by hash) from the run's config (its seed).
   if (existing && existing->tokenizer_id) {
     ctx.tokenizer = *registry::find_tokenizer(db, *existing->tokenizer_id);
+    require_tokenizer_model(db, *existing, ctx.tokenizer, ctx.config);
   } else {
     const auto trained = data::train_tokenizer(db, tokenizer_spec(ctx.config));
     ctx.tokenizer = *registry::find_tokenizer(db, trained.id);
@@ -251,6 +273,9 @@ RunContext open_run(registry::Database& db, const ExperimentConfig& config, cons
   ValidatedExperiment stored = validated;
   stored.model = ctx.model_config;
   const std::string config_yaml = resolved_yaml(ctx.config, stored);
+  // The run row and its phases in one transaction: a process killed in between leaves neither, never a run without
+  // phases (which `grove tick` would find nothing to do for).
+  registry::Transaction records(db);
   if (existing) {
     // A run recorded when the stored config's `name` was the run's name (a file of several strategies) matches
     // in that form too.
@@ -297,6 +322,7 @@ RunContext open_run(registry::Database& db, const ExperimentConfig& config, cons
     row.steps_total = idx == 0 && config.training.base_steps ? *config.training.base_steps : config.training.steps;
     registry::create_phase(db, row);
   }
+  records.commit();
   return ctx;
 }
 
@@ -323,6 +349,7 @@ RunContext open_existing_run(registry::Database& db, const registry::RunRow& run
   ctx.run = run;
   if (!run.tokenizer_id) throw RegistryError(fmt::format("run '{}' has no tokenizer recorded", run.name));
   ctx.tokenizer = *registry::find_tokenizer(db, *run.tokenizer_id);
+  require_tokenizer_model(db, run, ctx.tokenizer, config);
   ctx.run_dir = config.work_dir / run.name;
   return ctx;
 }

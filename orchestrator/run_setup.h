@@ -12,8 +12,9 @@
 namespace grove::orch {
 
 // Everything validate_experiment() checks, returning the parsed model config and distribution specs:
-// model keys and constraints, distribution specs (and that their corpus paths exist), names unique, the
-// tokenizer's train_on names among the distributions, strategy settings. Throws ConfigError/DataError (exit 2).
+// model keys and constraints, distribution specs (and that their corpus paths exist, no file looks binary and no
+// distribution is only empty files: corpus_probe.h), names unique, the tokenizer's train_on names among the
+// distributions, strategy settings. Throws ConfigError/DataError (exit 2).
 struct ValidatedExperiment {
   model::ModelConfig model;
   bool vocab_from_tokenizer = true;  // the file did not set model.vocab_size

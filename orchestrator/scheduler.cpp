@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "common/errors.h"
 #include "common/log.h"
@@ -17,6 +18,8 @@
 namespace grove::orch {
 namespace {
 
+// Every run a tick may advance: all but those a failed phase stopped for good. A run that failed on an error (a full
+// disk, a file in the way) has intact phases and is tried again, so a night's ticks resume it once the cause is gone.
 std::vector<registry::RunRow> active_runs(registry::Database& db, const std::optional<std::string>& only) {
   std::vector<registry::RunRow> runs;
   if (only) {
@@ -24,7 +27,11 @@ std::vector<registry::RunRow> active_runs(registry::Database& db, const std::opt
     return runs;
   }
   for (auto& run : registry::list_runs(db)) {
-    if (run.status != registry::RunStatus::kFailed) runs.push_back(run);
+    const auto phases = registry::list_phases(db, run.id);
+    const bool stopped_for_good = std::any_of(phases.begin(), phases.end(), [](const registry::PhaseRow& phase) {
+      return phase.status == registry::PhaseStatus::kFailed;
+    });
+    if (run.status != registry::RunStatus::kFailed || !stopped_for_good) runs.push_back(run);
   }
   return runs;
 }
@@ -105,21 +112,47 @@ TickResult tick_once(const TickOptions& options) {
     }
   }
 
+  // A run that fails on an error is recorded as failed with the message and the next run gets the tick: one broken
+  // run does not hold back the others.
+  std::string run_failures;
+  int failure_exit_code = 0;
+  const auto note_failure = [&](const registry::RunRow& run, const std::exception& error) {
+    log::error("run '{}': {}", run.name, error.what());
+    run_failures += fmt::format("; run '{}' failed: {}", run.name, error.what());
+    if (failure_exit_code == 0) failure_exit_code = exit_code_for(error);
+  };
   for (const auto& stale : runs) {
     const auto run = *registry::find_run_by_id(db, stale.id);
     if (!registry::newest_unfinished_phase(db, run.id)) continue;
-    RunContext ctx = open_existing_run(db, run);
-    apply_device_plan(ctx.plan);
-    const auto advanced = advance_run(ctx, options.max_phases);
+    std::optional<RunContext> ctx;
+    try {
+      ctx.emplace(open_existing_run(db, run));
+    } catch (const std::exception& error) {
+      record_run_failure(db, run.id, std::nullopt, error.what());
+      note_failure(run, error);
+      continue;
+    }
+    apply_device_plan(ctx->plan);
+    AdvanceResult advanced;
+    try {
+      advanced = advance_run(*ctx, options.max_phases);
+    } catch (const std::exception& error) {  // advance_run recorded it
+      note_failure(run, error);
+      continue;
+    }
     result.phases_run += advanced.phases_run;
     if (advanced.last.result != PhaseResult::kDone) {
       result.exit_code = static_cast<int>(advanced.last.exit_code);
-      result.summary = advanced.last.message;
+      result.summary = advanced.last.message + run_failures;
       return result;
     }
     break;  // one run's phase per tick
   }
-  if (result.phases_run == 0 && result.ingested == 0) {
+  if (result.phases_run == 0 && result.ingested == 0 && failure_exit_code != 0) {
+    const std::string items =
+        result.failed_items > 0 ? fmt::format(", {} inbox item(s) failed", result.failed_items) : std::string();
+    result.summary = "ran no phase" + items;
+  } else if (result.phases_run == 0 && result.ingested == 0) {
     result.summary = result.failed_items > 0 ? fmt::format("{} inbox item(s) failed to ingest; nothing else to do",
                                                            result.failed_items)
                                              : "nothing to do: no ready inbox items and no unfinished phases";
@@ -129,6 +162,10 @@ TickResult tick_once(const TickOptions& options) {
                                                          : std::string());
   }
   if (result.failed_items > 0 && result.exit_code == 0) result.exit_code = static_cast<int>(ExitCode::kBadInput);
+  if (failure_exit_code != 0) {
+    result.summary += run_failures + " (recorded in the run's events; the next tick tries it again)";
+    result.exit_code = failure_exit_code;
+  }
   return result;
 }
 

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 
 #include "common/errors.h"
 #include "common/utc_time.h"
+#include "registry/run_owner.h"
 
 namespace grove::orch {
 namespace fs = std::filesystem;
@@ -22,9 +24,7 @@ std::string describe(const LockHolder& holder) {
 }
 
 fs::path SchedulerLock::lock_path_for(const fs::path& registry_path) {
-  fs::path path = registry_path;
-  path += ".lock";
-  return path;
+  return registry::scheduler_lock_path(registry_path);
 }
 
 namespace {
@@ -69,8 +69,11 @@ std::optional<SchedulerLock> SchedulerLock::try_acquire(const fs::path& registry
       ::close(fd);
       throw RegistryError(fmt::format("{}: flock failed: {}", path.string(), std::strerror(saved)));
     }
+    // A record of a process that is gone was left by a holder that was killed: the lock is then busy for an
+    // instant only, while a run reader looks whether anyone holds it (registry/run_owner.h), and is asked again.
     std::optional<LockHolder> record = read_holder(fd);
-    if (record || attempt == kAttempts) {
+    const bool holder_gone = record && ::kill(static_cast<pid_t>(record->pid), 0) != 0 && errno == ESRCH;
+    if ((record && !holder_gone) || attempt == kAttempts) {
       if (holder != nullptr) *holder = record.value_or(LockHolder{});
       ::close(fd);
       return std::nullopt;

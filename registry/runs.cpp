@@ -2,11 +2,14 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "common/errors.h"
 #include "common/utc_time.h"
 #include "common/version.h"
 #include "registry/enum_text.h"
 #include "registry/query_rows.h"
+#include "registry/run_owner.h"
 
 namespace grove::registry {
 namespace {
@@ -72,12 +75,22 @@ int64_t create_run(Database& db, const NewRun& run) {
   return id;
 }
 
+namespace {
+
+// A row as readers see it: a run left `running` by a process that is gone reads as interrupted (run_owner.h).
+std::optional<RunRow> as_seen(const Database& db, std::optional<RunRow> row) {
+  if (row) row->status = status_as_seen(db, row->status);
+  return row;
+}
+
+}  // namespace
+
 std::optional<RunRow> find_run(Database& db, std::string_view name) {
-  return read_first(db.prepare(std::string(kSelect) + "WHERE name = ?1").bind_all(name), read_row);
+  return as_seen(db, read_first(db.prepare(std::string(kSelect) + "WHERE name = ?1").bind_all(name), read_row));
 }
 
 std::optional<RunRow> find_run_by_id(Database& db, int64_t id) {
-  return read_first(db.prepare(std::string(kSelect) + "WHERE id = ?1").bind_all(id), read_row);
+  return as_seen(db, read_first(db.prepare(std::string(kSelect) + "WHERE id = ?1").bind_all(id), read_row));
 }
 
 RunRow require_run(Database& db, std::string_view name) {
@@ -91,7 +104,14 @@ RunRow require_run(Database& db, std::string_view name) {
 
 std::vector<RunRow> list_runs(Database& db) {
   auto statement = db.prepare(std::string(kSelect) + "ORDER BY id");
-  return read_all(statement, read_row);
+  auto rows = read_all(statement, read_row);
+  const bool any_running = std::any_of(rows.begin(), rows.end(), [](const RunRow& row) {
+    return row.status == RunStatus::kRunning;
+  });
+  if (any_running && !scheduler_lock_held(db.path())) {  // one look at the lock for every row
+    for (auto& row : rows) row.status = row.status == RunStatus::kRunning ? RunStatus::kInterrupted : row.status;
+  }
+  return rows;
 }
 
 void set_run_status(Database& db, int64_t run_id, RunStatus status) {

@@ -8,6 +8,8 @@
 #include <optional>
 
 #include "common/errors.h"
+#include "data_streams/corpus_files.h"
+#include "data_streams/corpus_probe.h"
 #include "data_streams/corpus_spec.h"
 #include "data_streams/ingest.h"
 #include "orchestrator/cli/command.h"
@@ -64,6 +66,12 @@ int run_ingest(const IngestArgs& args) {
     for (const auto& file : args.spec_files) specs.push_back(data::load_distribution_spec(file));
   } else {
     specs.push_back(spec_from_flags(args));
+  }
+  // Every spec's files are looked at before the first is ingested: an empty or binary file named by the last spec
+  // is refused before the first is registered.
+  for (const auto& spec : specs) {
+    data::validate_distribution_spec(spec, fmt::format("distribution '{}'", spec.name));
+    data::probe_corpus_files(spec, data::list_corpus_files(spec));
   }
   // A registry in a folder that does not exist yet: made, as `grove run` makes it.
   const auto registry_path = resolve_registry_path(args.registry);

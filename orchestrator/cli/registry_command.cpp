@@ -1,14 +1,18 @@
 #include "orchestrator/cli/registry_command.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <optional>
 
 #include "common/errors.h"
+#include "common/progress.h"
 #include "common/shell_word.h"
+#include "model/checkpoint_disk_usage.h"
 #include "orchestrator/cli/output_format.h"
 #include "registry/registry.h"
 
@@ -125,14 +129,40 @@ QueryResult query_phases(reg::Database& db, const QueryOptions& options) {
   const auto run = select_run(db, options);
   Table table({{"phase"}, {"distribution"}, {"decision"}, {"experts_added"}, {"status"},
                {"progress", Overflow::kWrap, 8, Show::kTableOnly}, data_only("steps_done"), data_only("steps_total"),
-               timestamp("started_at", Show::kDataOnly), timestamp("finished_at"), {"reason", Overflow::kTruncate}});
+               data_only("disk_bytes"), timestamp("started_at", Show::kDataOnly), timestamp("finished_at"),
+               {"reason", Overflow::kTruncate}});
+  // Disk: what the phase's checkpoints hold beyond earlier phases' (a blob shared with an earlier phase, such as a
+  // frozen expert, counts for the phase that wrote it first). In JSON and CSV per row; under the table as a line.
+  model::CheckpointDiskUsage disk;
+  std::vector<std::string> disk_notes;
+  uint64_t disk_total = 0;
   for (const auto& p : reg::list_phases(db, run.id)) {
     Value decision = p.decision ? text(reg::to_text(*p.decision)) : Value{};
+    std::vector<std::filesystem::path> checkpoints;
+    for (const auto& row : reg::list_checkpoints(db, run.id, p.id)) checkpoints.emplace_back(row.path);
+    const uint64_t disk_bytes = disk.add(checkpoints);
+    disk_total += disk_bytes;
+    disk_notes.push_back(fmt::format("phase {} {}", p.idx, format_bytes(static_cast<double>(disk_bytes))));
     table.add_row({p.idx, distribution_name(db, p.distribution_id), decision, p.experts_added,
                    text(reg::to_text(p.status)), fmt::format("{}/{}", p.steps_done, p.steps_total), p.steps_done,
-                   p.steps_total, value_of(p.started_at), value_of(p.finished_at), value_of(p.decision_reason)});
+                   p.steps_total, static_cast<int64_t>(disk_bytes), value_of(p.started_at), value_of(p.finished_at),
+                   value_of(p.decision_reason)});
   }
-  return {std::move(table), std::nullopt, ""};
+  std::string note;
+  if (!disk_notes.empty()) {
+    disk_notes.push_back(fmt::format("total {}", format_bytes(static_cast<double>(disk_total))));
+    std::string line = "checkpoints on disk:";
+    for (size_t i = 0; i < disk_notes.size(); ++i) {
+      const std::string item = disk_notes[i] + (i + 1 < disk_notes.size() ? "," : "");
+      if (line.size() + 1 + item.size() > 100) {
+        note += line + "\n";
+        line = " ";
+      }
+      line += " " + item;
+    }
+    note += line;
+  }
+  return {std::move(table), std::nullopt, note};
 }
 
 QueryResult query_experts(reg::Database& db, const QueryOptions& options) {

@@ -55,15 +55,23 @@ int run_train(const TokenizerArgs& args) {
 int run_list(const TokenizerArgs& args) {
   auto db = registry::Database::open(resolve_registry_path(args.registry), registry::OpenMode::kReadOnly);
   Table table({{"id"}, {"hash", Overflow::kWrap, 16}, {"kind"}, {"vocab_size"}, {"trained_on"}, {"sample_bytes"},
-               {"model_path", Overflow::kWrap, 8, Show::kDataOnly}, {"created_at", Overflow::kWrap, 20}});
+               {"model"}, {"model_path", Overflow::kWrap, 8, Show::kDataOnly}, {"created_at", Overflow::kWrap, 20}});
+  std::vector<std::string> problems;  // a model file that is missing or corrupt, named on stderr
   for (const auto& row : registry::list_tokenizers(db)) {
     const auto optional = [](const std::optional<int64_t>& v) { return v ? Value(*v) : Value(); };
+    const auto model = data::check_registered_model(db, row);
+    if (!model.ok()) problems.push_back(model.problem);
     table.add_row({row.id, row.hash, std::string(registry::to_text(row.kind)), optional(row.vocab_size),
-                   fmt::format("{}", fmt::join(row.trained_on, ", ")), optional(row.sample_bytes), row.model_path,
-                   row.created_at});
+                   fmt::format("{}", fmt::join(row.trained_on, ", ")), optional(row.sample_bytes), model.state,
+                   row.model_path, row.created_at});
   }
   fmt::print("{}", render(table, parse_output_format(args.format)));
-  return 0;
+  for (const auto& problem : problems) {
+    fmt::print(stderr, "grove: warning: {}; runs that use it cannot resume or export: restore it from a backup, or "
+                       "train it again with the same settings (`grove tokenizer train`)\n",
+               problem);
+  }
+  return problems.empty() ? 0 : static_cast<int>(ExitCode::kRuntime);
 }
 
 }  // namespace

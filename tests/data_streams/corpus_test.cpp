@@ -9,6 +9,7 @@
 #include "common/errors.h"
 #include "common/strict_yaml.h"
 #include "data_streams/corpus_files.h"
+#include "data_streams/corpus_probe.h"
 #include "data_streams/corpus_reader.h"
 #include "data_streams/corpus_spec.h"
 #include "tests/data_streams/test_corpora.h"
@@ -327,6 +328,38 @@ TEST(CorpusReader, FiltersAndRepairsAreCounted) {
   EXPECT_EQ(stats.skipped_invalid_utf8, 1u);
   EXPECT_EQ(stats.repaired, 1u);
   EXPECT_EQ(stats.docs, 2u);
+}
+
+TEST(CorpusProbe, BinaryEmptyAndTruncatedFilesAreFoundFromTheirFirstBytesCompressedOrNot) {
+  TempDir dir;
+  const std::string text = testing::as_fortune_file(testing::synthetic_documents(2000, 5));  // over 64 KiB
+  const std::string binary = std::string("\177ELF\2\1\1\0\0", 8) + std::string(3000, '\1');
+  write_file(dir / "ok/text.txt", text);
+  write_file(dir / "ok/text.gz", testing::gzip_bytes(text));
+  write_file(dir / "ok/text.zst", testing::zstd_bytes(text));
+  write_file(dir / "ok/blank.txt", " \n\n");  // blank beside text: ingest skips it, so does the probe
+  write_file(dir / "empty/a.txt", "");
+  write_file(dir / "empty/b.gz", testing::gzip_bytes("\n\n"));
+  write_file(dir / "bin/blob.gz", testing::gzip_bytes(binary));
+  write_file(dir / "bin/blob.zst", testing::zstd_bytes(binary));
+  const std::string small = testing::zstd_bytes("a small text\n");
+  write_file(dir / "cut/small.zst", small.substr(0, small.size() - 4));
+
+  const auto probe = [&](const std::string& folder) {
+    const auto spec = spec_of(SourceKind::kText, {(dir / folder).string()});
+    return error_of([&] { probe_corpus_files(spec, list_corpus_files(spec)); });
+  };
+  EXPECT_EQ(probe("ok"), "(no error)");
+  EXPECT_NE(probe("empty").find("distribution 'test': empty corpus: every one of its files is empty or blank"),
+            std::string::npos)
+      << probe("empty");
+  EXPECT_NE(probe("bin").find((dir / "bin/blob.gz").string() + ": looks like a binary file"), std::string::npos)
+      << probe("bin");
+  EXPECT_NE(probe("cut").find((dir / "cut/small.zst").string() + ": truncated zstd file"), std::string::npos)
+      << probe("cut");
+  fs::remove(dir / "bin/blob.gz");
+  EXPECT_NE(probe("bin").find((dir / "bin/blob.zst").string() + ": looks like a binary file"), std::string::npos)
+      << probe("bin");
 }
 
 }  // namespace

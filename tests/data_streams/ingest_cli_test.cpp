@@ -300,6 +300,28 @@ TEST(IngestCli, BadInputExitsTwoNamingTheFileAndRegistersNothing) {
   }
 }
 
+TEST(IngestCli, AnEmptyOrBinaryFileOfTheLastSpecIsRefusedBeforeTheFirstIsIngested) {
+  GROVE_SKIP_WITHOUT_DEBIAN_CORPORA();
+  Workspace ws;
+  const fs::path good = ws.corpus("good", 50, 3);
+  write_file(ws.dir / "good.yaml", fmt::format("name: good\nsource: fortune\npaths: [{}]\n", good.string()));
+  write_file(ws.dir / "bad/empty.txt", "");
+  write_file(ws.dir / "bad/blob.txt", std::string("\177ELF\2\1\1\0\0\0\0", 11) + std::string(2000, '\1'));
+  const std::vector<std::pair<std::string, std::string>> cases{
+      {"empty.txt", "distribution 'bad': empty corpus: its only file is empty or blank"},
+      {"blob.txt", "distribution 'bad': " + (ws.dir / "bad/blob.txt").string() + ": looks like a binary file"},
+  };
+  for (const auto& [file, expected] : cases) {
+    write_file(ws.dir / "bad.yaml",
+               fmt::format("name: bad\nsource: text\npaths: [{}]\n", (ws.dir / "bad" / file).string()));
+    const auto result = ws.grove({"ingest", "--spec", (ws.dir / "good.yaml").string(), "--spec",
+                                  (ws.dir / "bad.yaml").string(), "--no-tokenize"});
+    EXPECT_EQ(result.exit_code, 2) << result.err;
+    EXPECT_NE(result.err.find(expected), std::string::npos) << result.err;
+    EXPECT_EQ(distribution_count(ws.registry()), 0u) << file << ": the first spec was ingested";
+  }
+}
+
 TEST(IngestCli, FilesMadeFromACorpusAreNoMoreReadableThanTheRegistryFolder) {
   // documents.txt, the shards and the tokenizer model were made 0644 whatever the registry folder allowed.
   GROVE_SKIP_WITHOUT_DEBIAN_CORPORA();

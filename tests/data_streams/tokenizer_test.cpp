@@ -6,10 +6,12 @@
 #include "common/errors.h"
 #include "data_streams/compressed_file.h"
 #include "data_streams/document_splitters.h"
+#include "data_streams/document_store.h"
 #include "data_streams/model_proto_check.h"
 #include "data_streams/tokenizer.h"
 #include "data_streams/tokenizer_training.h"
 #include "tests/data_streams/test_corpora.h"
+#include "tests/support/temp_dir.h"
 
 namespace grove::data {
 namespace {
@@ -123,11 +125,42 @@ TEST(ModelProtoCheck, TopLevelShapeOfAModelProto) {
   }
 }
 
-TEST(Tokenizer, VocabularyTooLargeForTheSampleIsAConfigError) {
+TEST(Tokenizer, VocabularyTooLargeForTheSampleIsAConfigErrorSayingTheLargestItSupports) {
   TokenizerSpec spec;
   spec.vocab_size = 50000;
   const std::vector<std::string_view> tiny{"just a few words", "and a few more"};
-  EXPECT_THROW(train_sentencepiece(tiny, spec), ConfigError);
+  try {
+    train_sentencepiece(tiny, spec);
+    FAIL() << "trained";
+  } catch (const ConfigError& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("a unigram vocabulary of 50000 pieces is more than its training sample supports"),
+              std::string::npos)
+        << message;
+    EXPECT_NE(message.find("lower tokenizer.vocab_size (--vocab-size) to "), std::string::npos) << message;
+    EXPECT_EQ(message.find(".cc("), std::string::npos) << "SentencePiece's source location: " << message;
+  }
+}
+
+TEST(TokenizerSample, OneDocumentLargerThanTheSampleIsCutToItAtALineEnd) {
+  testing::TempDir dir;
+  std::string huge;
+  while (huge.size() < 3'000'000) huge += "a line of the one huge document, with a word or two: \u00e9t\u00e9\n";
+  {
+    DocumentStoreWriter writer(dir / "store");
+    writer.add(huge, /*holdout=*/false);
+    writer.add("a small holdout document\n", /*holdout=*/true);
+    writer.finish(1);
+  }
+  const auto store = DocumentStore::open(dir / "store");
+  const auto sample = sample_documents(store, 1'000'000, 0);
+  ASSERT_EQ(sample.size(), 1u);
+  EXPECT_LE(sample[0].size(), 1'000'000u) << "the sample size is honoured within one document";
+  EXPECT_GT(sample[0].size(), 999'000u);
+  EXPECT_EQ(sample[0].back(), '\n') << "cut at a line end";
+  EXPECT_EQ(huge.substr(0, sample[0].size()), sample[0]);
+  // A budget larger than the document takes it whole, as before.
+  EXPECT_EQ(sample_documents(store, 4'000'000, 0).front().size(), huge.size());
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 namespace grove::model {
 namespace {
 namespace fs = std::filesystem;
+using grove::testing::flip_byte;
 using grove::testing::TempDir;
 using testing::random_tokens;
 using testing::tiny_config;
@@ -32,16 +33,6 @@ std::string load_error(const fs::path& dir, const LoadOptions& options = {}) {
     return e.what();
   }
   return "(loaded)";
-}
-
-void flip_byte(const fs::path& path, uint64_t offset) {
-  std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
-  file.seekg(static_cast<std::streamoff>(offset));
-  char byte = 0;
-  file.read(&byte, 1);
-  byte = static_cast<char>(byte ^ 0x5a);
-  file.seekp(static_cast<std::streamoff>(offset));
-  file.write(&byte, 1);
 }
 
 // Rewrites checksums.json for the current files, as a careless tool editing a checkpoint would.

@@ -3,8 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
-#include <chrono>
-#include <thread>
 
 #include "tests/orchestrator/run_fixture.h"
 
@@ -15,27 +13,6 @@ using testing::kTinyRun;
 using testing::RunFixture;
 
 class Resume : public RunFixture {};
-
-// Waits until phase `idx` of run `run` has trained at least `steps` steps (read-only registry polling).
-bool wait_for_progress(const std::filesystem::path& registry, const std::string& run, int64_t idx, int64_t steps,
-                       testing::BackgroundProcess& process) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(240);
-  while (std::chrono::steady_clock::now() < deadline && process.running()) {
-    if (std::filesystem::exists(registry)) {
-      try {
-        auto db = registry::Database::open(registry, registry::OpenMode::kReadOnly);
-        if (const auto row = registry::find_run(db, run)) {
-          const auto phase = registry::find_phase(db, row->id, idx);
-          if (phase && phase->status == registry::PhaseStatus::kTraining && phase->steps_done >= steps) return true;
-        }
-      } catch (const std::exception&) {
-        // the writer may be creating the schema right now
-      }
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return false;
-}
 
 TEST_F(Resume, SigtermMidPhaseThenResumeEqualsAnUninterruptedRun) {
   const std::string longer = "--set=training.steps=60";
@@ -50,7 +27,8 @@ TEST_F(Resume, SigtermMidPhaseThenResumeEqualsAnUninterruptedRun) {
   {
     testing::BackgroundProcess process(testing::grove_binary(), {"run", experiment.string(), longer},
                                        (dir_ / "interrupted").string());
-    ASSERT_TRUE(wait_for_progress(registry_path(), kTinyRun, 1, 10, process)) << "phase 1 never reached step 10";
+    ASSERT_TRUE(testing::wait_for_progress(registry_path(), kTinyRun, 1, 10, process))
+        << "phase 1 never reached step 10";
     process.signal(SIGTERM);
     const auto stopped = process.wait();
     EXPECT_EQ(stopped.exit_code, 143) << stopped.err;
@@ -75,23 +53,7 @@ TEST_F(Resume, SigtermMidPhaseThenResumeEqualsAnUninterruptedRun) {
 
   auto db = open_registry();
   auto reference_db = registry::Database::open(reference_dir / "grove.db", registry::OpenMode::kReadOnly);
-  for (int64_t idx = 0; idx < 3; ++idx) {
-    const auto ours = final_checkpoint(db, kTinyRun, idx);
-    const auto theirs = final_checkpoint(reference_db, kTinyRun, idx);
-    for (const auto& name : testing::tensor_names(theirs)) {
-      EXPECT_EQ(testing::tensor_bytes(ours, name), testing::tensor_bytes(theirs, name))
-          << "phase " << idx << " tensor " << name << " differs from the uninterrupted run";
-    }
-  }
-  const auto ours = registry::eval_matrix(db, registry::require_run(db, kTinyRun).id);
-  const auto theirs = registry::eval_matrix(reference_db, registry::require_run(reference_db, kTinyRun).id);
-  ASSERT_EQ(ours.after.size(), theirs.after.size());
-  for (size_t i = 0; i < ours.after.size(); ++i) {
-    for (size_t j = 0; j < ours.after[i].size(); ++j) {
-      ASSERT_TRUE(ours.after[i][j] && theirs.after[i][j]);
-      EXPECT_EQ(*ours.after[i][j], *theirs.after[i][j]) << "R[" << i << "][" << j << "]";
-    }
-  }
+  expect_same_results(db, reference_db);
 }
 
 TEST_F(Resume, NonFiniteLossIsRecoveredAndThreeInARowFailThePhase) {

@@ -28,13 +28,21 @@ class RunFixture : public ::testing::Test {
   }
   // The phase-end checkpoint folder of `phase_idx` of run `run`.
   std::filesystem::path final_checkpoint(registry::Database& db, const std::string& run, int64_t phase_idx) const;
+  // gtest expectations: run kTinyRun's phase-end checkpoints (every tensor) and evaluation matrix in `ours` equal
+  // those in `theirs` bit for bit, as a resumed run's equal an uninterrupted one's.
+  void expect_same_results(registry::Database& ours, registry::Database& theirs) const;
 
   TempDir dir_{"grove-orch"};
 };
 
-// Raw bytes of one tensor of a checkpoint's model.safetensors.
+// Waits (polling the registry read-only, five minutes at most) until phase `idx` of run `run` is training and has
+// trained at least `steps` steps; false when `process` ended first.
+bool wait_for_progress(const std::filesystem::path& registry, const std::string& run, int64_t idx, int64_t steps,
+                       BackgroundProcess& process);
+
+// Raw bytes of one model tensor of a checkpoint (from its model.safetensors or its blob).
 std::string tensor_bytes(const std::filesystem::path& checkpoint_dir, const std::string& name);
-// Names of every tensor in a checkpoint's model.safetensors.
+// Names of every model tensor of a checkpoint.
 std::vector<std::string> tensor_names(const std::filesystem::path& checkpoint_dir);
 
 }  // namespace grove::testing

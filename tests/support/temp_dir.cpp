@@ -38,4 +38,15 @@ std::string read_file(const fs::path& path) {
   return buffer.str();
 }
 
+void flip_byte(const fs::path& path, uint64_t offset) {
+  std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
+  file.seekg(static_cast<std::streamoff>(offset));
+  char byte = 0;
+  file.read(&byte, 1);
+  byte = static_cast<char>(byte ^ 0x5a);
+  file.seekp(static_cast<std::streamoff>(offset));
+  file.write(&byte, 1);
+  if (!file) throw std::runtime_error("cannot flip a byte of " + path.string());
+}
+
 }  // namespace grove::testing

@@ -1,6 +1,7 @@
 // A fresh temporary folder per test, removed (with everything in it) when the object goes away.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 
@@ -23,5 +24,7 @@ class TempDir {
 // Write a text file (creating parent folders) and return its path.
 std::filesystem::path write_file(const std::filesystem::path& path, const std::string& content);
 std::string read_file(const std::filesystem::path& path);
+// XORs the byte at `offset` of an existing file with 0x5a, as a bit flip on disk would alter it.
+void flip_byte(const std::filesystem::path& path, uint64_t offset);
 
 }  // namespace grove::testing
