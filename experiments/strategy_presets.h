@@ -1,7 +1,8 @@
 // Strategy presets: the named recipes a run follows at each new distribution (DESIGN.md, "Strategies").
-//   grove         grow (novelty), freeze old experts, old gate rows and shared weights (bar the embedding and LM-head
-//                 rows of tokens no earlier distribution used); train the new experts and their gate rows under
-//                 routing isolation (orchestrator/routing_isolation.h); no replay, no distillation
+//   grove         grow (novelty), freeze old experts and old gate rows; train the new experts, their gate rows and
+//                 the shared weights under routing isolation (orchestrator/routing_isolation.h) and generated
+//                 rehearsal (orchestrator/generated_rehearsal.h: a quarter of each batch written by the previous
+//                 phase's model for the earlier distributions, distilled towards it); no replay, no stored data
 //   lifelong_moe  grow (always), freeze old experts and old gate rows, shared weights trainable, distillation (KD)
 //   finetune      no growth, everything trainable
 //   replay        finetune plus a share of earlier distributions' data in every batch
@@ -30,6 +31,11 @@ struct StrategyPreset {
   // Weight of the routing-isolation loss (0: off): the new experts' gate rows are kept out of the top-k of the earlier
   // distributions' router inputs (drawn from each one's stored sketch) and pulled into the top-1 of the new data's.
   double isolation_weight = 0.0;
+  // Generated rehearsal (orchestrator/generated_rehearsal.h): the share of each batch's rows written by the previous
+  // phase's model for the earlier distributions (0: off), and the weight of the distillation towards that model on
+  // them. Needs no earlier document: the model itself writes what it is reminded of.
+  double rehearsal_share = 0.0;
+  double rehearsal_weight = 1.0;
   std::string description;     // one line for help and reports
 };
 

@@ -43,7 +43,7 @@ AttentionImpl::AttentionImpl(const ModelConfig& config)
   o_proj_ = register_parameter("o_proj", torch::empty({config.d_model, n_heads_ * head_dim_}));
 }
 
-torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const RotaryTables& rotary) {
+torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const RotaryTables& rotary, LayerKeysValues* cache) {
   const int64_t batch = x.size(0);
   const int64_t length = x.size(1);
   // One projection for q, k and v (x is read and cast once). On CUDA in bf16 one kernel each way hands out the q, k
@@ -65,12 +65,22 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const RotaryTables&
     k = qk_heads[1].transpose(1, 2);
     v = pieces[1].view({batch, length, n_kv_heads_, head_dim_}).transpose(1, 2);
   }
+  const bool causal = cache == nullptr || cache->length() == 0;
+  if (cache != nullptr) {
+    TORCH_CHECK(causal || length == 1, "Attention: a cached forward takes one token at a time, got ", length);
+    if (!causal) {
+      k = torch::cat({cache->keys, k}, 2);
+      v = torch::cat({cache->values, v}, 2);
+    }
+    cache->keys = k;
+    cache->values = v;
+  }
   if (n_kv_heads_ != n_heads_) {
     const int64_t repeat = n_heads_ / n_kv_heads_;
     k = k.repeat_interleave(repeat, 1);
     v = v.repeat_interleave(repeat, 1);
   }
-  const torch::Tensor attended = compat::scaled_dot_product_attention(q, k, v, /*is_causal=*/true);
+  const torch::Tensor attended = compat::scaled_dot_product_attention(q, k, v, /*is_causal=*/causal);
   return torch::matmul(attended.transpose(1, 2).reshape({batch, length, n_heads_ * head_dim_}), o_proj_.t());
 }
 

@@ -20,12 +20,21 @@ RotaryTables rotary_tables(int64_t length, int64_t head_dim, double theta, const
 // x [B, H, T, D] rotated: x * cos + rotate_half(x) * sin, with rotate_half(x) = cat(-x2, x1).
 torch::Tensor apply_rotary(const torch::Tensor& x, const RotaryTables& tables);
 
+// One layer's keys and values so far ([B, KV, T, D] each, rotary applied; undefined before the first step), for
+// incremental decoding: each forward appends its own.
+struct LayerKeysValues {
+  torch::Tensor keys, values;
+  int64_t length() const { return keys.defined() ? keys.size(2) : 0; }
+};
+
 class AttentionImpl : public torch::nn::Module {
  public:
   explicit AttentionImpl(const ModelConfig& config);
 
-  // x: [B, T, d] -> [B, T, d].
-  torch::Tensor forward(const torch::Tensor& x, const RotaryTables& rotary);
+  // x: [B, T, d] -> [B, T, d]; `rotary` holds the rows of x's positions. With `cache`, x continues the cached
+  // sequences (T = 1 once the cache holds anything: the new token attends to everything cached and to itself) and
+  // its keys and values are appended.
+  torch::Tensor forward(const torch::Tensor& x, const RotaryTables& rotary, LayerKeysValues* cache = nullptr);
 
   const torch::Tensor& q_proj() const { return q_proj_; }  // [H * D, d]
   const torch::Tensor& k_proj() const { return k_proj_; }  // [KV * D, d]

@@ -27,8 +27,9 @@ class DecoderLayerImpl : public torch::nn::Module {
   explicit DecoderLayerImpl(const ModelConfig& config);
 
   // The layer's input is residual + delta (delta undefined: residual alone, as for the first layer).
+  // `cache`: the attention's keys and values for incremental decoding (AttentionImpl::forward), or null.
   DecoderOutput forward(const torch::Tensor& residual, const torch::Tensor& delta, const RotaryTables& rotary,
-                        const MoeOptions& options);
+                        const MoeOptions& options, LayerKeysValues* cache = nullptr);
 
   AttentionImpl& attention() { return *attention_; }
   const AttentionImpl& attention() const { return *attention_; }

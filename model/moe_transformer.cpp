@@ -123,9 +123,12 @@ int64_t MoeTransformer::n_experts_per_layer() const {
 
 ForwardOutput MoeTransformer::forward(const torch::Tensor& tokens, const ForwardOptions& options) {
   TORCH_CHECK(tokens.dim() == 2, "MoeTransformer::forward: expected tokens [B, T], got ", tokens.sizes());
-  TORCH_CHECK(tokens.size(1) <= config_.max_seq_len, "MoeTransformer::forward: sequence length ", tokens.size(1),
-              " exceeds max_seq_len ", config_.max_seq_len);
-  const RotaryTables rotary = rotary_tables(tokens.size(1), config_.head_dim, config_.rope_theta, embed_.device());
+  const int64_t offset = options.cache != nullptr ? options.cache->length() : 0;
+  TORCH_CHECK(offset + tokens.size(1) <= config_.max_seq_len, "MoeTransformer::forward: sequence length ",
+              offset + tokens.size(1), " exceeds max_seq_len ", config_.max_seq_len);
+  RotaryTables rotary = rotary_tables(offset + tokens.size(1), config_.head_dim, config_.rope_theta, embed_.device());
+  if (offset > 0) rotary = {rotary.cos.narrow(0, offset, tokens.size(1)), rotary.sin.narrow(0, offset, tokens.size(1))};
+  if (options.cache != nullptr) options.cache->layers.resize(layers_.size());
   MoeOptions moe_options;
   moe_options.backend = options.backend;
   moe_options.noise_generator = options.noise_generator;
@@ -134,8 +137,9 @@ ForwardOutput MoeTransformer::forward(const torch::Tensor& tokens, const Forward
   // The hidden state is residual + delta, added by the next RMSNorm (decoder_layer.h).
   torch::Tensor residual = torch::embedding(embed_, tokens), delta;
   std::vector<torch::Tensor> balance, z, counts;
-  for (auto& layer : layers_) {
-    DecoderOutput out = layer->forward(residual, delta, rotary, moe_options);
+  for (size_t index = 0; index < layers_.size(); ++index) {
+    LayerKeysValues* cache = options.cache != nullptr ? &options.cache->layers[index] : nullptr;
+    DecoderOutput out = layers_[index]->forward(residual, delta, rotary, moe_options, cache);
     residual = std::move(out.residual);
     delta = std::move(out.delta);
     balance.push_back(out.load_balance_loss);

@@ -20,6 +20,13 @@
 
 namespace grove::model {
 
+// Every layer's attention keys and values so far, for sampling one token at a time (generated rehearsal) without
+// recomputing the prefix. Empty before the first forward.
+struct KeysValuesCache {
+  std::vector<LayerKeysValues> layers;
+  int64_t length() const { return layers.empty() ? 0 : layers.front().length(); }
+};
+
 struct ForwardOptions {
   bool collect_routing = false;  // fill ForwardOutput::routing_counts
   ExpertBackend backend = ExpertBackend::kAuto;
@@ -32,6 +39,9 @@ struct ForwardOptions {
   std::vector<torch::Tensor>* router_inputs = nullptr;
   std::vector<torch::Tensor>* attention_inputs = nullptr;
   torch::Tensor* head_input = nullptr;
+  // Incremental decoding: when set, `tokens` continue the sequences whose keys and values the cache holds (one
+  // token at a time once it holds any), at positions after them, and their keys and values are appended.
+  KeysValuesCache* cache = nullptr;
 };
 
 struct ForwardOutput {

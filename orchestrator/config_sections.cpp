@@ -121,16 +121,26 @@ void apply_strategy_overrides(StrictMap& map, experiments::StrategyPreset& prese
   preset.kd_temperature = map.get<double>("kd_temperature", preset.kd_temperature);
   preset.replay_share = map.get<double>("replay_share", preset.replay_share);
   preset.isolation_weight = map.get<double>("isolation_weight", preset.isolation_weight);
+  preset.rehearsal_share = map.get<double>("rehearsal_share", preset.rehearsal_share);
+  preset.rehearsal_weight = map.get<double>("rehearsal_weight", preset.rehearsal_weight);
   require_one_of(map, "growth", preset.growth, {"always", "never", "novelty"});
   require_one_of(map, "experts", preset.experts, {"newest", "all"});
   require_one_of(map, "gate", preset.gate, {"new_rows", "all", "frozen"});
   require_one_of(map, "shared", preset.shared, {"frozen", "trainable", "new_tokens", "orthogonal"});
   require_non_negative(map, "isolation_weight", preset.isolation_weight);
+  require_non_negative(map, "rehearsal_weight", preset.rehearsal_weight);
   require_non_negative(map, "kd_weight", preset.kd_weight);
   require_positive(map, "kd_temperature", preset.kd_temperature);
-  if (preset.replay_share < 0 || preset.replay_share >= 1) {
-    throw ConfigError(fmt::format("{}: expected a share in [0, 1), got {}", map.where("replay_share"),
-                                  preset.replay_share));
+  for (const auto& [key, share] : {std::pair{"replay_share", preset.replay_share},
+                                    std::pair{"rehearsal_share", preset.rehearsal_share}}) {
+    if (share < 0 || share >= 1) {
+      throw ConfigError(fmt::format("{}: expected a share in [0, 1), got {}", map.where(key), share));
+    }
+  }
+  if (preset.replay_share + preset.rehearsal_share >= 1) {
+    throw ConfigError(fmt::format("{}: replay_share {} and rehearsal_share {} leave no room in a batch for the new "
+                                  "distribution; their sum must be below 1",
+                                  map.where("rehearsal_share"), preset.replay_share, preset.rehearsal_share));
   }
 }
 

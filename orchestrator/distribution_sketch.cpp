@@ -4,11 +4,11 @@
 
 #include <algorithm>
 
-#include "common/atomic_file.h"
 #include "common/errors.h"
 #include "data_streams/batch_iterator.h"
 #include "data_streams/window_sampler.h"
 #include "model/tensor_io.h"
+#include "orchestrator/atomic_tensor_file.h"
 #include "model/torch_compat.h"
 #include "orchestrator/evaluator.h"
 
@@ -132,21 +132,7 @@ void save_sketch(const std::filesystem::path& path, const DistributionSketch& sk
   }
   tensors.emplace_back("head_moment", sketch.head_moment);
   tensors.emplace_back("token_counts", sketch.token_counts);
-  std::error_code error;
-  std::filesystem::create_directories(path.parent_path(), error);
-  if (error) {
-    throw CheckpointError(
-        fmt::format("distribution sketch: cannot create {}: {}", path.parent_path().string(), error.message()));
-  }
-  const std::filesystem::path temp = path.string() + ".tmp";
-  try {
-    model::write_tensors(temp, tensors, {{"format", "grove-distribution-sketch-1"}});
-    std::filesystem::rename(temp, path);
-    fsync_path(path.parent_path());
-  } catch (const std::exception& failure) {
-    std::filesystem::remove(temp, error);
-    throw CheckpointError(fmt::format("distribution sketch: cannot write {}: {}", path.string(), failure.what()));
-  }
+  write_tensor_file_atomically(path, tensors, {{"format", "grove-distribution-sketch-1"}}, "distribution sketch");
 }
 
 DistributionSketch load_sketch(const std::filesystem::path& path, int64_t n_layers, int64_t d_model,

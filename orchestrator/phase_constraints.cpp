@@ -1,9 +1,11 @@
 #include "orchestrator/phase_constraints.h"
 
+#include <chrono>
 #include <filesystem>
 #include <map>
 
 #include "common/log.h"
+#include "orchestrator/generated_rehearsal.h"
 #include "orchestrator/phase_checkpoints.h"
 #include "orchestrator/seeds.h"
 
@@ -86,9 +88,33 @@ void PhaseConstraints::after_step() const {
   if (token_rows) token_rows->restore_rows();
 }
 
+torch::Tensor phase_rehearsal_pool(RunContext& ctx, const registry::PhaseRow& phase, model::MoeTransformer& teacher,
+                                   int64_t rows) {
+  const int64_t width = ctx.config.training.seq_len + 1;
+  const auto path = rehearsal_pool_path(ctx.run_dir, phase.idx);
+  if (std::filesystem::exists(path)) return load_rehearsal_pool(path, rows, width, ctx.model_config.vocab_size);
+  const auto sketches = earlier_sketches(ctx, phase);
+  if (sketches.empty()) return {};
+  std::vector<torch::Tensor> start_weights;
+  for (const auto& sketch : sketches) start_weights.push_back(sketch.token_counts);
+  RehearsalSettings settings;
+  settings.rows = rows;
+  settings.width = width;
+  settings.seed = derive_seed(ctx.config.seed, phase.idx, "rehearsal");
+  settings.bf16_autocast = ctx.plan.bf16_autocast;
+  const auto start = std::chrono::steady_clock::now();
+  const auto pool = generate_rehearsal_pool(teacher, start_weights, settings);
+  save_rehearsal_pool(path, pool);
+  log::info("phase {}: the previous model wrote {} rehearsal windows of {} tokens for {} earlier distribution(s) in "
+            "{:.1f} s ({})",
+            phase.idx, rows, width, sketches.size(),
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), path.string());
+  return pool;
+}
+
 bool strategy_uses_sketches(const RunContext& ctx) {
   return ctx.strategy.isolation_weight > 0 || ctx.strategy.shared == "new_tokens" ||
-         ctx.strategy.shared == "orthogonal";
+         ctx.strategy.shared == "orthogonal" || ctx.strategy.rehearsal_share > 0;
 }
 
 void write_phase_sketch(RunContext& ctx, const registry::PhaseRow& phase, model::MoeTransformer& model) {

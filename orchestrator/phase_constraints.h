@@ -31,8 +31,15 @@ struct PhaseConstraints {
 // warning; one that cannot be is a CheckpointError naming it.
 PhaseConstraints phase_constraints(RunContext& ctx, const registry::PhaseRow& phase, model::MoeTransformer& model);
 
-// Whether the run's strategy reads sketches (routing isolation, `new_tokens` or `orthogonal`): only then does a
-// phase write one.
+// The phase's generated-rehearsal pool (orchestrator/generated_rehearsal.h), `rows` windows of the training width
+// that `teacher` (the previous phase's model) writes for the earlier distributions: read from the run folder when
+// an earlier attempt wrote it, otherwise generated and written there. Undefined when the phase has no earlier
+// distribution.
+torch::Tensor phase_rehearsal_pool(RunContext& ctx, const registry::PhaseRow& phase, model::MoeTransformer& teacher,
+                                   int64_t rows);
+
+// Whether the run's strategy reads sketches (routing isolation, `new_tokens`, `orthogonal` or generated rehearsal):
+// only then does a phase write one.
 bool strategy_uses_sketches(const RunContext& ctx);
 
 // Measures the sketch of the phase's own distribution under its final model and writes it (replacing one there).

@@ -2,10 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "common/log.h"
 #include "common/shell_word.h"
 #include "data_streams/mixture_sampler.h"
 #include "data_streams/window_sampler.h"
+#include "orchestrator/generated_rehearsal.h"
 #include "orchestrator/phase_checkpoints.h"
 #include "orchestrator/phase_constraints.h"
 #include "orchestrator/phase_evaluation.h"
@@ -35,10 +38,15 @@ int64_t phase_steps(const RunContext& ctx, const registry::PhaseRow& phase) {
                                                           : ctx.config.training.steps;
 }
 
-// The batches a phase trains on: its own distribution, a replay mixture, or the union of everything seen (joint).
-data::BatchSource phase_batches(RunContext& ctx, const registry::PhaseRow& phase, uint64_t seed) {
+// The batches a phase trains on: its own distribution, a replay mixture, or the union of everything seen (joint);
+// with a rehearsal pool, its last `rehearsal` rows come from the pool instead.
+data::BatchSource phase_batches(RunContext& ctx, const registry::PhaseRow& phase, uint64_t seed,
+                                const torch::Tensor& pool, int64_t rehearsal) {
   const int64_t width = ctx.config.training.seq_len + 1;
-  const int64_t rows = ctx.config.training.batch_size;
+  if (pool.defined()) {
+    return with_rehearsal_rows(phase_batches(ctx, phase, seed, {}, rehearsal), pool, rehearsal);
+  }
+  const int64_t rows = ctx.config.training.batch_size - rehearsal;
   std::vector<registry::PhaseRow> earlier;
   for (const auto& p : registry::list_phases(ctx.registry(), ctx.run.id)) {
     if (p.idx < phase.idx && p.distribution_id != phase.distribution_id) earlier.push_back(p);
@@ -156,9 +164,18 @@ PhaseOutcome run_phase(RunContext& ctx, const registry::PhaseRow& phase_in) {
                  fmt::format("resumed at step {} from {}", objects.state.step, checkpoint.path));
   }
   phase = reload(ctx, phase);
+  auto teacher = load_teacher(ctx, phase);
+  // Generated rehearsal: a pool of about two uses per window, written before the CUDA generator is seeded below
+  // (generating draws from it, reading a pool written earlier does not).
+  int64_t rehearsal = rehearsal_rows(ctx.config.training.batch_size, ctx.strategy.rehearsal_share);
+  torch::Tensor pool;
+  if (teacher && rehearsal > 0) {
+    pool = phase_rehearsal_pool(ctx, phase, *teacher,
+                                std::clamp<int64_t>(objects.state.total_steps * rehearsal / 2, 32, 256));
+  }
+  if (!pool.defined()) rehearsal = 0;
   if (ctx.plan.device.is_cuda()) torch::cuda::manual_seed_all(derive_seed(ctx.config.seed, phase.idx, "cuda-noise"));
 
-  auto teacher = load_teacher(ctx, phase);
   TrainerHooks hooks;
   if (constraints.any()) {
     hooks.before_step = [&] { constraints.before_step(); };
@@ -169,8 +186,10 @@ PhaseOutcome run_phase(RunContext& ctx, const registry::PhaseRow& phase_in) {
   TrainerSettings settings = trainer_settings(ctx, objects.state.total_steps);
   settings.isolation = constraints.isolation.get();
   settings.isolation_weight = ctx.strategy.isolation_weight;
+  settings.rehearsal_rows = rehearsal;
+  settings.rehearsal_weight = ctx.strategy.rehearsal_weight;
   Trainer trainer(objects.model, teacher, *objects.optimizer,
-                  phase_batches(ctx, phase, objects.state.sampler_seed), settings,
+                  phase_batches(ctx, phase, objects.state.sampler_seed, pool, rehearsal), settings,
                   ctx.plan, objects.state, hooks, objects.noise_generator);
   RegistryObserver registry_observer(ctx, phase.id);
   ProgressObserver progress_observer(label, objects.state.step, objects.state.total_steps);

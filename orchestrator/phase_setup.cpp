@@ -175,7 +175,7 @@ std::shared_ptr<model::MoeTransformer> prepare_phase_model(RunContext& ctx, cons
 }
 
 std::shared_ptr<model::MoeTransformer> load_teacher(RunContext& ctx, const registry::PhaseRow& phase) {
-  if (phase.idx == 0 || ctx.strategy.kd_weight <= 0) return nullptr;
+  if (phase.idx == 0 || (ctx.strategy.kd_weight <= 0 && ctx.strategy.rehearsal_share <= 0)) return nullptr;
   const auto previous = require_phase(ctx, phase.idx - 1);
   auto teacher = load_model(ctx, phase_end_checkpoint(ctx, previous));
   for (auto& parameter : teacher->parameters()) parameter.set_requires_grad(false);

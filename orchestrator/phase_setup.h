@@ -17,7 +17,8 @@ model::TrainablePolicy phase_trainable_policy(const RunContext& ctx, int64_t pha
 // 'before' evals, the decision and reason, expert rows and freeze marks to the registry.
 std::shared_ptr<model::MoeTransformer> prepare_phase_model(RunContext& ctx, const registry::PhaseRow& phase);
 
-// The previous phase's final model, frozen and in eval mode (the distillation teacher); nullptr for phase 0.
+// The previous phase's final model, frozen and in eval mode (the distillation teacher, and the writer of generated
+// rehearsal); nullptr for phase 0 and for strategies that use neither.
 std::shared_ptr<model::MoeTransformer> load_teacher(RunContext& ctx, const registry::PhaseRow& phase);
 
 }  // namespace grove::orch

@@ -161,6 +161,10 @@ std::string resolved_yaml_text(const ExperimentConfig& config, const ValidatedEx
     if (s.isolation_weight != 0 || (preset && preset->isolation_weight != 0)) {
       out << YAML::Key << "isolation_weight" << YAML::Value << s.isolation_weight;
     }
+    if (s.rehearsal_share != 0 || (preset && preset->rehearsal_share != 0)) {
+      out << YAML::Key << "rehearsal_share" << YAML::Value << s.rehearsal_share << YAML::Key << "rehearsal_weight"
+          << YAML::Value << s.rehearsal_weight;
+    }
     if (several) out << YAML::EndMap;
   }
   out << YAML::EndMap;
@@ -330,8 +334,15 @@ ExperimentConfig parse_stored_config(const registry::RunRow& run) {
   // Keys added after a run was made take the value that reproduces what the run did then, not today's preset's.
   YAML::Node root = YAML::Load(run.config_yaml);
   YAML::Node overrides = root["strategy_overrides"];
-  const bool upgrade = overrides && overrides.IsMap() && overrides["growth"] && !overrides["isolation_weight"];
-  if (upgrade) overrides["isolation_weight"] = 0.0;
+  bool upgrade = false;
+  if (overrides && overrides.IsMap() && overrides["growth"]) {
+    for (const char* key : {"isolation_weight", "rehearsal_share"}) {
+      if (!overrides[key]) {
+        overrides[key] = 0.0;
+        upgrade = true;
+      }
+    }
+  }
   const std::string text = upgrade ? YAML::Dump(root) : run.config_yaml;
   return parse_experiment(text, fmt::format("run '{}' (stored config)", run.name), fs::path("/"), ConfigOverrides{});
 }

@@ -51,7 +51,7 @@ RunContext open_run(registry::Database& db, const ExperimentConfig& config, cons
 RunContext open_existing_run(registry::Database& db, const registry::RunRow& run, const DevicePlan* plan = nullptr);
 
 // A run's stored configuration, parsed; keys the stored text predates read as what the run did when it was made
-// (a missing strategy `isolation_weight` is 0).
+// (a missing strategy `isolation_weight` or `rehearsal_share` is 0).
 ExperimentConfig parse_stored_config(const registry::RunRow& run);
 
 // The configuration restricted to one run: its strategy and its seed (`seeds: [its seed]` when the file listed

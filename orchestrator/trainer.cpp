@@ -83,6 +83,8 @@ TrainingLoss Trainer::forward_backward(const torch::Tensor& tokens, const torch:
   options.noise_generator = noise_generator_;
   options.isolation = settings_.isolation;
   options.isolation_weight = settings_.isolation_weight;
+  options.rehearsal_rows = settings_.rehearsal_rows;
+  options.rehearsal_weight = settings_.rehearsal_weight;
   const torch::Tensor inputs = tokens.slice(1, 0, tokens.size(1) - 1), targets = tokens.slice(1, 1, tokens.size(1));
   TrainingLoss losses = training_loss(*model_, teacher_.get(), inputs, targets, mask, options);
   for (const int64_t bad_step : settings_.inject_nan_at_steps) {

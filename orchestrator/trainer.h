@@ -46,6 +46,9 @@ struct TrainerSettings {
   // The routing-isolation loss and its weight (orchestrator/routing_isolation.h); off when null.
   const RoutingIsolation* isolation = nullptr;
   double isolation_weight = 0.0;
+  // The batches' last rows that are generated rehearsal, and their distillation weight (TrainingLossOptions).
+  int64_t rehearsal_rows = 0;
+  double rehearsal_weight = 1.0;
 };
 
 struct TrainerHooks {

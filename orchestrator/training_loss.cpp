@@ -28,23 +28,38 @@ TrainingLoss training_loss(model::MoeTransformer& model, model::MoeTransformer* 
   TrainingLoss loss;
   loss.lm = (nll * weights).sum() / weights.sum().clamp_min(1.0);
   loss.aux = out.aux_loss.to(torch::kFloat);
+  const int64_t rehearsal = teacher != nullptr ? options.rehearsal_rows : 0;
+  const int64_t own_rows = inputs.size(0) - rehearsal;
+  if (own_rows < 1) throw std::invalid_argument("training_loss: every row of the batch is a rehearsal row");
   if (isolate) {
+    if (rehearsal > 0) {  // the attraction is for the new data's tokens only
+      for (auto& layer_inputs : router_inputs) layer_inputs = layer_inputs.slice(0, 0, own_rows * inputs.size(1));
+    }
     loss.isolation = options.isolation->loss(model, router_inputs);
     loss.aux = loss.aux + options.isolation_weight * loss.isolation;
   } else {
     loss.isolation = torch::zeros({}, loss.lm.options());
   }
   loss.total = loss.lm + loss.aux;
-  if (teacher != nullptr && options.kd_weight > 0) {
+  loss.kd = torch::zeros({}, loss.lm.options());
+  const bool on_new_data = teacher != nullptr && options.kd_weight > 0;
+  if (on_new_data || rehearsal > 0) {
     torch::Tensor teacher_logits;
     {
       torch::NoGradGuard no_grad;
-      teacher_logits = teacher->forward(inputs).logits.reshape({-1, vocab});
+      const auto taught = on_new_data ? inputs : inputs.slice(0, own_rows);
+      teacher_logits = teacher->forward(taught).logits;
     }
-    loss.kd = distillation_loss(logits, teacher_logits, options.kd_temperature, weights);
-    loss.total = loss.total + options.kd_weight * loss.kd;
-  } else {
-    loss.kd = torch::zeros({}, loss.lm.options());
+    if (on_new_data) {  // the rehearsal rows' targets are masked out of `weights`
+      loss.kd = loss.kd + options.kd_weight * distillation_loss(logits, teacher_logits.reshape({-1, vocab}),
+                                                                options.kd_temperature, weights);
+    }
+    if (rehearsal > 0) {
+      const auto student = out.logits.slice(0, own_rows).reshape({-1, vocab});
+      const auto taught = (on_new_data ? teacher_logits.slice(0, own_rows) : teacher_logits).reshape({-1, vocab});
+      loss.kd = loss.kd + options.rehearsal_weight * distillation_loss(student, taught, /*temperature=*/1.0);
+    }
+    loss.total = loss.total + loss.kd;
   }
   return loss;
 }

@@ -1,6 +1,6 @@
 // The loss one training step minimises, shared by the trainer and the step benchmark (bench/train_step_bench) so
 // that what is timed is what trains: masked next-token cross-entropy (in fp32) + the router's auxiliary losses +
-// optionally distillation against a frozen teacher, all under bf16 autocast when the plan says so.
+// optionally distillation against a frozen teacher (on the new data, on generated rehearsal rows, or both), all under bf16 autocast when the plan says so.
 #pragma once
 
 #include <torch/torch.h>
@@ -23,10 +23,16 @@ struct TrainingLossOptions {
   // The routing-isolation loss (orchestrator/routing_isolation.h) with this weight; off when null or weight 0.
   const RoutingIsolation* isolation = nullptr;
   double isolation_weight = 0.0;
+  // Generated rehearsal (orchestrator/generated_rehearsal.h): the batch's last `rehearsal_rows` rows were written by
+  // the teacher; the model is distilled towards it there (KL at temperature 1, weight `rehearsal_weight`, every
+  // position) and the routing-isolation attraction skips them. Their targets are masked out of the LM loss by the
+  // batch itself. Needs a teacher.
+  int64_t rehearsal_rows = 0;
+  double rehearsal_weight = 1.0;
 };
 
 struct TrainingLoss {
-  // fp32 scalars; kd is zero without distillation. aux holds the router's auxiliary losses and the weighted
+  // fp32 scalars; kd is zero without distillation (it holds both distillation terms, weighted, when both run). aux holds the router's auxiliary losses and the weighted
   // routing-isolation term; isolation holds that term unweighted (zero when off).
   torch::Tensor total, lm, aux, kd, isolation;
 };

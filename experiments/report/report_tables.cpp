@@ -146,6 +146,11 @@ std::string strategy_settings(const RunData& run) {
   parts.push_back(kd > 0 ? fmt::format("KD λ {:g} (T {:g})", kd, number("kd_temperature")) : "KD off");
   const double replay = number("replay_share");
   parts.push_back(replay > 0 ? fmt::format("replay {:g} % of each batch", replay * 100) : "no replay");
+  const double rehearsal = number("rehearsal_share");
+  if (rehearsal > 0) {
+    parts.push_back(fmt::format("generated rehearsal {:g} % of each batch (distilled, weight {:g})", rehearsal * 100,
+                                strategy["rehearsal_weight"] ? number("rehearsal_weight") : 1.0));
+  }
   std::string line;
   for (const auto& part : parts) line += (line.empty() ? "" : " · ") + part;
   return line;

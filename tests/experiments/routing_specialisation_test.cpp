@@ -102,7 +102,7 @@ TEST(RoutingSpecialisation, MarkdownHtmlAndMetricsJsonCarryIt) {
   EXPECT_TRUE(spec["1"]["ru"].is_null());
 }
 
-TEST(StrategySettings, SayWhatTheSharedPolicyAndRoutingIsolationDid) {
+TEST(StrategySettings, SayWhatTheSharedPolicyRoutingIsolationAndRehearsalDid) {
   RunData run;
   run.run.config_yaml =
       "strategy_overrides: {growth: always, experts: newest, gate: new_rows, shared: new_tokens, kd_weight: 0, "
@@ -113,6 +113,14 @@ TEST(StrategySettings, SayWhatTheSharedPolicyAndRoutingIsolationDid) {
   run.run.config_yaml = "strategy_overrides: {growth: always, experts: newest, gate: new_rows, shared: orthogonal}\n";
   EXPECT_NE(strategy_settings(run).find("shared updates projected off earlier inputs"), std::string::npos);
   EXPECT_EQ(strategy_settings(run).find("routing isolation"), std::string::npos) << "off when the key is absent";
+  EXPECT_EQ(strategy_settings(run).find("rehearsal"), std::string::npos) << "off when the key is absent";
+  run.run.config_yaml =
+      "strategy_overrides: {growth: novelty, experts: newest, gate: new_rows, shared: trainable, "
+      "rehearsal_share: 0.25, rehearsal_weight: 0.5}\n";
+  EXPECT_NE(strategy_settings(run).find("shared weights train"), std::string::npos);
+  EXPECT_NE(strategy_settings(run).find("generated rehearsal 25 % of each batch (distilled, weight 0.5)"),
+            std::string::npos)
+      << strategy_settings(run);
 }
 
 }  // namespace

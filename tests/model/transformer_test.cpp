@@ -1,5 +1,5 @@
 // The decoder as a whole: shapes, causality, deterministic seeded init, rotary layout, grouped-query attention,
-// parameter accounting, trainable policies, deep copies.
+// cached one-token-at-a-time decoding, parameter accounting, trainable policies, deep copies.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -100,6 +100,27 @@ TEST(MoeTransformer, GroupedQueryAttentionEqualsMultiHeadWithRepeatedKeyValueHea
   const torch::Tensor x = seeded_normal({2, 6, 32}, 1.0, 3);
   const RotaryTables tables = rotary_tables(6, dim, gqa.rope_theta, torch::kCPU);
   EXPECT_LT(relative_error(grouped->forward(x, tables), full->forward(x, tables)), 1e-6);
+}
+
+TEST(MoeTransformer, CachedDecodingOneTokenAtATimeGivesTheFullForwardsLogits) {
+  for (const int64_t kv_heads : {int64_t{4}, int64_t{2}}) {
+    ModelConfig config = tiny_config();
+    config.n_kv_heads = kv_heads;
+    MoeTransformer model(config);
+    model.eval();
+    torch::NoGradGuard no_grad;
+    const torch::Tensor tokens = random_tokens(3, 11, 96, 9);
+    const torch::Tensor full = model.forward(tokens).logits;
+    KeysValuesCache cache;
+    ForwardOptions options;
+    options.cache = &cache;
+    // A prompt of four tokens in one forward, then one token at a time.
+    std::vector<torch::Tensor> pieces{model.forward(tokens.slice(1, 0, 4), options).logits};
+    for (int64_t t = 4; t < tokens.size(1); ++t) pieces.push_back(model.forward(tokens.slice(1, t, t + 1), options).logits);
+    EXPECT_EQ(cache.length(), 11);
+    EXPECT_LT(relative_error(torch::cat(pieces, 1), full), 1e-5) << "kv heads " << kv_heads;
+    EXPECT_THROW(model.forward(tokens.slice(1, 0, 2), options), c10::Error) << "two new tokens after a cached prefix";
+  }
 }
 
 TEST(MoeTransformer, ParameterCountsFollowTheConfig) {

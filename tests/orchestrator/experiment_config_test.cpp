@@ -352,8 +352,9 @@ TEST(ExperimentConfig, ShippedExperimentsValidateAndMatchTheirDescription) {
   EXPECT_EQ(demo.strategies[0].name, "grove");
   EXPECT_EQ(demo.strategies[0].growth, "always") << "every distribution of the demo is new";
   EXPECT_EQ(demo.strategies[0].gate, "new_rows") << "the configuration docs/CONTINUAL.md measures";
-  EXPECT_EQ(demo.strategies[0].shared, "new_tokens");
+  EXPECT_EQ(demo.strategies[0].shared, "trainable");
   EXPECT_DOUBLE_EQ(demo.strategies[0].isolation_weight, 1.0);
+  EXPECT_DOUBLE_EQ(demo.strategies[0].rehearsal_share, 0.25) << "the previous model reminds it";
   EXPECT_DOUBLE_EQ(demo.strategies[0].replay_share, 0.0) << "grove needs no old data";
   EXPECT_EQ(demo.strategies[1].name, "finetune");
   EXPECT_DOUBLE_EQ(demo.strategies[1].replay_share, 0.0) << "fine-tuning stays plain";
@@ -370,6 +371,11 @@ TEST(ExperimentConfig, ShippedExperimentsValidateAndMatchTheirDescription) {
   EXPECT_EQ(gpu.growth.experts_per_layer, 8);
   EXPECT_EQ(gpu.strategies[0].growth, "always") << "+8 experts at every phase";
   EXPECT_EQ(gpu.distributions.size(), 6u);
+
+  const auto continual = load_experiment(folder / "gpu-continual.yaml");
+  EXPECT_EQ(validate_and_resolve(continual, /*check_corpus_paths=*/false).model.d_model, 768);
+  EXPECT_EQ(continual.training.steps, 1000) << "phases long enough for a fixed-size model to run out of room";
+  EXPECT_EQ(continual.strategies.size(), 4u);
 }
 
 TEST(ExperimentConfig, AStoredConfigFromBeforeRoutingIsolationReadsAsWhatItsRunDid) {
@@ -391,6 +397,8 @@ TEST(ExperimentConfig, AStoredConfigFromBeforeRoutingIsolationReadsAsWhatItsRunD
   run.config_yaml = std::string(stored).replace(stored.find("replay_share: 0}"), 16,
                                                  "replay_share: 0, isolation_weight: 0.5}");
   EXPECT_DOUBLE_EQ(parse_stored_config(run).strategies.front().isolation_weight, 0.5);
+  EXPECT_DOUBLE_EQ(old_config.strategies.front().rehearsal_share, 0.0) << "stored before generated rehearsal";
+  EXPECT_DOUBLE_EQ(parse_experiment(stored, "exp.yaml", "/").strategies.front().rehearsal_share, 0.25);
 
   // Written back, grove with isolation off keeps the key (the preset's default is on); finetune's 0 is left out.
   ExperimentConfig config = parse_experiment(kMinimal, "exp.yaml", "/");
@@ -400,6 +408,27 @@ TEST(ExperimentConfig, AStoredConfigFromBeforeRoutingIsolationReadsAsWhatItsRunD
   const auto reread = parse_experiment(dumped, "dump.yaml", "/");
   EXPECT_DOUBLE_EQ(reread.strategies[0].isolation_weight, 0.0) << dumped;
   EXPECT_DOUBLE_EQ(reread.strategies[1].isolation_weight, 0.0);
+  EXPECT_DOUBLE_EQ(reread.strategies[0].rehearsal_share, 0.25) << dumped;
+  EXPECT_EQ(dumped.find("rehearsal_share: 0\n"), std::string::npos) << "finetune's 0 is left out: " << dumped;
+}
+
+TEST(ExperimentConfig, RehearsalShareIsAShareThatLeavesRoomForTheNewData) {
+  auto refused = [](const std::string& overrides) {
+    std::string text = kMinimal;
+    text.replace(text.find("strategies: [grove, finetune]"), 29, "strategies: [grove]\nstrategy_overrides: " + overrides);
+    try {
+      parse_experiment(text, "exp.yaml", "/");
+    } catch (const ConfigError& error) {
+      return std::string(error.what());
+    }
+    return std::string();
+  };
+  EXPECT_NE(refused("{rehearsal_share: 1.0}").find("strategy_overrides.rehearsal_share': expected a share in [0, 1), got 1"),
+            std::string::npos)
+      << refused("{rehearsal_share: 1.0}");
+  EXPECT_NE(refused("{rehearsal_share: 0.5, replay_share: 0.5}").find("their sum must be below 1"), std::string::npos);
+  EXPECT_NE(refused("{rehearsal_weight: -1}").find("rehearsal_weight"), std::string::npos);
+  EXPECT_EQ(refused("{rehearsal_share: 0.5, replay_share: 0.25, rehearsal_weight: 2}"), "");
 }
 
 TEST(DumpConfigCommand, PrintsTheResolvedConfigOrExitsTwoNamingTheKey) {

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "model/safetensors.h"
+#include "registry/train_metrics.h"
 #include "tests/orchestrator/run_fixture.h"
 
 namespace grove {
@@ -123,14 +124,17 @@ std::vector<int64_t> used_rows(const std::filesystem::path& run_dir, int64_t pha
 TEST_F(RunIntegration, FrozenTensorsAreBitIdenticalBetweenConsecutivePhases) {
   const auto experiment = write_experiment();
   // The finished phases' periodic checkpoints are kept here: the earliest of phase 2 is the grown, untrained model.
-  ASSERT_EQ(grove({"run", experiment.string(), "--set", "training.keep_finished_phase_checkpoints=true"}).exit_code, 0);
+  ASSERT_EQ(grove({"run", experiment.string(), "--set", "training.keep_finished_phase_checkpoints=true", "--set",
+                   "strategy_overrides.shared=new_tokens", "--set", "strategy_overrides.rehearsal_share=0"})
+                .exit_code,
+            0);
   auto db = open_registry();
   const auto p0 = final_checkpoint(db, kTinyRun, 0);
   const auto p1 = final_checkpoint(db, kTinyRun, 1);
   const auto p2 = final_checkpoint(db, kTinyRun, 2);
   int frozen_checked = 0, trained_checked = 0;
-  // grove: shared weights, base experts and their gate rows freeze from phase 1 on; the embedding and the LM head
-  // train only in the rows of tokens that no earlier distribution used.
+  // grove with `shared: new_tokens`: shared weights, base experts and their gate rows freeze from phase 1 on; the
+  // embedding and the LM head train only in the rows of tokens that no earlier distribution used.
   for (const auto& name : tensor_names(p0)) {
     if (name == "embed" || name == "lm_head") continue;
     EXPECT_EQ(tensor_bytes(p1, name), tensor_bytes(p2, name)) << name << " changed between phases 1 and 2";
@@ -180,6 +184,44 @@ TEST_F(RunIntegration, FrozenTensorsAreBitIdenticalBetweenConsecutivePhases) {
   }
   EXPECT_GT(frozen_checked, 10);
   EXPECT_EQ(trained_checked, 2 * 4);
+}
+
+TEST_F(RunIntegration, GroveTrainsSharedWeightsUnderGeneratedRehearsalAndKeepsOldExpertsBitIdentical) {
+  const auto experiment = write_experiment();
+  ASSERT_EQ(grove({"run", experiment.string()}).exit_code, 0);
+  auto db = open_registry();
+  std::vector<std::filesystem::path> finals;
+  for (const int64_t phase : {0, 1, 2}) finals.push_back(final_checkpoint(db, kTinyRun, phase));
+  const auto &p0 = finals[0], &p1 = finals[1], &p2 = finals[2];
+  int frozen_checked = 0, shared_checked = 0;
+  for (const auto& name : tensor_names(p0)) {
+    if (name.find(".moe.groups.0.w") != std::string::npos) {  // the base experts: frozen from phase 1 on
+      EXPECT_EQ(tensor_bytes(p0, name), tensor_bytes(p2, name)) << name << " changed after phase 0";
+      ++frozen_checked;
+    } else if (name == "embed" || name.find(".attn.") != std::string::npos) {  // shared: they train every phase
+      EXPECT_NE(tensor_bytes(p0, name), tensor_bytes(p1, name)) << name << " did not train in phase 1";
+      EXPECT_NE(tensor_bytes(p1, name), tensor_bytes(p2, name)) << name << " did not train in phase 2";
+      ++shared_checked;
+    }
+  }
+  EXPECT_EQ(frozen_checked, 2 * 3);  // 2 layers × w1, w2, w3
+  EXPECT_GT(shared_checked, 4);
+  // The previous model wrote each later phase's rehearsal pool before its first step: batch_size 4 × 0.25 = one row
+  // a batch, 12 steps → the minimum of 32 windows of seq_len + 1 tokens; none for phase 0.
+  const auto run_dir = dir_ / "work" / kTinyRun;
+  EXPECT_FALSE(std::filesystem::exists(run_dir / "rehearsal" / "phase-0.safetensors"));
+  for (const int64_t phase : {1, 2}) {
+    const model::SafetensorsReader pool(run_dir / "rehearsal" / ("phase-" + std::to_string(phase) + ".safetensors"));
+    EXPECT_EQ(pool.info("tokens").shape, (std::vector<int64_t>{32, 33})) << "phase " << phase;
+  }
+  const auto run = registry::require_run(db, kTinyRun);
+  for (const int64_t idx : {0, 1}) {
+    bool distilled = false;
+    for (const auto& row : registry::list_train_metrics(db, registry::find_phase(db, run.id, idx)->id)) {
+      distilled = distilled || (row.kd_loss && *row.kd_loss > 0);
+    }
+    EXPECT_EQ(distilled, idx == 1) << "the rehearsal rows' distillation term is logged in phase " << idx;
+  }
 }
 
 TEST_F(RunIntegration, EveryPhaseRecordsItsParametersTotalGrowsWithExpertsActiveStaysTheSame) {
