@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+
 #include "common/errors.h"
 #include "data_streams/corpus_spec.h"
 
@@ -57,6 +59,7 @@ void parse_training_section(StrictMap& map, TrainingSection& out) {
   out.beta2 = map.get<double>("beta2", out.beta2);
   out.grad_clip = map.get<double>("grad_clip", out.grad_clip);
   out.checkpoint_every = map.get<int64_t>("checkpoint_every", out.checkpoint_every);
+  out.checkpoint_every_minutes = map.get<double>("checkpoint_every_minutes", out.checkpoint_every_minutes);
   out.keep_checkpoints = map.get<int64_t>("keep_checkpoints", out.keep_checkpoints);
   out.keep_finished_phase_checkpoints =
       map.get<bool>("keep_finished_phase_checkpoints", out.keep_finished_phase_checkpoints);
@@ -79,7 +82,11 @@ void parse_training_section(StrictMap& map, TrainingSection& out) {
   if (out.beta1 < 0 || out.beta1 >= 1) throw ConfigError(fmt::format("{}: expected [0, 1)", map.where("beta1")));
   if (out.beta2 < 0 || out.beta2 >= 1) throw ConfigError(fmt::format("{}: expected [0, 1)", map.where("beta2")));
   require_non_negative(map, "grad_clip", out.grad_clip);
-  require_positive(map, "checkpoint_every", static_cast<double>(out.checkpoint_every));
+  require_non_negative(map, "checkpoint_every", static_cast<double>(out.checkpoint_every));
+  if (!(out.checkpoint_every_minutes >= 0) || !std::isfinite(out.checkpoint_every_minutes)) {
+    throw ConfigError(fmt::format("{}: expected a number of minutes >= 0 (0: no checkpoints by time), got {}",
+                                  map.where("checkpoint_every_minutes"), out.checkpoint_every_minutes));
+  }
   require_positive(map, "keep_checkpoints", static_cast<double>(out.keep_checkpoints));
   require_positive(map, "log_every", static_cast<double>(out.log_every));
   require_one_of(map, "device", out.device, {"auto", "cpu", "cuda"});

@@ -43,7 +43,8 @@ struct TrainingSection {
   double beta1 = 0.9;
   double beta2 = 0.95;
   double grad_clip = 1.0;
-  int64_t checkpoint_every = 100;      // steps; phase end always checkpoints
+  int64_t checkpoint_every = 100;      // steps; 0: none by step count; phase start and end always checkpoint
+  double checkpoint_every_minutes = 0;  // also once this many minutes passed since the last checkpoint; 0: off
   int64_t keep_checkpoints = 2;        // periodic checkpoints kept per phase (phase-end ones are always kept)
   bool keep_finished_phase_checkpoints = false;  // keep them after the phase's final checkpoint exists
   int64_t log_every = 10;              // metrics rows and progress updates

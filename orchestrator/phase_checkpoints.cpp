@@ -14,6 +14,7 @@
 #include "model/checkpoint.h"
 #include "orchestrator/background_checkpoint_writer.h"
 #include "orchestrator/phase_setup.h"
+#include "orchestrator/phase_time_account.h"
 #include "registry/events.h"
 
 namespace grove::orch {
@@ -196,6 +197,7 @@ PhaseTrainingObjects::PhaseTrainingObjects(std::shared_ptr<model::MoeTransformer
 
 std::optional<registry::CheckpointRow> save_phase_checkpoint(RunContext& ctx, const registry::PhaseRow& phase,
                                                              PhaseTrainingObjects& objects, CheckpointReason reason) {
+  const PhaseTimeAccount::Scope stall(ctx.phase_time, TimeUse::kCheckpoint);
   const auto started = std::chrono::steady_clock::now();
   const auto stalled_ms = [&] {
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();

@@ -6,6 +6,7 @@
 
 #include "common/errors.h"
 #include "common/log.h"
+#include "orchestrator/phase_time_account.h"
 
 namespace grove::orch {
 
@@ -21,6 +22,7 @@ std::vector<EvalResult> evaluate_and_record(RunContext& ctx, model::MoeTransform
                                         registry::EvalStage stage,
                                         const std::vector<registry::DistributionRow>& distributions,
                                         bool record_routing) {
+  const PhaseTimeAccount::Scope evaluating(ctx.phase_time, TimeUse::kEvaluation);
   std::map<std::pair<int64_t, int64_t>, int64_t> expert_ids;  // (layer, slot) -> experts.id
   if (record_routing) {
     for (const auto& expert : registry::list_experts(ctx.registry(), ctx.run.id)) {

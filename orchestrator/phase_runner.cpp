@@ -14,6 +14,7 @@
 #include "orchestrator/phase_evaluation.h"
 #include "orchestrator/phase_observers.h"
 #include "orchestrator/phase_setup.h"
+#include "orchestrator/phase_time_recorder.h"
 #include "orchestrator/seeds.h"
 #include "orchestrator/stop_signal.h"
 #include "orchestrator/trainer.h"
@@ -77,6 +78,7 @@ TrainerSettings trainer_settings(const RunContext& ctx, int64_t total_steps) {
   settings.grad_clip = ctx.config.training.grad_clip;
   settings.log_every = ctx.config.training.log_every;
   settings.checkpoint_every = ctx.config.training.checkpoint_every;
+  settings.checkpoint_every_minutes = ctx.config.training.checkpoint_every_minutes;
   settings.kd_weight = ctx.strategy.kd_weight;
   settings.cuda_graphs = ctx.config.training.cuda_graphs;
   settings.kd_temperature = ctx.strategy.kd_temperature;
@@ -89,8 +91,10 @@ registry::PhaseRow reload(RunContext& ctx, const registry::PhaseRow& phase) {
 }
 
 // Evaluates the phase-end model on every timeline distribution, records its parameter counts (the phase-end model's,
-// the numbers true for the phase however it got here) and closes the phase.
-void finish_phase(RunContext& ctx, const registry::PhaseRow& phase, model::MoeTransformer& model) {
+// the numbers true for the phase however it got here) and its time split, closes the phase and logs its goodput.
+// `train_tokens`: the phase's training tokens (0 when resuming an evaluation: the row has them).
+void finish_phase(RunContext& ctx, const registry::PhaseRow& phase, model::MoeTransformer& model,
+                  PhaseTimeRecorder& times, int64_t train_tokens, const std::string& label) {
   if (strategy_uses_sketches(ctx)) {
     try {
       write_phase_sketch(ctx, phase, model);
@@ -105,8 +109,10 @@ void finish_phase(RunContext& ctx, const registry::PhaseRow& phase, model::MoeTr
   registry::Transaction close(ctx.registry());
   registry::set_phase_parameters(ctx.registry(), phase.id, model.parameter_count(),
                                  model.active_parameters_per_token());
+  times.record(train_tokens);
   registry::transition_phase(ctx.registry(), phase.id, registry::PhaseStatus::kDone);
   close.commit();
+  times.log_goodput(label);
   record_event(ctx, phase, log::Level::kInfo, "phase_done",
                fmt::format("phase {} done: {} parameters, {} active per token", phase.idx, model.parameter_count(),
                            model.active_parameters_per_token()));
@@ -126,11 +132,12 @@ PhaseOutcome run_phase(RunContext& ctx, const registry::PhaseRow& phase_in) {
             fmt::format("{} failed earlier; see `grove registry phases --run {}` and its events", label,
                         shell_word(ctx.run.name))};
   }
+  PhaseTimeRecorder times(ctx, phase.id);  // setup from here
   if (phase.status == registry::PhaseStatus::kEvaluating) {
     log::info("{}: resuming evaluation", label);
     prune_finished_phase(ctx, phase);  // a crash may have come between the move to evaluating and the pruning
     auto model = load_model(ctx, phase_end_checkpoint(ctx, phase));
-    finish_phase(ctx, phase, *model);
+    finish_phase(ctx, phase, *model, times, 0, label);
     return {};
   }
 
@@ -177,11 +184,18 @@ PhaseOutcome run_phase(RunContext& ctx, const registry::PhaseRow& phase_in) {
   if (ctx.plan.device.is_cuda()) torch::cuda::manual_seed_all(derive_seed(ctx.config.seed, phase.idx, "cuda-noise"));
 
   TrainerHooks hooks;
-  if (constraints.any()) {
-    hooks.before_step = [&] { constraints.before_step(); };
-    hooks.after_step = [&] { constraints.after_step(); };
-  }
-  hooks.save_checkpoint = [&](CheckpointReason reason) { save_phase_checkpoint(ctx, phase, objects, reason); };
+  if (constraints.any()) hooks.before_step = [&] { constraints.before_step(); };
+  // Setup lasts until the first step is done (its warm-up and CUDA graph capture included); training from there.
+  bool first_step = true;
+  hooks.after_step = [&] {
+    if (constraints.any()) constraints.after_step();
+    if (first_step) times.account().switch_to(TimeUse::kTraining);
+    first_step = false;
+  };
+  hooks.save_checkpoint = [&](CheckpointReason reason) {
+    save_phase_checkpoint(ctx, phase, objects, reason);
+    if (reason == CheckpointReason::kPeriodic) times.record(objects.state.tokens_seen);
+  };
   hooks.restore_last_checkpoint = [&] { restore_newest_intact_checkpoint(ctx, phase, objects); };
   TrainerSettings settings = trainer_settings(ctx, objects.state.total_steps);
   settings.isolation = constraints.isolation.get();
@@ -197,12 +211,14 @@ PhaseOutcome run_phase(RunContext& ctx, const registry::PhaseRow& phase_in) {
   trainer.add_observer(&progress_observer);
 
   const TrainOutcome outcome = trainer.run();
+  times.account().switch_to(TimeUse::kOther);
   if (constraints.isolation) {
     log::info("{}: {:.1f}% of the earlier distributions' sampled router inputs have a new expert in their top-{}",
               label, 100.0 * constraints.isolation->leaked_share(*objects.model), ctx.model_config.top_k);
   }
   if (outcome == TrainOutcome::kInterrupted) {
     registry::transition_phase(db, phase.id, registry::PhaseStatus::kInterrupted);
+    times.record(objects.state.tokens_seen);
     record_event(ctx, phase, log::Level::kWarn, "interrupted",
                  fmt::format("stopped by a signal at step {}; checkpoint written", objects.state.step));
     return {PhaseResult::kInterrupted, stop_exit_code(),
@@ -211,6 +227,7 @@ PhaseOutcome run_phase(RunContext& ctx, const registry::PhaseRow& phase_in) {
   }
   if (outcome == TrainOutcome::kFailed) {
     registry::transition_phase(db, phase.id, registry::PhaseStatus::kFailed);
+    times.record(objects.state.tokens_seen);
     const std::string message =
         fmt::format("{} failed: the loss became non-finite {} times in a row despite restoring the last checkpoint "
                     "and halving the learning rate (now ×{}); lower training.lr or check the data",
@@ -228,7 +245,7 @@ PhaseOutcome run_phase(RunContext& ctx, const registry::PhaseRow& phase_in) {
     finish.commit();
   }
   prune_finished_phase(ctx, phase);
-  finish_phase(ctx, reload(ctx, phase), *objects.model);
+  finish_phase(ctx, reload(ctx, phase), *objects.model, times, objects.state.tokens_seen, label);
   return {};
 }
 

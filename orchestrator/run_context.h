@@ -12,6 +12,7 @@
 #include "model/model_config.h"
 #include "orchestrator/device_plan.h"
 #include "orchestrator/experiment_config.h"
+#include "orchestrator/phase_time_account.h"
 #include "registry/registry.h"
 
 namespace grove::orch {
@@ -26,6 +27,9 @@ struct RunContext {
   DevicePlan plan;
   std::filesystem::path run_dir;           // <work_dir>/<run name>: checkpoints
   std::vector<int64_t> inject_nan_at_steps;  // tests only (fault injection)
+  // Where the running phase's time goes; checkpoint saves and evaluations charge themselves to it. Null outside a
+  // phase (grove eval): nothing is charged.
+  PhaseTimeAccount* phase_time = nullptr;
 
   registry::Database& registry() { return *db; }
 

@@ -195,6 +195,9 @@ std::string resolved_yaml_text(const ExperimentConfig& config, const ValidatedEx
   // (resumable).
   if (t.keep_finished_phase_checkpoints) out << YAML::Key << "keep_finished_phase_checkpoints" << YAML::Value << true;
   if (!t.cuda_graphs) out << YAML::Key << "cuda_graphs" << YAML::Value << false;
+  if (t.checkpoint_every_minutes > 0) {
+    out << YAML::Key << "checkpoint_every_minutes" << YAML::Value << t.checkpoint_every_minutes;
+  }
   out << YAML::EndMap;
   out << YAML::Key << "evaluation" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "max_tokens" << YAML::Value << config.evaluation.max_tokens << YAML::Key << "batch_size"

@@ -16,6 +16,10 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
+double steady_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
 }  // namespace
 
 Trainer::Trainer(std::shared_ptr<model::MoeTransformer> model, std::shared_ptr<model::MoeTransformer> teacher,
@@ -31,6 +35,7 @@ Trainer::Trainer(std::shared_ptr<model::MoeTransformer> model, std::shared_ptr<m
       hooks_(std::move(hooks)),
       noise_generator_(std::move(noise_generator)),
       trainable_(model_->trainable_parameters()) {
+  if (!settings_.clock) settings_.clock = steady_seconds;
   if (settings_.cuda_graphs && plan_.device.is_cuda()) {
     const std::string why_not = why_not_captured();
     capture_possible_ = capture_wanted_ = why_not.empty();
@@ -136,6 +141,8 @@ TrainOutcome Trainer::run() {
   torch::Tensor aux_sum = torch::zeros_like(lm_sum), kd_sum = torch::zeros_like(lm_sum);
   torch::Tensor grad_norm;
   int64_t interval_steps = 0;
+  double last_checkpoint_at = settings_.clock();  // the step-0 or resume checkpoint this run starts from
+  const double checkpoint_interval_s = settings_.checkpoint_every_minutes * 60.0;
 
   while (state_.step < state_.total_steps) {
     if (stop_requested()) {
@@ -203,7 +210,11 @@ TrainOutcome Trainer::run() {
       state_.last_loss = metrics.loss;
       for (auto* observer : observers_) observer->on_log(metrics);
     }
-    if (!last && state_.step % settings_.checkpoint_every == 0) {
+    const bool due_by_steps = settings_.checkpoint_every > 0 && state_.step % settings_.checkpoint_every == 0;
+    const bool due_by_time =
+        checkpoint_interval_s > 0 && settings_.clock() - last_checkpoint_at >= checkpoint_interval_s;
+    if (!last && (due_by_steps || due_by_time)) {
+      last_checkpoint_at = settings_.clock();
       hooks_.save_checkpoint(CheckpointReason::kPeriodic);
       state_.nan_recoveries = 0;  // a clean checkpoint ends a run of recoveries
       for (auto* observer : observers_) observer->on_checkpoint(state_.step);

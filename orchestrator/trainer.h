@@ -35,7 +35,12 @@ struct TrainerSettings {
   LrSchedule schedule;
   double grad_clip = 1.0;
   int64_t log_every = 10;
-  int64_t checkpoint_every = 100;
+  int64_t checkpoint_every = 100;  // steps between periodic checkpoints; 0: none by step count
+  // Also a periodic checkpoint once this many minutes passed since the last one was taken (the phase's start or
+  // resume counts as one); 0: none by time. Read from `clock`.
+  double checkpoint_every_minutes = 0.0;
+  // Seconds on a monotonic clock (steady_clock when empty); tests pass one they advance themselves.
+  std::function<double()> clock;
   double kd_weight = 0.0;
   double kd_temperature = 2.0;
   int64_t max_nan_recoveries = 3;

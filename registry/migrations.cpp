@@ -6,6 +6,7 @@
 #include "registry/database.h"
 #include "registry/schema_v1.h"
 #include "registry/schema_v2.h"
+#include "registry/schema_v3.h"
 
 namespace grove::registry {
 
@@ -15,6 +16,7 @@ const std::vector<Migration>& migrations() {
           "train_metrics, events",
        kSchemaV1},
       {2, "schema v2: phases.params_total and phases.params_active (parameters per phase)", kSchemaV2},
+      {3, "schema v3: phase_times (where each phase's wall time went, and its training tokens)", kSchemaV3},
   };
   return all;
 }

@@ -11,6 +11,7 @@
 #include "registry/lineage.h"
 #include "registry/migrations.h"
 #include "registry/phase_parameters.h"
+#include "registry/phase_times.h"
 #include "registry/phases.h"
 #include "registry/routing.h"
 #include "registry/runs.h"

@@ -38,12 +38,8 @@ std::string render_bar_chart(const BarChartSpec& spec) {
   std::vector<LegendItem> legend;
   for (size_t s = 0; s < spec.series.size(); ++s) legend.push_back({spec.series[s], color_of(s), "", false, false});
   if (any_missing) legend.push_back({"missing value (n/a)", "", "", false, true});
-  const double legend_h = legend_height(spec.width - 80, legend);
-
-  PlotArea area{72, 14 + legend_h, spec.width - 72 - 24, 0};
+  const PlotArea area = category_plot_area(svg, spec.width, spec.height, spec.groups, legend);
   const double slot = spec.groups.empty() ? area.width : area.width / static_cast<double>(spec.groups.size());
-  area.height = spec.height - area.top - category_axis_height(spec.groups, slot) - 30;
-  draw_legend(svg, area.left, 6, spec.width - 80, legend);
   if (!any) {
     draw_no_data(svg, area, spec.no_data_message);
     return svg.str();

@@ -116,6 +116,15 @@ double draw_legend(Svg& svg, double x, double y, double max_width, const std::ve
   });
 }
 
+PlotArea category_plot_area(Svg& svg, double width, double height, const std::vector<std::string>& groups,
+                            const std::vector<LegendItem>& legend) {
+  PlotArea area{72, 14 + legend_height(width - 80, legend), width - 72 - 24, 0};
+  const double slot = groups.empty() ? area.width : area.width / static_cast<double>(groups.size());
+  area.height = height - area.top - category_axis_height(groups, slot) - 30;
+  draw_legend(svg, area.left, 6, width - 80, legend);
+  return area;
+}
+
 void draw_no_data(Svg& svg, const PlotArea& area, const std::string& message) {
   svg.rect(area.left, area.top, area.width, area.height, {svg.hatch_fill(), "#c4c4c4", 1}, message);
   const double w = estimate_text_width(message, kLabelFont) + 24;

@@ -57,6 +57,11 @@ double draw_legend(Svg& svg, double x, double y, double max_width, const std::ve
 // The height draw_legend will use, without drawing.
 double legend_height(double max_width, const std::vector<LegendItem>& items);
 
+// The plot area of a chart with one slot per category on its x axis (bar charts): under the legend, which it draws,
+// and above room for the category labels.
+PlotArea category_plot_area(Svg& svg, double width, double height, const std::vector<std::string>& groups,
+                            const std::vector<LegendItem>& legend);
+
 // A hatched plot area with a centred message: what a chart draws when none of its values exist.
 void draw_no_data(Svg& svg, const PlotArea& area, const std::string& message);
 

@@ -94,6 +94,10 @@ std::string run_section(const RunData& run, size_t index, const ReportContext& c
   out += grid({parameters_figure(run, prefix)});
   out += html_table(parameters_table(run));
 
+  out += "<h3>Where the time went</h3>\n";
+  out += grid({time_split_figure(run, prefix)});
+  out += html_table(time_table(run));
+
   out += "<h3>Training</h3>\n";
   out += grid(training_figures(run, prefix));
   out += html_table(training_table(run));

@@ -91,6 +91,9 @@ std::string markdown_report(const std::vector<RunData>& runs, const ReportContex
     section(out, "Routing specialisation", escape_markdown(routing_specialisation_intro(run)),
             routing_specialisation_table(routing_specialisation(run)), "No routing statistics recorded.");
     section(out, "Parameters", "", parameters_table(run), "No phases recorded.");
+    section(out, "Where the time went",
+            "Each phase's wall time in seconds, and its goodput: training tokens per second of wall time.",
+            time_table(run), "No phases recorded.");
     section(out, "Expert lineage", "", lineage_table(run), "No experts recorded.");
     section(out, "Training", "", training_table(run), "No phases recorded.");
   }

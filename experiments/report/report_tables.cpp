@@ -4,6 +4,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 
 #include "experiments/report/comparison_figures.h"
@@ -190,6 +191,28 @@ TextTable parameters_table(const RunData& run) {
     table.rows.push_back({run.phase_label(p), row.params_total ? format_integer(*row.params_total) : kMissing,
                           row.params_active ? format_integer(*row.params_active) : kMissing, share,
                           layers.empty() ? kMissing : std::to_string(alive)});
+  }
+  return table;
+}
+
+TextTable time_table(const RunData& run) {
+  TextTable table;
+  table.header = {"phase", "wall (s)", "setup", "training", "checkpoint stalls", "evaluation", "other",
+                  "training tokens", "goodput (tokens/s)"};
+  table.numeric = {false, true, true, true, true, true, true, true, true};
+  for (size_t p = 0; p < run.phases.size(); ++p) {
+    const auto& times = run.phases[p].times;
+    if (!times) {
+      table.rows.push_back({run.phase_label(p), kMissing, kMissing, kMissing, kMissing, kMissing, kMissing, kMissing,
+                            kMissing});
+      continue;
+    }
+    const auto goodput = times->goodput();
+    table.rows.push_back({run.phase_label(p), format_fixed(times->wall_s(), 1), format_fixed(times->setup_s, 1),
+                          format_fixed(times->training_s, 1), format_fixed(times->checkpoint_s, 1),
+                          format_fixed(times->eval_s, 1), format_fixed(times->other_s, 1),
+                          format_integer(times->train_tokens),
+                          goodput ? format_integer(static_cast<int64_t>(std::llround(*goodput))) : std::string(kMissing)});
   }
   return table;
 }

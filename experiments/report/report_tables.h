@@ -42,6 +42,9 @@ std::string strategy_settings(const RunData& run);
 TextTable decisions_table(const RunData& run);
 // Total and active parameters per phase, and the experts alive per layer.
 TextTable parameters_table(const RunData& run);
+// Where each phase's wall time went (seconds: setup, training, checkpoint stalls, evaluation, other), its training
+// tokens and goodput (tokens per second of wall time); n/a for a phase without times.
+TextTable time_table(const RunData& run);
 // Layer, expert, group, born phase, init, parent, frozen at, parameters.
 TextTable lineage_table(const RunData& run);
 // Per layer and distribution: the experts receiving the most tokens (top 3) and the share on its own phase's

@@ -39,7 +39,8 @@ RunData load_run_data(reg::Database& db, std::string_view name) {
     return it->second;
   };
   for (const reg::PhaseRow& phase : reg::list_phases(db, run_id)) {
-    data.phases.push_back({phase, name_of(phase.distribution_id), reg::list_train_metrics(db, phase.id)});
+    data.phases.push_back({phase, name_of(phase.distribution_id), reg::list_train_metrics(db, phase.id),
+                           reg::find_phase_times(db, phase.id)});
   }
   data.matrix = reg::eval_matrix(db, run_id);
   data.metrics = reg::compute_forgetting_metrics(data.matrix);

@@ -17,6 +17,7 @@
 #include "registry/experts.h"
 #include "registry/forgetting_metrics.h"
 #include "registry/lineage.h"
+#include "registry/phase_times.h"
 #include "registry/phases.h"
 #include "registry/routing.h"
 #include "registry/runs.h"
@@ -28,6 +29,7 @@ struct PhaseData {
   registry::PhaseRow row;
   std::string distribution;                        // the name of the distribution it trained on
   std::vector<registry::TrainMetricRow> training;  // by step
+  std::optional<registry::PhaseTimes> times;       // where its wall time went; none before schema v3
 };
 
 struct RunData {

@@ -12,6 +12,7 @@
 #include "experiments/report/line_chart.h"
 #include "experiments/report/lineage_chart.h"
 #include "experiments/report/number_format.h"
+#include "experiments/report/stacked_bar_chart.h"
 
 namespace grove::experiments::report {
 namespace reg = grove::registry;
@@ -321,6 +322,39 @@ Figure parameters_figure(const RunData& run, const std::string& prefix) {
           "shared weights plus its top-k experts). Growth raises the total while the active count stays nearly "
           "flat; that is the point of adding experts rather than width.",
           render_bar_chart(spec), false};
+}
+
+Figure time_split_figure(const RunData& run, const std::string& prefix) {
+  StackedBarChartSpec spec;
+  spec.id = prefix + "-time";
+  spec.label = "Wall time per phase: setup, training, checkpoint stalls, evaluation and other";
+  spec.y_label = "seconds";
+  spec.series = {"setup", "training", "checkpoint stalls", "evaluation", "other"};
+  spec.values.assign(spec.series.size(), {});
+  std::string goodputs;
+  for (size_t p = 0; p < run.phases.size(); ++p) {
+    spec.groups.push_back(run.phase_label(p));
+    const auto& times = run.phases[p].times;
+    const double reg::PhaseTimes::*uses[] = {&reg::PhaseTimes::setup_s, &reg::PhaseTimes::training_s,
+                                             &reg::PhaseTimes::checkpoint_s, &reg::PhaseTimes::eval_s,
+                                             &reg::PhaseTimes::other_s};
+    for (size_t s = 0; s < spec.series.size(); ++s) {
+      spec.values[s].push_back(times ? std::optional<double>((*times).*uses[s]) : std::nullopt);
+    }
+    if (const auto goodput = times ? times->goodput() : std::nullopt) {
+      goodputs += fmt::format("{}phase {}: {} tokens/s", goodputs.empty() ? "" : ", ", run.phases[p].row.idx,
+                              format_count(static_cast<int64_t>(std::llround(*goodput))));
+    }
+  }
+  spec.format = [](double v) { return format_fixed(v, 1); };
+  spec.no_data_message = "phase times were not recorded for this run";
+  return {spec.id, "Where the time went",
+          fmt::format("Each phase's wall time in seconds, stacked: setup (phase start to the end of its first "
+                      "step), the training steps, the training thread's checkpoint stalls, evaluation, and the "
+                      "rest. A resumed phase counts every attempt. Goodput (training tokens per second of wall "
+                      "time): {}.",
+                      goodputs.empty() ? std::string("not recorded") : goodputs),
+          render_stacked_bar_chart(spec), false};
 }
 
 std::vector<Figure> training_figures(const RunData& run, const std::string& prefix) {

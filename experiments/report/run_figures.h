@@ -24,6 +24,9 @@ std::vector<Figure> routing_figures(const RunData& run, const std::string& prefi
 std::vector<Figure> lineage_figures(const RunData& run, const std::string& prefix);
 // Total and active parameters per phase, as grouped bars.
 Figure parameters_figure(const RunData& run, const std::string& prefix);
+// Where each phase's wall time went (setup, training, checkpoint stalls, evaluation, other), one stacked bar per
+// phase, with the goodput in the caption.
+Figure time_split_figure(const RunData& run, const std::string& prefix);
 // Loss per step for every phase on one step axis; KD and auxiliary losses in their own charts when recorded.
 std::vector<Figure> training_figures(const RunData& run, const std::string& prefix);
 

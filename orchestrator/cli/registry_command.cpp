@@ -130,12 +130,18 @@ QueryResult query_phases(reg::Database& db, const QueryOptions& options) {
   Table table({{"phase"}, {"distribution"}, {"decision"}, {"experts_added"}, {"status"},
                {"progress", Overflow::kWrap, 8, Show::kTableOnly}, data_only("steps_done"), data_only("steps_total"),
                data_only("disk_bytes"), timestamp("started_at", Show::kDataOnly), timestamp("finished_at"),
-               {"reason", Overflow::kTruncate}});
+               {"reason", Overflow::kTruncate}, data_only("setup_s"), data_only("training_s"),
+               data_only("checkpoint_s"), data_only("eval_s"), data_only("other_s"), data_only("wall_s"),
+               data_only("train_tokens"), data_only("goodput_tokens_per_s")});
   // Disk: what the phase's checkpoints hold beyond earlier phases' (a blob shared with an earlier phase, such as a
   // frozen expert, counts for the phase that wrote it first). In JSON and CSV per row; under the table as a line.
   model::CheckpointDiskUsage disk;
   std::vector<std::string> disk_notes;
   uint64_t disk_total = 0;
+  // Time: where each phase's wall time went (seconds) and its goodput. In JSON and CSV per row; under the table as
+  // one line per phase, when any phase has it (registries before schema v3 have none).
+  std::vector<std::string> time_notes;
+  bool any_times = false;
   for (const auto& p : reg::list_phases(db, run.id)) {
     Value decision = p.decision ? text(reg::to_text(*p.decision)) : Value{};
     std::vector<std::filesystem::path> checkpoints;
@@ -143,10 +149,26 @@ QueryResult query_phases(reg::Database& db, const QueryOptions& options) {
     const uint64_t disk_bytes = disk.add(checkpoints);
     disk_total += disk_bytes;
     disk_notes.push_back(fmt::format("phase {} {}", p.idx, format_bytes(static_cast<double>(disk_bytes))));
+    const auto times = reg::find_phase_times(db, p.id);
+    any_times = any_times || times.has_value();
+    const auto seconds = [&](double reg::PhaseTimes::*use) { return times ? Value{(*times).*use} : Value{}; };
+    if (!times) {
+      time_notes.push_back(fmt::format("  phase {}: not recorded", p.idx));
+    } else {
+      const auto goodput = times->goodput();
+      time_notes.push_back(fmt::format("  phase {}: {:.1f} = {:.1f} + {:.1f} + {:.1f} + {:.1f} + {:.1f}; goodput {}",
+                                       p.idx, times->wall_s(), times->setup_s, times->training_s,
+                                       times->checkpoint_s, times->eval_s, times->other_s,
+                                       goodput ? fmt::format("{:.0f} tokens/s", *goodput) : std::string("-")));
+    }
     table.add_row({p.idx, distribution_name(db, p.distribution_id), decision, p.experts_added,
                    text(reg::to_text(p.status)), fmt::format("{}/{}", p.steps_done, p.steps_total), p.steps_done,
                    p.steps_total, static_cast<int64_t>(disk_bytes), value_of(p.started_at), value_of(p.finished_at),
-                   value_of(p.decision_reason)});
+                   value_of(p.decision_reason), seconds(&reg::PhaseTimes::setup_s),
+                   seconds(&reg::PhaseTimes::training_s), seconds(&reg::PhaseTimes::checkpoint_s),
+                   seconds(&reg::PhaseTimes::eval_s), seconds(&reg::PhaseTimes::other_s),
+                   times ? Value{times->wall_s()} : Value{},
+                   times ? Value{times->train_tokens} : Value{}, times ? value_of(times->goodput()) : Value{}});
   }
   std::string note;
   if (!disk_notes.empty()) {
@@ -161,6 +183,11 @@ QueryResult query_phases(reg::Database& db, const QueryOptions& options) {
       line += " " + item;
     }
     note += line;
+  }
+  if (any_times) {
+    note += std::string(note.empty() ? "" : "\n") +
+            "time (s): wall = setup + training + checkpoint stalls + evaluation + other; goodput in tokens/s";
+    for (const auto& line : time_notes) note += "\n" + line;
   }
   return {std::move(table), std::nullopt, note};
 }

@@ -41,7 +41,7 @@ TEST(PhaseParameters, AVersion1RegistryMigratesAndKeepsItsRows) {
   }
   {
     auto db = Database::open(path, OpenMode::kReadWrite);
-    EXPECT_EQ(schema_version(db), 2);
+    EXPECT_EQ(schema_version(db), kSchemaVersion);
   }
   auto db = Database::open(path, OpenMode::kReadOnly);
   const auto run = require_run(db, "old-run");

@@ -11,6 +11,7 @@
 #include "experiments/report/heatmap.h"
 #include "experiments/report/line_chart.h"
 #include "experiments/report/number_format.h"
+#include "experiments/report/stacked_bar_chart.h"
 #include "experiments/report/text_escape.h"
 
 namespace grove::experiments::report {
@@ -168,6 +169,47 @@ TEST(ReportBarChart, NegativeBarsHangBelowZeroAndMissingOnesAreStubs) {
   EXPECT_EQ(count_of(svg, "fill=\"url(#bc-hatch)\""), 2u) << "the stub and its legend swatch";
   spec.values = {{1.0}, {2.0}};
   EXPECT_THROW(render_bar_chart(spec), std::invalid_argument);
+}
+
+// The y and height of the rect whose tooltip is `tooltip` (fails the test when there is none).
+std::pair<double, double> rect_with_tooltip(const std::string& svg, const std::string& tooltip) {
+  const std::regex rect("<rect x=\"[^\"]*\" y=\"([^\"]*)\" width=\"[^\"]*\" height=\"([^\"]*)\"[^>]*><title>" +
+                        std::regex_replace(tooltip, std::regex(R"([.^$|()\[\]{}*+?\\])"), R"(\$&)") + "</title>");
+  std::smatch match;
+  if (!std::regex_search(svg, match, rect)) {
+    ADD_FAILURE() << "no rect titled '" << tooltip << "'";
+    return {0, 0};
+  }
+  return {std::stod(match[1]), std::stod(match[2])};
+}
+
+TEST(ReportStackedBarChart, SegmentsStackInProportionUnderTheTotalAndAPhaseWithoutValuesIsAStub) {
+  StackedBarChartSpec spec;
+  spec.id = "sb";
+  spec.groups = {"phase 0", "phase 1", "phase 2"};
+  spec.series = {"setup", "training"};
+  spec.values = {{2.0, 6.0, std::nullopt}, {8.0, 0.0, std::nullopt}};
+  spec.format = [](double v) { return format_fixed(v, 1); };
+  const std::string svg = render_stacked_bar_chart(spec);
+  const auto [setup_y, setup_h] = rect_with_tooltip(svg, "setup — phase 0: 2.0 of 10.0");
+  const auto [training_y, training_h] = rect_with_tooltip(svg, "training — phase 0: 8.0 of 10.0");
+  const auto [alone_y, alone_h] = rect_with_tooltip(svg, "setup — phase 1: 6.0 of 6.0");
+  EXPECT_NEAR(training_h / setup_h, 4.0, 0.02) << "heights in proportion to the seconds";
+  EXPECT_NEAR(training_y + training_h, setup_y, 0.02) << "training sits on top of setup";
+  EXPECT_NEAR((setup_h + training_h) / alone_h, 10.0 / 6.0, 0.02) << "one scale for every bar";
+  EXPECT_NEAR(setup_y + setup_h, alone_y + alone_h, 0.02) << "every bar starts at zero";
+  EXPECT_NE(svg.find(">10.0</text>"), std::string::npos) << "the total above the bar";
+  EXPECT_EQ(svg.find("training — phase 1"), std::string::npos) << "a zero segment is not drawn";
+  EXPECT_NE(svg.find("phase 2: n/a"), std::string::npos);
+  EXPECT_EQ(count_of(svg, "fill=\"url(#sb-hatch)\""), 2u) << "the stub and its legend swatch";
+
+  spec.values = {{std::nullopt}, {std::nullopt}};
+  spec.groups = {"phase 0"};
+  EXPECT_NE(render_stacked_bar_chart(spec).find(">no values recorded</text>"), std::string::npos);
+  spec.values = {{-1.0}, {2.0}};
+  EXPECT_THROW(render_stacked_bar_chart(spec), std::invalid_argument);
+  spec.values = {{1.0, 2.0}, {2.0, 3.0}};
+  EXPECT_THROW(render_stacked_bar_chart(spec), std::invalid_argument);
 }
 
 }  // namespace

@@ -142,6 +142,11 @@ TEST_F(ReportCommand, MarkdownShowsTheMatrixAndTheMetrics) {
   // base group, de-fortunes 12.9 / 20.1 on phase 1's experts, python's phase did not grow, ru 12.3 / 20.1.
   EXPECT_NE(md.find("### Routing specialisation"), std::string::npos);
   EXPECT_NE(md.find("| 0 | 0.827 | 0.642 | no growth | 0.612 |"), std::string::npos) << md;
+  // Where the time went (report_fixture.cpp): phase 0 spent 37 s on 30 steps of 16 × 128 tokens; the finetune
+  // run's phase 2 has no times.
+  EXPECT_NE(md.find("### Where the time went"), std::string::npos);
+  EXPECT_NE(md.find(" | 37.0 | 1.5 | 30.0 | 2.0 | 3.0 | 0.5 | 61,440 | 1,661 |"), std::string::npos) << md;
+  EXPECT_NE(md.find(" | n/a | n/a | n/a | n/a | n/a | n/a | n/a | n/a |"), std::string::npos) << md;
   // Names are escaped for Markdown and HTML: the quotes stay, '<' and '&' become references.
   EXPECT_NE(md.find("python \"docs\" &lt;3.11&gt; &amp; co"), std::string::npos);
   EXPECT_EQ(md.find("<A&B>"), std::string::npos);
@@ -151,9 +156,10 @@ TEST_F(ReportCommand, HtmlDrawsOneNonEmptySvgPerFigureAndLoadsNothing) {
   const fs::path out = dir_ / "report";
   ASSERT_EQ(report({testing::kGroveRun, testing::kFinetuneRun}, out).exit_code, 0);
   const std::string html = testing::read_file(out / "report.html");
-  // 3 comparison figures; grove: matrix, change, bpb, 2 routing layers, 2 lineage layers, parameters, loss, KD,
-  // aux; finetune: matrix, change, bpb, 1 lineage chart (both layers alike), parameters, loss, aux.
-  EXPECT_EQ(count_of(html, "<figure"), 3u + 11u + 7u);
+  // 3 comparison figures; grove: matrix, change, bpb, 2 routing layers, 2 lineage layers, parameters, time split,
+  // loss, KD, aux; finetune: matrix, change, bpb, 1 lineage chart (both layers alike), parameters, time split, loss,
+  // aux.
+  EXPECT_EQ(count_of(html, "<figure"), 3u + 12u + 8u);
   const std::regex drawn("<(rect|path|line|circle|polyline)[ >]");
   for (size_t at = html.find("<figure"); at != std::string::npos; at = html.find("<figure", at + 1)) {
     const std::string figure = html.substr(at, html.find("</figure>", at) - at);
@@ -173,6 +179,12 @@ TEST_F(ReportCommand, HtmlDrawsOneNonEmptySvgPerFigureAndLoadsNothing) {
   EXPECT_EQ(html.find("<A&B>"), std::string::npos);
   EXPECT_NE(html.find("grove &quot;demo&quot; &lt;A&amp;B&gt;"), std::string::npos);
   EXPECT_NE(html.find("run1-matrix-hatch"), std::string::npos);
+  // Where the time went: phase 0 of the grove run spent 37 s on 61,440 training tokens; the finetune run's phase 2
+  // has no times and is a hatched stub, not a zero.
+  EXPECT_NE(html.find("Goodput (training tokens per second of wall time): phase 0: 1,661 tokens/s"), std::string::npos);
+  EXPECT_NE(html.find("training — phase 0 · "), std::string::npos);
+  EXPECT_NE(html.find("run1-time-hatch"), std::string::npos) << "the finetune run (run1) lacks phase 2's times";
+  EXPECT_EQ(html.find("run0-time-hatch"), std::string::npos) << "the grove run (run0) has every phase's";
 }
 
 TEST_F(ReportCommand, AMissingRunIsBadInputNamingItAndTheRunsThatExist) {

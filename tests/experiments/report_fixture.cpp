@@ -87,6 +87,10 @@ size_t populate_run(Database& db, const std::string& name, const std::string& st
     }
     const int64_t experts_alive = kBaseExperts + (grove ? (i >= 3 ? 4 : i >= 1 ? 2 : 0) : 0);
     if (grove) set_phase_parameters(db, phase_id, 2400000 + experts_alive * kLayers * 393216, 2400000 + 2 * kLayers * 393216);
+    // Where the time went: 30 steps of 16 × 128 tokens; the finetune run has no times for phase 2.
+    if (!(strategy == "finetune" && i == 2)) {
+      add_phase_times(db, phase_id, {1.5 + static_cast<double>(i), 30.0, 2.0, 3.0, 0.5, 30 * 16 * 128});
+    }
 
     if (!(strategy == "finetune" && i == 2)) {  // the finetune run lost phase 2's training metrics
       std::vector<TrainMetricRow> rows;

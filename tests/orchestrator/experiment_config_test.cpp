@@ -341,6 +341,31 @@ TEST(ExperimentConfig, CudaGraphsAndCheckpointRetentionSwitches) {
   EXPECT_NE(message.find("true or false"), std::string::npos) << message;
 }
 
+TEST(ExperimentConfig, CheckpointEveryMinutesIsOffByDefaultRoundTripsAndANegativeValueNamesTheKey) {
+  const auto defaults = parse_experiment(kMinimal, "exp.yaml", "/base");
+  EXPECT_DOUBLE_EQ(defaults.training.checkpoint_every_minutes, 0.0);
+  const std::string plain = resolved_yaml(defaults, validate_and_resolve(defaults));
+  EXPECT_EQ(plain.find("checkpoint_every_minutes"), std::string::npos)
+      << "left out when off, so runs recorded before the key existed still resume: " << plain;
+
+  ConfigOverrides overrides;
+  overrides.set = {"training.checkpoint_every_minutes=2.5", "training.checkpoint_every=0"};
+  const auto set = parse_experiment(kMinimal, "exp.yaml", "/base", overrides);
+  EXPECT_DOUBLE_EQ(set.training.checkpoint_every_minutes, 2.5);
+  EXPECT_EQ(set.training.checkpoint_every, 0) << "time instead of steps";
+  const auto again = parse_experiment(resolved_yaml(set, validate_and_resolve(set)), "resolved", "/elsewhere");
+  EXPECT_DOUBLE_EQ(again.training.checkpoint_every_minutes, 2.5);
+  EXPECT_EQ(again.training.checkpoint_every, 0);
+
+  for (const std::string bad : {"training.checkpoint_every_minutes=-1", "training.checkpoint_every_minutes=.nan"}) {
+    const std::string message = set_error(bad);
+    EXPECT_NE(message.find("training.checkpoint_every_minutes"), std::string::npos) << bad << ": " << message;
+    EXPECT_NE(message.find("minutes >= 0"), std::string::npos) << bad << ": " << message;
+  }
+  const std::string steps = set_error("training.checkpoint_every=-5");
+  EXPECT_NE(steps.find("training.checkpoint_every'"), std::string::npos) << steps;
+}
+
 // The experiment files the project ships parse and validate (corpus paths aside: the GPU machine may lack them)
 // and say what their documentation promises.
 TEST(ExperimentConfig, ShippedExperimentsValidateAndMatchTheirDescription) {

@@ -24,6 +24,7 @@ TEST_F(Resume, SigtermMidPhaseThenResumeEqualsAnUninterruptedRun) {
 
   // Interrupted run: SIGTERM while phase 1 trains.
   const auto experiment = write_experiment();
+  registry::PhaseTimes before_resume;
   {
     testing::BackgroundProcess process(testing::grove_binary(), {"run", experiment.string(), longer},
                                        (dir_ / "interrupted").string());
@@ -46,10 +47,30 @@ TEST_F(Resume, SigtermMidPhaseThenResumeEqualsAnUninterruptedRun) {
       interrupt_checkpoint = interrupt_checkpoint || row.kind == registry::CheckpointKind::kInterrupt;
     }
     EXPECT_TRUE(interrupt_checkpoint);
+    // The time the interrupted attempt spent is kept, its tokens those of the steps the interrupt checkpoint holds.
+    const auto times = registry::find_phase_times(db, phase->id);
+    ASSERT_TRUE(times.has_value());
+    EXPECT_EQ(times->train_tokens, phase->steps_done * 4 * 32);
+    EXPECT_GT(times->training_s, 0);
+    EXPECT_GT(times->checkpoint_s, 0) << "the step-0 and the interrupt checkpoint";
+    before_resume = *times;
   }
   const auto resumed = grove({"run", experiment.string(), longer});
   ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
   EXPECT_NE(resumed.err.find("resuming at step"), std::string::npos) << resumed.err;
+  {
+    // The resumed attempt adds to what the interrupted one recorded.
+    auto db = open_registry();
+    const auto phase = registry::find_phase(db, registry::require_run(db, kTinyRun).id, 1);
+    const auto times = registry::find_phase_times(db, phase->id);
+    ASSERT_TRUE(times.has_value());
+    EXPECT_EQ(times->train_tokens, 60 * 4 * 32) << "each step's tokens once";
+    EXPECT_GT(times->setup_s, before_resume.setup_s) << "the resume's own setup is added";
+    EXPECT_GT(times->training_s, before_resume.training_s);
+    EXPECT_GT(times->checkpoint_s, before_resume.checkpoint_s);
+    EXPECT_GT(times->eval_s, before_resume.eval_s) << "the phase-end evaluation is added";
+    EXPECT_GE(times->other_s, before_resume.other_s);
+  }
 
   auto db = open_registry();
   auto reference_db = registry::Database::open(reference_dir / "grove.db", registry::OpenMode::kReadOnly);

@@ -245,6 +245,36 @@ TEST_F(RunIntegration, EveryPhaseRecordsItsParametersTotalGrowsWithExpertsActive
   }
 }
 
+TEST_F(RunIntegration, EveryPhaseRecordsWhereItsTimeWentAndLogsItsGoodput) {
+  const auto experiment = write_experiment();
+  const auto result = grove({"run", experiment.string(), "--set", "training.steps=6", "--set",
+                             "training.base_steps=6", "--set", "training.checkpoint_every=3"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  auto db = open_registry();
+  const auto phases = registry::list_phases(db, registry::require_run(db, kTinyRun).id);
+  ASSERT_EQ(phases.size(), 3u);
+  for (const auto& phase : phases) {
+    const auto times = registry::find_phase_times(db, phase.id);
+    ASSERT_TRUE(times.has_value()) << "phase " << phase.idx;
+    EXPECT_EQ(times->train_tokens, 6 * 4 * 32) << "phase " << phase.idx << ": 6 steps of 4 × 32 tokens";
+    // Setup (growth, the step-0 state, the first step), steps, checkpoint saves (step 0, 3 and the end) and the
+    // evaluations before and after each take some time; other (pruning, bookkeeping) may round to nothing.
+    EXPECT_GT(times->setup_s, 0) << "phase " << phase.idx;
+    EXPECT_GT(times->training_s, 0) << "phase " << phase.idx;
+    EXPECT_GT(times->checkpoint_s, 0) << "phase " << phase.idx;
+    EXPECT_GT(times->eval_s, 0) << "phase " << phase.idx;
+    EXPECT_GE(times->other_s, 0) << "phase " << phase.idx;
+    ASSERT_TRUE(times->goodput().has_value());
+    EXPECT_DOUBLE_EQ(*times->goodput(), 768.0 / times->wall_s());
+  }
+  // One goodput line per phase, at its end.
+  size_t lines = 0;
+  for (size_t at = 0; (at = result.err.find(" tokens/s: 768 training tokens in ", at)) != std::string::npos; ++at) {
+    ++lines;
+  }
+  EXPECT_EQ(lines, 3u) << result.err;
+}
+
 TEST_F(RunIntegration, ChangedContentUnderANameTheRegistryHoldsIsRefusedWithAWayRunCanTake) {
   const auto corpus = dir_ / "notes.txt";
   auto write_notes = [&](const std::string& word) {

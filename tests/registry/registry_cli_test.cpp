@@ -117,6 +117,40 @@ TEST_F(RegistryCli, AwkwardNamesAreVerbatimInTablesLineByLine) {
   EXPECT_NE(phases.out.find("py 日本語"), std::string::npos) << phases.out;
 }
 
+TEST_F(RegistryCli, PhasesShowWhereTheTimeWentAndTheGoodputInEveryFormat) {
+  const auto table = query({"phases", "--run", kRun});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_NE(table.out.find("time (s): wall = setup + training + checkpoint stalls + evaluation + other"),
+            std::string::npos)
+      << table.out;
+  // 100 steps of 16 × 128 tokens in 50 s (phase 0) and 51 s (phase 1); the last phase has no row.
+  EXPECT_NE(table.out.find("  phase 0: 50.0 = 2.5 + 40.0 + 3.0 + 4.0 + 0.5; goodput 4096 tokens/s\n"),
+            std::string::npos)
+      << table.out;
+  EXPECT_NE(table.out.find("  phase 1: 51.0 = 3.5 + 40.0 + 3.0 + 4.0 + 0.5; goodput 4016 tokens/s\n"),
+            std::string::npos)
+      << table.out;
+  EXPECT_NE(table.out.find("  phase 2: not recorded"), std::string::npos) << table.out;
+
+  const auto json = nlohmann::json::parse(query({"phases", "--run", kRun, "--format", "json"}).out);
+  ASSERT_EQ(json.size(), 3u);
+  EXPECT_DOUBLE_EQ(json[1]["setup_s"].get<double>(), 3.5);
+  EXPECT_DOUBLE_EQ(json[1]["training_s"].get<double>(), 40.0);
+  EXPECT_DOUBLE_EQ(json[1]["checkpoint_s"].get<double>(), 3.0);
+  EXPECT_DOUBLE_EQ(json[1]["eval_s"].get<double>(), 4.0);
+  EXPECT_DOUBLE_EQ(json[1]["other_s"].get<double>(), 0.5);
+  EXPECT_DOUBLE_EQ(json[1]["wall_s"].get<double>(), 51.0);
+  EXPECT_EQ(json[1]["train_tokens"].get<int64_t>(), 204800);
+  EXPECT_NEAR(json[1]["goodput_tokens_per_s"].get<double>(), 204800.0 / 51.0, 1e-6);
+  EXPECT_TRUE(json[2]["wall_s"].is_null()) << "not recorded is null, not 0";
+
+  const auto csv = parse_csv(query({"phases", "--run", kRun, "--format", "csv"}).out);
+  ASSERT_EQ(csv.size(), 4u);
+  EXPECT_EQ(csv[1][column_of(csv[0], "setup_s")], "2.5");
+  EXPECT_EQ(csv[1][column_of(csv[0], "train_tokens")], "204800");
+  EXPECT_EQ(csv[3][column_of(csv[0], "goodput_tokens_per_s")], "");
+}
+
 TEST_F(RegistryCli, TablesFitIn100Columns) {
   for (const std::string& sub : kQueries) {
     const auto result = query({sub, "--run", kRun});

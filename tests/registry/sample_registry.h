@@ -1,7 +1,7 @@
 // A small but complete registry for tests: one run of three phases over three distributions, with a tokenizer,
-// shards, experts that grow and freeze, checkpoints, routing, training metrics and the evaluation matrix of
-// tests/registry/forgetting_metrics_test.cpp (hand-computed metrics). Names are caller-chosen so tests can use
-// awkward ones (quotes, semicolons, newlines, non-ASCII).
+// shards, experts that grow and freeze, checkpoints, routing, training metrics, phase times (phases 0 and 1) and
+// the evaluation matrix of tests/registry/forgetting_metrics_test.cpp (hand-computed metrics). Names are
+// caller-chosen so tests can use awkward ones (quotes, semicolons, newlines, non-ASCII).
 #pragma once
 
 #include <cstdint>
