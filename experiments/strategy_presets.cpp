@@ -5,7 +5,7 @@ namespace grove::experiments {
 const std::vector<StrategyPreset>& strategy_presets() {
   static const std::vector<StrategyPreset> presets = [] {
     std::vector<StrategyPreset> list;
-    list.push_back({"grove", "novelty", "newest", "new_rows", "trainable", 0.0, 2.0, 0.0, false, 1.0, 0.25, 1.0,
+    list.push_back({"grove", "novelty", "newest", "new_rows", "trainable", 0.0, 2.0, 0.0, false, 1.0, 0.25, 2.0,
                     "grow when the data is novel; old experts and their gate rows frozen; new experts, their gate "
                     "rows and the shared weights train, kept off the earlier distributions by routing isolation "
                     "and by distillation on text the previous model writes for them (a quarter of each batch); no "

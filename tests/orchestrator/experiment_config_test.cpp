@@ -380,6 +380,7 @@ TEST(ExperimentConfig, ShippedExperimentsValidateAndMatchTheirDescription) {
   EXPECT_EQ(demo.strategies[0].shared, "trainable");
   EXPECT_DOUBLE_EQ(demo.strategies[0].isolation_weight, 1.0);
   EXPECT_DOUBLE_EQ(demo.strategies[0].rehearsal_share, 0.25) << "the previous model reminds it";
+  EXPECT_DOUBLE_EQ(demo.strategies[0].rehearsal_weight, 2.0) << "the weight docs/CONTINUAL.md measures";
   EXPECT_DOUBLE_EQ(demo.strategies[0].replay_share, 0.0) << "grove needs no old data";
   EXPECT_EQ(demo.strategies[1].name, "finetune");
   EXPECT_DOUBLE_EQ(demo.strategies[1].replay_share, 0.0) << "fine-tuning stays plain";
