@@ -39,15 +39,10 @@ int64_t phase_steps(const RunContext& ctx, const registry::PhaseRow& phase) {
                                                           : ctx.config.training.steps;
 }
 
-// The batches a phase trains on: its own distribution, a replay mixture, or the union of everything seen (joint);
-// with a rehearsal pool, its last `rehearsal` rows come from the pool instead.
-data::BatchSource phase_batches(RunContext& ctx, const registry::PhaseRow& phase, uint64_t seed,
-                                const torch::Tensor& pool, int64_t rehearsal) {
+// The `rows` data rows of a phase's batches: its own distribution, a replay mixture, or the union of everything seen
+// (joint).
+data::BatchSource phase_batches(RunContext& ctx, const registry::PhaseRow& phase, uint64_t seed, int64_t rows) {
   const int64_t width = ctx.config.training.seq_len + 1;
-  if (pool.defined()) {
-    return with_rehearsal_rows(phase_batches(ctx, phase, seed, {}, rehearsal), pool, rehearsal);
-  }
-  const int64_t rows = ctx.config.training.batch_size - rehearsal;
   std::vector<registry::PhaseRow> earlier;
   for (const auto& p : registry::list_phases(ctx.registry(), ctx.run.id)) {
     if (p.idx < phase.idx && p.distribution_id != phase.distribution_id) earlier.push_back(p);
@@ -201,9 +196,13 @@ PhaseOutcome run_phase(RunContext& ctx, const registry::PhaseRow& phase_in) {
   settings.isolation = constraints.isolation.get();
   settings.isolation_weight = ctx.strategy.isolation_weight;
   settings.rehearsal_rows = rehearsal;
+  // With a rehearsal pool, the last `rehearsal` rows of each batch come from it.
+  data::BatchSource batches = phase_batches(ctx, phase, objects.state.sampler_seed,
+                                            ctx.config.training.batch_size - rehearsal);
+  if (pool.defined()) batches = with_rehearsal_rows(std::move(batches), pool, rehearsal);
   settings.rehearsal_weight = ctx.strategy.rehearsal_weight;
   Trainer trainer(objects.model, teacher, *objects.optimizer,
-                  phase_batches(ctx, phase, objects.state.sampler_seed, pool, rehearsal), settings,
+                  batches, settings,
                   ctx.plan, objects.state, hooks, objects.noise_generator);
   RegistryObserver registry_observer(ctx, phase.id);
   ProgressObserver progress_observer(label, objects.state.step, objects.state.total_steps);
