@@ -7,6 +7,7 @@
 #include "registry/schema_v1.h"
 #include "registry/schema_v2.h"
 #include "registry/schema_v3.h"
+#include "registry/schema_v4.h"
 
 namespace grove::registry {
 

@@ -11,7 +11,7 @@ namespace grove::registry {
 class Database;
 
 // The newest schema this binary knows; registries with a larger user_version are refused, never opened.
-inline constexpr int kSchemaVersion = 3;
+inline constexpr int kSchemaVersion = 4;
 // PRAGMA application_id of every Grove registry: "GROV" in ASCII. Tells a registry from other SQLite files.
 inline constexpr uint32_t kApplicationId = 0x47524f56;
 

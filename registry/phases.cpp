@@ -24,7 +24,7 @@ constexpr EnumText<GrowthDecision, 3> kDecisions{
 
 constexpr std::string_view kSelect =
     "SELECT id, run_id, idx, distribution_id, decision, decision_reason, experts_added, status, steps_done, "
-    "steps_total, started_at, finished_at, params_total, params_active FROM phases ";
+    "steps_total, started_at, finished_at, params_total, params_active, trained_group, tokenizer_id FROM phases ";
 
 PhaseRow read_row(const Statement& s) {
   PhaseRow row;
@@ -42,6 +42,8 @@ PhaseRow read_row(const Statement& s) {
   row.finished_at = s.get_optional_text(11);
   row.params_total = s.get_optional_int64(12);
   row.params_active = s.get_optional_int64(13);
+  row.trained_group = s.get_optional_int64(14);
+  row.tokenizer_id = s.get_optional_int64(15);
   return row;
 }
 
@@ -119,6 +121,16 @@ void set_phase_decision(Database& db, int64_t phase_id, GrowthDecision decision,
   db.prepare("UPDATE phases SET decision = ?1, decision_reason = ?2, experts_added = ?3 WHERE id = ?4")
       .bind_all(to_text(decision), reason, experts_added, phase_id)
       .run();
+  if (db.changes() == 0) require_phase(db, phase_id);
+}
+
+void set_phase_trained_group(Database& db, int64_t phase_id, std::optional<int64_t> group) {
+  db.prepare("UPDATE phases SET trained_group = ?1 WHERE id = ?2").bind_all(group, phase_id).run();
+  if (db.changes() == 0) require_phase(db, phase_id);
+}
+
+void set_phase_tokenizer(Database& db, int64_t phase_id, std::optional<int64_t> tokenizer_id) {
+  db.prepare("UPDATE phases SET tokenizer_id = ?1 WHERE id = ?2").bind_all(tokenizer_id, phase_id).run();
   if (db.changes() == 0) require_phase(db, phase_id);
 }
 

@@ -44,6 +44,8 @@ struct PhaseRow : NewPhase {
   std::optional<std::string> finished_at;  // entry into done or failed
   std::optional<int64_t> params_total;     // schema v2: all parameters at the end of the phase (phase_parameters.h)
   std::optional<int64_t> params_active;    // schema v2: parameters one token uses
+  std::optional<int64_t> trained_group;    // schema v4: the one expert group that trained; null: all, or unrecorded
+  std::optional<int64_t> tokenizer_id;     // schema v4: the phase's own tokenizer; null: the run's
 };
 
 // Inserts a pending phase. A duplicate (run, idx) is bad input naming both.
@@ -53,6 +55,9 @@ int64_t create_phase(Database& db, const NewPhase& phase);
 void transition_phase(Database& db, int64_t phase_id, PhaseStatus to);
 void set_phase_decision(Database& db, int64_t phase_id, GrowthDecision decision, std::string_view reason,
                         int64_t experts_added);
+// The expert group the phase trains (null: every group); the tokenizer it trains with (null: the run's).
+void set_phase_trained_group(Database& db, int64_t phase_id, std::optional<int64_t> group);
+void set_phase_tokenizer(Database& db, int64_t phase_id, std::optional<int64_t> tokenizer_id);
 // Records training progress (steps done so far, at most steps_total).
 void set_phase_progress(Database& db, int64_t phase_id, int64_t steps_done);
 

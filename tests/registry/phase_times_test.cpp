@@ -33,7 +33,7 @@ TEST(PhaseTimes, AVersion2RegistryMigratesKeepsItsPhasesAndTheyHaveNoTimesYet) {
                     "PRAGMA application_id = 1196576598; PRAGMA user_version = 2;");
   {
     auto db = Database::open(path, OpenMode::kReadWrite);
-    EXPECT_EQ(schema_version(db), 3);
+    EXPECT_EQ(schema_version(db), kSchemaVersion);
   }
   auto db = Database::open(path, OpenMode::kReadOnly);
   const auto phases = list_phases(db, require_run(db, "old-run").id);
