@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include "common/errors.h"
+#include "common/stop_flag.h"
 #include "data_streams/compressed_file.h"
 #include "data_streams/document_splitters.h"
 #include "data_streams/text_cleaning.h"
@@ -44,7 +45,11 @@ CorpusStats read_corpus(const DistributionSpec& spec, const std::vector<CorpusFi
                         const CleanDocumentSink& sink, ProgressMeter* progress) {
   CorpusStats stats;
   std::string cleaned;
+  const auto stop_if_asked = [&] {  // a stop request ends the read; the caller's temporary folder goes with it
+    if (stop_signal_number() != 0) throw stopped_error(fmt::format("ingesting distribution '{}'", spec.name));
+  };
   for (const CorpusFile& file : files) {
+    stop_if_asked();
     const std::string content = read_corpus_file(file.path);
     if (looks_binary(std::string_view(content).substr(0, kBinaryProbeBytes))) {
       throw DataError(fmt::format("{}: looks like a binary file (NUL or control bytes), expected UTF-8 text; "
@@ -59,10 +64,12 @@ CorpusStats read_corpus(const DistributionSpec& spec, const std::vector<CorpusFi
                                   file.path.string(), nul, content.size()));
     }
     const DocumentSink on_raw = [&](std::string_view raw) {
+      stop_if_asked();
       if (!clean_document(spec, raw, cleaned, stats)) return;
       ++stats.docs;
       stats.doc_bytes += cleaned.size();
       sink(cleaned);
+      if (stats.docs == 1 && stop_test_points_on()) stop_test_point("ingest:" + spec.name);
     };
     switch (spec.source) {
       case SourceKind::kText:
@@ -76,6 +83,7 @@ CorpusStats read_corpus(const DistributionSpec& spec, const std::vector<CorpusFi
     stats.file_bytes += file.size;
     if (progress) progress->advance(file.size, fmt::format("{} docs", stats.docs));
   }
+  stop_if_asked();
   if (stats.docs == 0) {
     throw DataError(fmt::format("distribution '{}': empty corpus: no documents kept from {} file(s) under {} "
                                 "({} too short, {} too long, {} invalid UTF-8)",

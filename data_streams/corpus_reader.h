@@ -36,7 +36,8 @@ bool clean_document(const DistributionSpec& spec, std::string_view raw, std::str
 
 // Reads every file in order and passes each kept document to `sink`. `progress` (optional) advances by file bytes.
 // Throws DataError naming the file for an unreadable, binary, truncated or malformed file, and naming the spec's
-// paths when no document is left.
+// paths when no document is left; InterruptedError at the next document once SIGTERM/SIGINT asked to stop
+// (common/stop_flag.h).
 CorpusStats read_corpus(const DistributionSpec& spec, const std::vector<CorpusFile>& files,
                         const CleanDocumentSink& sink, ProgressMeter* progress = nullptr);
 

@@ -6,9 +6,11 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
 #include <mutex>
 
 #include "common/errors.h"
+#include "common/stoppable_work.h"
 #include "data_streams/sentencepiece_shim.h"
 
 namespace grove::data {
@@ -141,26 +143,39 @@ int SentencePieceModel::piece_to_id(std::string_view piece) const {
 bool SentencePieceModel::is_byte(int id) const { return module().is_byte(handle_, id) != 0; }
 
 std::string train_sentencepiece_model(const std::vector<std::pair<std::string, std::string>>& options,
-                                      const std::vector<std::string>& lines) {
-  std::vector<const char*> keys, values, line_data;
-  std::vector<size_t> line_sizes;
-  for (const auto& [key, value] : options) {
-    keys.push_back(key.c_str());
-    values.push_back(value.c_str());
-  }
-  for (const auto& line : lines) {
-    line_data.push_back(line.data());
-    line_sizes.push_back(line.size());
-  }
-  char error[kErrorSize] = {};
-  char* model = nullptr;
-  size_t size = 0;
-  if (module().train(keys.data(), values.data(), keys.size(), line_data.data(), line_sizes.data(), lines.size(), &model,
-                     &size, error, sizeof(error)) != 0) {
-    throw ConfigError(error);
-  }
-  std::string serialized(model, size);
-  module().free_buffer(model);
+                                      std::vector<std::string> lines) {
+  const Module& spm = module();  // loaded (or refused) here, not on the worker
+  // Everything the trainer reads, owned by the job: a stop abandons the trainer still running (stoppable_work.h).
+  struct TrainJob {
+    std::vector<std::pair<std::string, std::string>> options;
+    std::vector<std::string> lines;
+    char error[kErrorSize] = {};
+    char* model = nullptr;
+    size_t size = 0;
+    int status = 0;
+  };
+  auto job = std::make_shared<TrainJob>();
+  job->options = options;
+  job->lines = std::move(lines);
+  run_stoppable(
+      [job, &spm] {
+        std::vector<const char*> keys, values, line_data;
+        std::vector<size_t> line_sizes;
+        for (const auto& [key, value] : job->options) {
+          keys.push_back(key.c_str());
+          values.push_back(value.c_str());
+        }
+        for (const auto& line : job->lines) {
+          line_data.push_back(line.data());
+          line_sizes.push_back(line.size());
+        }
+        job->status = spm.train(keys.data(), values.data(), keys.size(), line_data.data(), line_sizes.data(),
+                                job->lines.size(), &job->model, &job->size, job->error, sizeof(job->error));
+      },
+      "SentencePiece training");
+  if (job->status != 0) throw ConfigError(job->error);
+  std::string serialized(job->model, job->size);
+  spm.free_buffer(job->model);
   return serialized;
 }
 

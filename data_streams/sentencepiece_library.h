@@ -39,9 +39,11 @@ class SentencePieceModel {
 };
 
 // Trains a model on `lines` with SentencePiece options (key, value) and returns the serialized model.
-// Throws ConfigError with SentencePiece's message when it rejects the settings.
+// Throws ConfigError with SentencePiece's message when it rejects the settings. SentencePiece cannot be stopped once
+// it trains, so it trains on a worker the caller leaves behind on SIGTERM/SIGINT (InterruptedError within 50 ms,
+// the process must then end through exit_process: common/stoppable_work.h); `lines` are moved to that worker.
 std::string train_sentencepiece_model(const std::vector<std::pair<std::string, std::string>>& options,
-                                      const std::vector<std::string>& lines);
+                                      std::vector<std::string> lines);
 
 // Where the module was loaded from (loads it if needed): for `grove --version` and error messages.
 std::string sentencepiece_module_path();

@@ -6,6 +6,7 @@
 
 #include "common/atomic_file.h"
 #include "common/errors.h"
+#include "common/stop_flag.h"
 #include "data_streams/data_layout.h"
 #include "data_streams/parallel_for.h"
 #include "data_streams/tokenizer_registry.h"
@@ -24,7 +25,10 @@ uint64_t parse_hash(const std::string& hex) { return std::stoull(hex, nullptr, 1
 }  // namespace
 
 TokenShards write_token_shards(const DocumentStore& store, const Tokenizer& tokenizer, const fs::path& folder,
-                               unsigned threads, ProgressMeter* progress) {
+                               unsigned threads, ProgressMeter* progress, std::string_view name) {
+  const auto stop_if_asked = [&] {
+    if (stop_signal_number() != 0) throw stopped_error(fmt::format("tokenizing '{}'", name));
+  };
   fs::create_directories(folder);
   const uint64_t tokenizer_hash = parse_hash(tokenizer.hash());
   ShardWriter train(folder / "train", tokenizer.vocab_size(), tokenizer.bos_id(), tokenizer.pad_id(), tokenizer_hash);
@@ -32,6 +36,7 @@ TokenShards write_token_shards(const DocumentStore& store, const Tokenizer& toke
                       tokenizer_hash);
   std::vector<std::string_view> chunk;
   for (uint64_t begin = 0; begin < store.size(); begin += kChunkDocs) {
+    stop_if_asked();  // between chunks; the caller's temporary folder goes with the work
     const uint64_t end = std::min<uint64_t>(store.size(), begin + kChunkDocs);
     chunk.clear();
     uint64_t chunk_bytes = 0;
@@ -45,7 +50,9 @@ TokenShards write_token_shards(const DocumentStore& store, const Tokenizer& toke
       writer.add(encoded[i - begin], chunk[i - begin].size());
     }
     if (progress) progress->advance(chunk_bytes);
+    if (begin == 0 && stop_test_points_on()) stop_test_point(fmt::format("tokenize:{}", name));
   }
+  stop_if_asked();
   return {train.finish(), holdout.finish()};
 }
 
@@ -82,7 +89,7 @@ TokenizeReport ensure_tokenized(registry::Database& db, int64_t distribution_id,
   options.unit = ProgressUnit::kBytes;
   options.mode = progress_mode;
   ProgressMeter progress(options);
-  const TokenShards shards = write_token_shards(store, tokenizer, temp.path(), threads, &progress);
+  const TokenShards shards = write_token_shards(store, tokenizer, temp.path(), threads, &progress, distribution->name);
   layout.limit_permissions(temp.path());
   publish_folder(temp.path(), final_dir);
   temp.release();

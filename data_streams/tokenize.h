@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <string_view>
 
 #include "common/progress.h"
 #include "data_streams/document_store.h"
@@ -23,9 +24,11 @@ struct TokenShards {
 };
 
 // Writes <folder>/train.{tokens,index} and <folder>/holdout.{tokens,index} (`folder` is created; registry-free).
-// Documents are encoded in chunks, each chunk in parallel on `threads` threads (0: all cores).
-TokenShards write_token_shards(const DocumentStore& store, const Tokenizer& tokenizer, const std::filesystem::path& folder,
-                               unsigned threads = 0, ProgressMeter* progress = nullptr);
+// Documents are encoded in chunks, each chunk in parallel on `threads` threads (0: all cores). Between chunks a
+// SIGTERM/SIGINT stop request throws InterruptedError naming `name` (the distribution) (common/stop_flag.h).
+TokenShards write_token_shards(const DocumentStore& store, const Tokenizer& tokenizer,
+                               const std::filesystem::path& folder, unsigned threads = 0,
+                               ProgressMeter* progress = nullptr, std::string_view name = {});
 
 struct TokenizeReport {
   bool already_done = false;  // the shards were registered before: nothing was done

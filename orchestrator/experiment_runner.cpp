@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "common/errors.h"
+#include "common/file_permissions.h"
 #include "common/log.h"
 #include "orchestrator/run_driver.h"
 #include "orchestrator/run_setup.h"
@@ -37,6 +38,9 @@ ExperimentOutcome run_experiment(const ExperimentConfig& config, const Experimen
   check_work_dir(config.work_dir);
 
   if (config.registry.has_parent_path()) std::filesystem::create_directories(config.registry.parent_path());
+  // Everything this run writes from here (grove-data, checkpoints, sketches, rehearsal pools, the lock file) is no
+  // more readable than the registry's folder, wherever the work folder is.
+  narrow_umask_to_folder(std::filesystem::absolute(config.registry).parent_path());
   // Refuse a file that is no registry before the lock file is made beside it (a refused file is left untouched, with
   // nothing beside it; an older registry is migrated, as by any command that writes to it).
   if (std::filesystem::exists(config.registry)) {

@@ -7,6 +7,7 @@
 #include "common/atomic_file.h"
 #include "common/errors.h"
 #include "common/utc_time.h"
+#include "data_streams/corpus_files.h"
 
 namespace grove::orch {
 namespace fs = std::filesystem;
@@ -16,14 +17,24 @@ std::vector<InboxItem> ready_inbox_items(const fs::path& inbox) {
     throw ConfigError(fmt::format("--inbox {}: not a folder (create it, then drop distribution folders into it)",
                                   inbox.string()));
   }
+  const fs::path inbox_real = fs::canonical(inbox);
   std::vector<InboxItem> items;
   for (const auto& entry : fs::directory_iterator(inbox)) {
     const std::string name = entry.path().filename().string();
     if (!entry.is_directory() || name.empty() || name.front() == '.') continue;
-    const fs::path spec = entry.path() / kInboxSpecFile;
     std::error_code error;
+    const fs::path real = fs::canonical(entry.path(), error);
+    if (error) continue;  // gone since it was listed
+    const fs::path spec = entry.path() / kInboxSpecFile;
+    InboxItem item{name, entry.path(), real, spec, {}};
+    if (real == inbox_real || !data::is_within(real, inbox_real)) {  // only a symlink gets here
+      item.refusal = fmt::format("{}: a symlink to {}, outside the inbox {}; an inbox item must be a folder in the "
+                                 "inbox, or a symlink to one inside it",
+                                 entry.path().string(), real.string(), inbox_real.string());
+      items.push_back(std::move(item));
+      continue;
+    }
     if (!fs::exists(fs::symlink_status(spec, error))) continue;  // not ready yet
-    InboxItem item{name, entry.path(), spec, {}};
     const auto status = fs::status(spec, error);
     if (!fs::is_regular_file(status)) {
       item.refusal = fmt::format("{}: {}; expected a regular file holding the distribution spec", spec.string(),

@@ -5,6 +5,9 @@
 // A processed item moves to `<inbox>/.processed/<item>`, one that failed to ingest to `<inbox>/.failed/<item>`
 // with the error in `error.txt`, so nothing is taken twice and nothing is lost. A `distribution.yaml` that is not a
 // regular file (a folder, a dangling symlink) makes the item a refused one, set aside the same way.
+// An item folder may be a symlink to a folder inside the inbox: it is followed, and the item's own folder (the only
+// one its spec and corpus may name) is the folder it resolves to. A symlink that resolves outside the inbox (or to
+// the inbox itself) is refused at once, ready or not: following it would let an item name a folder it does not own.
 #pragma once
 
 #include <filesystem>
@@ -15,7 +18,8 @@ namespace grove::orch {
 
 struct InboxItem {
   std::string name;
-  std::filesystem::path folder;
+  std::filesystem::path folder;       // <inbox>/<name> (a symlink when the item is one)
+  std::filesystem::path real_folder;  // the folder it resolves to (canonical): what its files must lie in
   std::filesystem::path spec_file;
   std::string refusal;  // not empty: why the item cannot be taken (it moves to .failed with this message)
 };

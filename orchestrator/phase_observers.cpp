@@ -32,6 +32,11 @@ void RegistryObserver::on_recovery(int64_t step, double new_lr_scale, const char
   registry::record_event(ctx_.registry(), event);
 }
 
+void RegistryObserver::on_finish(TrainOutcome outcome, int64_t step) {
+  (void)outcome;
+  registry::set_phase_progress(ctx_.registry(), phase_id_, step);
+}
+
 ProgressObserver::ProgressObserver(const std::string& label, int64_t first_step, int64_t total_steps) {
   ProgressOptions options;
   options.label = label;

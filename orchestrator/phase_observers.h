@@ -10,12 +10,15 @@
 
 namespace grove::orch {
 
-// Writes a train_metrics row at every logged step, the phase's steps_done, and events for recoveries.
+// Writes a train_metrics row at every logged step, events for recoveries, and the phase's steps_done: the newest
+// logged step while training, the step training stopped at when it ends (an interrupted phase's steps_done is its
+// interrupt checkpoint's step, whether or not that step was logged).
 class RegistryObserver : public TrainingObserver {
  public:
   RegistryObserver(RunContext& ctx, int64_t phase_id) : ctx_(ctx), phase_id_(phase_id) {}
   void on_log(const StepMetrics& metrics) override;
   void on_recovery(int64_t step, double new_lr_scale, const char* why) override;
+  void on_finish(TrainOutcome outcome, int64_t step) override;
 
  private:
   RunContext& ctx_;

@@ -28,6 +28,25 @@ void record_run_failure(registry::Database& db, int64_t run_id, std::optional<in
   }
 }
 
+namespace {
+
+// A run stopped by a signal: status `interrupted` and an `interrupted` event with `message`.
+void record_run_interruption(registry::Database& db, int64_t run_id, std::optional<int64_t> phase_id,
+                             const std::string& message) {
+  registry::Savepoint record(db);
+  registry::set_run_status(db, run_id, registry::RunStatus::kInterrupted);
+  registry::NewEvent event;
+  event.run_id = run_id;
+  event.phase_id = phase_id;
+  event.level = log::Level::kWarn;
+  event.kind = "interrupted";
+  event.message = message;
+  registry::record_event(db, event);
+  record.release();
+}
+
+}  // namespace
+
 AdvanceResult advance_run(RunContext& ctx, std::optional<int> max_phases) {
   AdvanceResult result;
   auto& db = ctx.registry();
@@ -41,6 +60,13 @@ AdvanceResult advance_run(RunContext& ctx, std::optional<int> max_phases) {
     registry::set_run_status(db, ctx.run.id, registry::RunStatus::kRunning);
     try {
       result.last = run_phase(ctx, phase);
+    } catch (const InterruptedError& stop) {
+      // Stopped outside the training loop, in work that polls the stop flag too (preparing a phase's data): what it
+      // did was not recorded, so the run is interrupted, as at a step, not failed.
+      result.last = {PhaseResult::kInterrupted, stop.exit_code(),
+                     fmt::format("{} phase {}: {}", ctx.run.name, phase.idx, stop.what())};
+      record_run_interruption(db, ctx.run.id, phase.id, result.last.message);
+      return result;
     } catch (const std::exception& error) {
       record_run_failure(db, ctx.run.id, phase.id, fmt::format("phase {}: {}", phase.idx, error.what()));
       throw;

@@ -18,7 +18,8 @@ struct AdvanceResult {
 
 // Runs unfinished phases in index order, at most `max_phases` of them when given (tick runs one). An exception
 // escaping a phase (a full disk, a missing shard, a corrupt file) is recorded with record_run_failure() and
-// rethrown.
+// rethrown; an InterruptedError (SIGTERM/SIGINT acted on outside the training loop) makes the run
+// `interrupted` (with an `interrupted` event) and is returned as an interrupted outcome, like a stop at a step.
 AdvanceResult advance_run(RunContext& ctx, std::optional<int> max_phases = std::nullopt);
 
 // Records that a run stopped on an error: status `failed` and an `error` event with `message` (not repeated when

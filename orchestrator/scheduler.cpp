@@ -36,10 +36,10 @@ std::vector<registry::RunRow> active_runs(registry::Database& db, const std::opt
   return runs;
 }
 
-// Where an item may read: its own folder as it sits in the inbox (an item folder that is a symlink to elsewhere is
-// not inside it) and the roots the operator allows.
+// Where an item may read: the folder it resolves to (inside the inbox: ready_inbox_items refuses an item folder that
+// is a symlink to elsewhere) and the roots the operator allows.
 std::vector<std::filesystem::path> item_roots(const TickOptions& tick, const InboxItem& item) {
-  std::vector<std::filesystem::path> roots{std::filesystem::canonical(*tick.inbox) / item.name};
+  std::vector<std::filesystem::path> roots{item.real_folder};
   roots.insert(roots.end(), tick.allowed_roots.begin(), tick.allowed_roots.end());
   return roots;
 }

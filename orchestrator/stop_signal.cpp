@@ -2,16 +2,16 @@
 
 #include <csignal>
 
+#include "common/stop_flag.h"
+
 namespace grove::orch {
 namespace {
 
-volatile std::sig_atomic_t g_signal = 0;
-
 extern "C" void on_stop_signal(int signal_number) {
-  if (g_signal == signal_number) {
+  if (stop_signal_number() == signal_number) {
     std::signal(signal_number, SIG_DFL);  // second identical signal: let the default action happen next time
   }
-  g_signal = signal_number;
+  note_stop_signal(signal_number);
 }
 
 }  // namespace
@@ -25,16 +25,12 @@ void install_stop_signal_handlers() {
   sigaction(SIGINT, &action, nullptr);
 }
 
-bool stop_requested() { return g_signal != 0; }
+bool stop_requested() { return stop_signal_number() != 0; }
 
-ExitCode stop_exit_code() {
-  if (g_signal == SIGTERM) return ExitCode::kTerminated;
-  if (g_signal == SIGINT) return ExitCode::kInterrupted;
-  return ExitCode::kSuccess;
-}
+ExitCode stop_exit_code() { return grove::stop_exit_code(); }
 
-void clear_stop_request() { g_signal = 0; }
+void clear_stop_request() { note_stop_signal(0); }
 
-void request_stop_for_testing(int signal_number) { g_signal = signal_number; }
+void request_stop_for_testing(int signal_number) { note_stop_signal(signal_number); }
 
 }  // namespace grove::orch

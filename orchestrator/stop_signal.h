@@ -1,13 +1,15 @@
-// Graceful preemption: SIGTERM and SIGINT set a flag that the training loop polls at step boundaries, so the
-// current step finishes, a checkpoint is written and the process exits with 143 (SIGTERM) or 130 (SIGINT).
-// A second signal of the same kind restores the default action, so a user can still kill a stuck process.
+// Graceful preemption: SIGTERM and SIGINT note a stop request (common/stop_flag.h) that long work polls: the
+// training loop at step boundaries (the current step finishes and an `interrupt` checkpoint is written), ingest,
+// tokenizing and tokenizer training (they stop with nothing of theirs recorded). The command then exits with 143
+// (SIGTERM) or 130 (SIGINT). A second signal of the same kind restores the default action, so a user can still kill
+// a stuck process.
 #pragma once
 
 #include "common/errors.h"
 
 namespace grove::orch {
 
-// Installs the handlers (idempotent). Call once at the start of a command that trains.
+// Installs the handlers (idempotent). Call once at the start of a command that trains or ingests.
 void install_stop_signal_handlers();
 
 // True once SIGTERM or SIGINT arrived.

@@ -1,10 +1,13 @@
 #include "orchestrator/trainer.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 
 #include "common/log.h"
+#include "common/stop_flag.h"
 #include "data_streams/batch_iterator.h"
 #include "orchestrator/stop_signal.h"
 #include "orchestrator/training_loss.h"
@@ -137,17 +140,33 @@ TrainOutcome Trainer::run() {
     return std::make_unique<data::BatchIterator>(batches_, static_cast<uint64_t>(state_.step), /*queue_depth=*/4);
   };
   auto iterator = make_iterator();
-  torch::Tensor lm_sum = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat).device(device));
-  torch::Tensor aux_sum = torch::zeros_like(lm_sum), kd_sum = torch::zeros_like(lm_sum);
-  torch::Tensor grad_norm;
+  // The logging window's sums live on the device (no sync per step); TrainingState carries them across a checkpoint,
+  // so a run stopped between two logged steps and resumed logs what an uninterrupted one logs.
+  const auto sum_options = torch::TensorOptions().dtype(torch::kFloat).device(device);
+  torch::Tensor lm_sum, aux_sum, kd_sum;
   int64_t interval_steps = 0;
+  auto load_window = [&] {  // from state_: the phase's start, the checkpoint resumed from, or one restored
+    lm_sum = torch::full({}, state_.window_lm, sum_options);
+    aux_sum = torch::full({}, state_.window_aux, sum_options);
+    kd_sum = torch::full({}, state_.window_kd, sum_options);
+    interval_steps = state_.window_steps;
+  };
+  auto save_checkpoint = [&](CheckpointReason reason) {  // with the window so far in state_
+    state_.window_steps = interval_steps;
+    state_.window_lm = lm_sum.item<float>();
+    state_.window_aux = aux_sum.item<float>();
+    state_.window_kd = kd_sum.item<float>();
+    hooks_.save_checkpoint(reason);
+  };
+  load_window();
+  torch::Tensor grad_norm;
   double last_checkpoint_at = settings_.clock();  // the step-0 or resume checkpoint this run starts from
   const double checkpoint_interval_s = settings_.checkpoint_every_minutes * 60.0;
 
   while (state_.step < state_.total_steps) {
     if (stop_requested()) {
       release_graph();
-      hooks_.save_checkpoint(CheckpointReason::kInterrupt);
+      save_checkpoint(CheckpointReason::kInterrupt);
       for (auto* observer : observers_) observer->on_finish(TrainOutcome::kInterrupted, state_.step);
       return TrainOutcome::kInterrupted;
     }
@@ -196,6 +215,8 @@ TrainOutcome Trainer::run() {
       aux_sum.zero_();
       kd_sum.zero_();
       interval_steps = 0;
+      state_.window_steps = 0;
+      state_.window_lm = state_.window_aux = state_.window_kd = 0.0f;
       interval_tokens = 0;
       interval_start = std::chrono::steady_clock::now();
       if (!std::isfinite(metrics.loss) || !std::isfinite(metrics.grad_norm)) {
@@ -205,6 +226,7 @@ TrainOutcome Trainer::run() {
           return TrainOutcome::kFailed;
         }
         iterator = make_iterator();
+        load_window();  // the restored checkpoint's
         continue;
       }
       state_.last_loss = metrics.loss;
@@ -215,10 +237,11 @@ TrainOutcome Trainer::run() {
         checkpoint_interval_s > 0 && settings_.clock() - last_checkpoint_at >= checkpoint_interval_s;
     if (!last && (due_by_steps || due_by_time)) {
       last_checkpoint_at = settings_.clock();
-      hooks_.save_checkpoint(CheckpointReason::kPeriodic);
+      save_checkpoint(CheckpointReason::kPeriodic);
       state_.nan_recoveries = 0;  // a clean checkpoint ends a run of recoveries
       for (auto* observer : observers_) observer->on_checkpoint(state_.step);
     }
+    if (stop_test_points_on()) stop_test_point(fmt::format("step:{}", state_.step));
   }
   release_graph();  // frees the graph's memory before the phase's evaluation
   for (auto* observer : observers_) observer->on_finish(TrainOutcome::kCompleted, state_.step);

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <limits>
+
 #include "common/errors.h"
 
 namespace grove::orch {
@@ -15,7 +17,8 @@ nlohmann::json TrainingState::to_json() const {
           {"nan_recoveries", nan_recoveries},
           {"tokens_seen", tokens_seen},
           {"last_loss", last_loss},
-          {"format", 1}};
+          {"log_window", {{"steps", window_steps}, {"lm", window_lm}, {"aux", window_aux}, {"kd", window_kd}}},
+          {"format", 2}};
 }
 
 TrainingState TrainingState::from_json(const nlohmann::json& json) {
@@ -25,8 +28,10 @@ TrainingState TrainingState::from_json(const nlohmann::json& json) {
     }
     return json.at(name);
   };
-  if (field("format").get<int>() != 1) {
-    throw CheckpointError(fmt::format("training state: format {} is not known (expected 1)", json.at("format").dump()));
+  const int format = field("format").get<int>();
+  if (format != 1 && format != 2) {
+    throw CheckpointError(
+        fmt::format("training state: format {} is not known (expected 1 or 2)", json.at("format").dump()));
   }
   TrainingState state;
   state.step = field("step").get<int64_t>();
@@ -37,6 +42,24 @@ TrainingState TrainingState::from_json(const nlohmann::json& json) {
   state.nan_recoveries = field("nan_recoveries").get<int64_t>();
   state.tokens_seen = field("tokens_seen").get<int64_t>();
   state.last_loss = field("last_loss").get<double>();
+  if (format >= 2) {  // format 1 predates the saved logging window: it resumes with an empty one
+    const auto& window = field("log_window");
+    auto part = [&](const char* name) -> const nlohmann::json& {
+      if (!window.is_object() || !window.contains(name)) {
+        throw CheckpointError(fmt::format("training state: field 'log_window.{}' is missing", name));
+      }
+      return window.at(name);
+    };
+    // JSON has no NaN: a window that met a non-finite loss is written as null.
+    auto sum = [&](const char* name) {
+      const auto& value = part(name);
+      return value.is_null() ? std::numeric_limits<float>::quiet_NaN() : value.get<float>();
+    };
+    state.window_steps = part("steps").get<int64_t>();
+    state.window_lm = sum("lm");
+    state.window_aux = sum("aux");
+    state.window_kd = sum("kd");
+  }
   return state;
 }
 

@@ -18,6 +18,11 @@ struct TrainingState {
   int64_t nan_recoveries = 0;     // consecutive recoveries without a good checkpoint in between
   int64_t tokens_seen = 0;
   double last_loss = 0.0;
+  // The logging window in progress: the steps since the last logged one and their summed losses, as the float32 the
+  // loop accumulates them in. Saved so that a run stopped between two logged steps logs, once resumed, the same
+  // averages as one that never stopped (a checkpoint of format 1 has none: an empty window).
+  int64_t window_steps = 0;
+  float window_lm = 0.0f, window_aux = 0.0f, window_kd = 0.0f;
 
   nlohmann::json to_json() const;
   static TrainingState from_json(const nlohmann::json& json);  // throws CheckpointError naming the missing field

@@ -18,6 +18,7 @@ const std::vector<Migration>& migrations() {
        kSchemaV1},
       {2, "schema v2: phases.params_total and phases.params_active (parameters per phase)", kSchemaV2},
       {3, "schema v3: phase_times (where each phase's wall time went, and its training tokens)", kSchemaV3},
+      {4, "schema v4: phases.trained_group and phases.tokenizer_id", kSchemaV4},
   };
   return all;
 }

@@ -8,12 +8,14 @@
 #include <optional>
 
 #include "common/errors.h"
+#include "common/file_permissions.h"
 #include "data_streams/corpus_files.h"
 #include "data_streams/corpus_probe.h"
 #include "data_streams/corpus_spec.h"
 #include "data_streams/ingest.h"
 #include "orchestrator/cli/command.h"
 #include "orchestrator/cli/registry_command.h"
+#include "orchestrator/stop_signal.h"
 #include "registry/database.h"
 
 namespace grove::cli {
@@ -83,6 +85,10 @@ int run_ingest(const IngestArgs& args) {
                                     registry_path.parent_path().string(), error.message()));
     }
   }
+  // Documents and shards are no more readable than the registry's folder; SIGTERM/SIGINT stop the ingest at the next
+  // document or chunk with nothing of it registered.
+  narrow_umask_to_folder(std::filesystem::absolute(registry_path).parent_path());
+  orch::install_stop_signal_handlers();
   auto db = registry::Database::open(registry_path, registry::OpenMode::kReadWrite);
   data::IngestOptions options;
   options.replace = args.replace;

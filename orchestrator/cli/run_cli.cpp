@@ -67,6 +67,9 @@ int run_cli(int argc, char** argv) {
                                 : "a command is required");
     fmt::print(stderr, "{}", app.help());
     return static_cast<int>(ExitCode::kBadInput);
+  } catch (const InterruptedError& e) {  // a stop request acted on: not an error, and resumable
+    fmt::print(stderr, "grove: {}\n", e.what());
+    return exit_code_for(e);
   } catch (const std::exception& e) {
     print_error(e.what());
     return exit_code_for(e);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/errors.h"
+#include "common/file_permissions.h"
 #include "common/log.h"
 #include "orchestrator/cli/command.h"
 #include "orchestrator/cli/registry_command.h"
@@ -52,6 +53,7 @@ orch::TickOptions tick_options(const TickArgs& args) {
 
 int tick(const TickArgs& args) {
   const auto options = tick_options(args);
+  narrow_umask_to_folder(std::filesystem::absolute(options.registry).parent_path());  // what it writes: no wider
   auto lock = take_scheduler_lock(options.registry, "grove tick");
   if (!lock) return orch::kLockBusyExitCode;
   orch::install_stop_signal_handlers();
@@ -64,6 +66,7 @@ int watch(const TickArgs& args) {
   const auto options = tick_options(args);
   if (!options.inbox) throw ConfigError("grove watch: --inbox DIR is required (the folder to watch)");
   if (!(args.interval_s > 0)) throw ConfigError("--interval: expected a positive number of seconds");
+  narrow_umask_to_folder(std::filesystem::absolute(options.registry).parent_path());  // what it writes: no wider
   auto lock = take_scheduler_lock(options.registry, "grove watch");
   if (!lock) return orch::kLockBusyExitCode;
   orch::install_stop_signal_handlers();

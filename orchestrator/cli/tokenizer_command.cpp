@@ -6,11 +6,13 @@
 #include <memory>
 
 #include "common/errors.h"
+#include "common/file_permissions.h"
 #include "data_streams/tokenize.h"
 #include "data_streams/tokenizer_registry.h"
 #include "orchestrator/cli/command.h"
 #include "orchestrator/cli/output_format.h"
 #include "orchestrator/cli/registry_command.h"
+#include "orchestrator/stop_signal.h"
 #include "registry/distributions.h"
 #include "registry/tokenizers.h"
 
@@ -29,7 +31,12 @@ struct TokenizerArgs {
 };
 
 int run_train(const TokenizerArgs& args) {
-  auto db = registry::Database::open(resolve_registry_path(args.registry), registry::OpenMode::kReadWrite);
+  const auto registry_path = resolve_registry_path(args.registry);
+  // The model (pieces of the corpora) and shards are no more readable than the registry's folder; SIGTERM/SIGINT
+  // stop the training (SentencePiece is left behind, nothing registered) or the tokenizing between chunks.
+  narrow_umask_to_folder(std::filesystem::absolute(registry_path).parent_path());
+  orch::install_stop_signal_handlers();
+  auto db = registry::Database::open(registry_path, registry::OpenMode::kReadWrite);
   data::TokenizerSpec spec;
   spec.kind = registry::parse_tokenizer_kind(args.kind);
   spec.vocab_size = args.vocab_size;

@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
+#include <limits>
 #include <thread>
 
 #include "common/errors.h"
@@ -85,6 +87,38 @@ TEST(TrainingState, RoundTripsThroughJsonAndRejectsMissingFields) {
     FAIL();
   } catch (const CheckpointError& e) {
     EXPECT_NE(std::string(e.what()).find("sampler_cursor"), std::string::npos);
+  }
+}
+
+TEST(TrainingState, TheLoggingWindowRoundTripsExactlyAndAnOlderCheckpointResumesWithAnEmptyOne) {
+  // The window's float32 sums must come back bit for bit: a resumed run logs their average.
+  TrainingState state;
+  state.step = 7;
+  state.total_steps = 16;
+  state.window_steps = 3;
+  state.window_lm = 16.593750476837158f;
+  state.window_aux = 1.0f / 3.0f;
+  state.window_kd = 1e-38f;
+  const auto json = nlohmann::json::parse(state.to_json().dump());  // through text, as in a checkpoint
+  EXPECT_EQ(TrainingState::from_json(json), state);
+
+  auto older = json;  // format 1: written before the window was saved
+  older["format"] = 1;
+  older.erase("log_window");
+  const auto resumed = TrainingState::from_json(older);
+  EXPECT_EQ(resumed.window_steps, 0);
+  EXPECT_EQ(resumed.window_lm, 0.0f);
+  EXPECT_EQ(resumed.step, 7);
+
+  state.window_lm = std::numeric_limits<float>::quiet_NaN();  // a window that met a non-finite loss
+  EXPECT_TRUE(std::isnan(TrainingState::from_json(nlohmann::json::parse(state.to_json().dump())).window_lm));
+  auto missing = json;
+  missing["log_window"].erase("kd");
+  try {
+    TrainingState::from_json(missing);
+    FAIL();
+  } catch (const CheckpointError& e) {
+    EXPECT_NE(std::string(e.what()).find("log_window.kd"), std::string::npos);
   }
 }
 

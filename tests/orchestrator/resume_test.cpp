@@ -2,8 +2,11 @@
 // same seed (CPU); a non-finite loss is recovered from the last checkpoint, and three in a row fail the phase.
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include <csignal>
 
+#include "registry/train_metrics.h"
 #include "tests/orchestrator/run_fixture.h"
 
 namespace grove {
@@ -74,6 +77,84 @@ TEST_F(Resume, SigtermMidPhaseThenResumeEqualsAnUninterruptedRun) {
 
   auto db = open_registry();
   auto reference_db = registry::Database::open(reference_dir / "grove.db", registry::OpenMode::kReadOnly);
+  expect_same_results(db, reference_db);
+}
+
+// Every value a run records about phase `idx` of kTinyRun that does not measure time: its train_metrics rows (tokens
+// per second and the row's time left out) and its steps_done, as text for a readable comparison.
+std::string recorded_training(registry::Database& db, int64_t idx) {
+  const auto phase = registry::find_phase(db, registry::require_run(db, kTinyRun).id, idx);
+  std::string text = "steps_done " + std::to_string(phase->steps_done) + "\n";
+  const auto exact = [](const std::optional<double>& value) { return value ? fmt::format("{:a}", *value) : "null"; };
+  for (const auto& row : registry::list_train_metrics(db, phase->id)) {
+    text += fmt::format("step {}: loss {} aux {} kd {} lr {} grad_norm {}\n", row.step, exact(row.loss),
+                        exact(row.aux_loss), exact(row.kd_loss), exact(row.lr), exact(row.grad_norm));
+  }
+  return text;
+}
+
+// The phase's interrupt checkpoint row (ADD_FAILURE when it has none).
+registry::CheckpointRow interrupt_checkpoint(registry::Database& db, int64_t idx) {
+  const auto run = registry::require_run(db, kTinyRun);
+  for (const auto& row : registry::list_checkpoints(db, run.id, registry::find_phase(db, run.id, idx)->id)) {
+    if (row.kind == registry::CheckpointKind::kInterrupt) return row;
+  }
+  ADD_FAILURE() << "phase " << idx << " has no interrupt checkpoint";
+  return {};
+}
+
+TEST_F(Resume, SigtermBetweenTwoLoggedStepsThenResumeRecordsEveryValueAnUninterruptedRunRecords) {
+  // Logged every 4 steps: a run stopped at a step that was not logged, once resumed, logged the average loss of the
+  // steps after the resume only, and its phase's steps_done stayed at the last logged step, behind the checkpoint.
+  // Checkpointed every 5 steps, so a periodic checkpoint also falls between two logged steps (step 15, resumed from
+  // below once the interrupt checkpoint after it is gone).
+  const std::vector<std::string> settings = {"--set=training.log_every=4", "--set=training.steps=20"};
+  const auto run_args = [&](const std::filesystem::path& experiment) {
+    std::vector<std::string> args = {"run", experiment.string()};
+    args.insert(args.end(), settings.begin(), settings.end());
+    return args;
+  };
+  const auto stopped_at = [](const std::string& point) {
+    testing::ProcessOptions options;
+    options.env["GROVE_TEST_SIGTERM_AT"] = point;
+    return options;
+  };
+  testing::TempDir reference_dir("grove-ref");
+  const auto reference_yaml = testing::write_file(reference_dir / "tiny.yaml", testing::read_file(write_experiment()));
+  ASSERT_EQ(testing::run_grove(run_args(reference_yaml)).exit_code, 0);
+
+  const auto experiment = write_experiment();
+  // Stopped after step 7 of phase 0 (16 steps): logged at 4, checkpointed at 5.
+  auto result = testing::run_grove(run_args(experiment), stopped_at("step:7"));
+  ASSERT_EQ(result.exit_code, 143) << result.err;
+  EXPECT_NE(result.err.find("phase 0 (en_science) interrupted at step 7 of 16"), std::string::npos) << result.err;
+  {
+    auto db = open_registry();
+    EXPECT_EQ(interrupt_checkpoint(db, 0).step, 7);
+    EXPECT_EQ(registry::find_phase(db, registry::require_run(db, kTinyRun).id, 0)->steps_done, 7)
+        << "the step the interrupt checkpoint holds, not the last logged one";
+  }
+  // Resumed, then stopped after step 18 of phase 1 (20 steps): logged at 16, checkpointed at 15.
+  result = testing::run_grove(run_args(experiment), stopped_at("step:18"));
+  ASSERT_EQ(result.exit_code, 143) << result.err;
+  EXPECT_NE(result.err.find("phase 1 (de_computer) interrupted at step 18 of 20"), std::string::npos) << result.err;
+  {
+    auto db = open_registry();
+    const auto checkpoint = interrupt_checkpoint(db, 1);
+    EXPECT_EQ(checkpoint.step, 18);
+    EXPECT_EQ(registry::find_phase(db, registry::require_run(db, kTinyRun).id, 1)->steps_done, 18);
+    // Gone: the next run resumes from the periodic checkpoint at step 15, between the logged steps 12 and 16.
+    std::filesystem::remove_all(checkpoint.path);
+  }
+  result = testing::run_grove(run_args(experiment));
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.err.find("resuming at step 15 of 20"), std::string::npos) << result.err;
+
+  auto db = open_registry();
+  auto reference_db = registry::Database::open(reference_dir / "grove.db", registry::OpenMode::kReadOnly);
+  for (int64_t idx = 0; idx < 3; ++idx) {
+    EXPECT_EQ(recorded_training(db, idx), recorded_training(reference_db, idx)) << "phase " << idx;
+  }
   expect_same_results(db, reference_db);
 }
 

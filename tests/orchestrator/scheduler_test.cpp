@@ -19,6 +19,7 @@ namespace {
 
 using testing::kTinyRun;
 using testing::RunFixture;
+namespace fs = std::filesystem;
 
 class Scheduler : public RunFixture {
  protected:
@@ -269,6 +270,81 @@ TEST_F(Scheduler, AnInboxItemMayReadOnlyInsideItsOwnFolderUnlessTheOperatorAllow
   EXPECT_TRUE(registry::find_current_distribution(db, "allowed").has_value());
   args.back() = (dir_ / "missing").string();
   EXPECT_EQ(grove(args).exit_code, 2) << "an --allow-root that is no folder is refused";
+}
+
+TEST_F(Scheduler, AnItemFolderThatIsASymlinkIsFollowedInsideTheInboxAndRefusedOutsideIt) {
+  // An item folder that was a symlink was taken wherever it led (only its files' paths were checked, against the
+  // link's own path), and one that led to a folder inside the inbox had every file refused as outside it.
+  make_registry();
+  const auto inbox = dir_ / "inbox";
+  const auto stage = [&](const fs::path& folder, const std::string& name, const std::string& corpus_path) {
+    fs::create_directories(folder);
+    fs::copy_file("/usr/share/games/fortunes/de/computer", folder / "corpus.txt");
+    atomic_write_file(folder / "distribution.yaml",
+                      "name: " + name + "\nsource: fortune\npaths: [" + corpus_path + "]\nholdout: 0.1\n");
+  };
+  // Staged in a hidden folder of the inbox (not an item itself), then linked in: followed.
+  stage(inbox / ".staging" / "de", "linked_inside", "corpus.txt");
+  fs::create_directory_symlink(".staging/de", inbox / "2026-12-01-inside");
+  // A link to a folder outside the inbox: refused, its folder left as it was.
+  stage(dir_ / "elsewhere" / "de", "linked_outside", "corpus.txt");
+  fs::create_directory_symlink(dir_ / "elsewhere" / "de", inbox / "2026-12-02-outside");
+  // A link to the inbox itself (its folder would hold every other item).
+  fs::create_directory_symlink(".", inbox / "2026-12-03-inbox");
+  // A link inside the inbox whose spec names a file outside the folder the link resolves to (another staged folder).
+  stage(inbox / ".staging" / "sneaky", "sneaky", "\"" + (inbox / ".staging" / "de" / "corpus.txt").string() + "\"");
+  fs::create_directory_symlink(inbox / ".staging" / "sneaky", inbox / "2026-12-04-sneaky");
+
+  const auto result = grove(tick_args());
+  EXPECT_EQ(result.exit_code, 2) << result.err;
+  EXPECT_NE(result.out.find("ingested 1 inbox item(s), ran 0 phase(s), 3 item(s) failed"), std::string::npos)
+      << result.out << result.err;
+  const auto link_failure = [&](const std::string& item) {  // beside the link, not written through it
+    const auto file = inbox / ".failed" / (item + ".error.txt");
+    return fs::exists(file) ? testing::read_file(file) : "(no " + file.string() + ")";
+  };
+  EXPECT_NE(link_failure("2026-12-02-outside").find("a symlink to " + (dir_ / "elsewhere" / "de").string() +
+                                                    ", outside the inbox"),
+            std::string::npos)
+      << link_failure("2026-12-02-outside");
+  EXPECT_NE(link_failure("2026-12-03-inbox").find("outside the inbox"), std::string::npos)
+      << link_failure("2026-12-03-inbox");
+  EXPECT_NE(link_failure("2026-12-04-sneaky").find("outside the folders this ingest may read"), std::string::npos)
+      << link_failure("2026-12-04-sneaky");
+  EXPECT_TRUE(fs::is_symlink(inbox / ".processed" / "2026-12-01-inside")) << "the link is archived, not its folder";
+  for (const auto& item : {"2026-12-01-inside", "2026-12-02-outside", "2026-12-03-inbox", "2026-12-04-sneaky"}) {
+    EXPECT_FALSE(fs::exists(fs::symlink_status(inbox / item))) << item << " is still in the inbox";
+  }
+  EXPECT_FALSE(fs::exists(dir_ / "elsewhere" / "de" / "error.txt")) << "nothing written into the folder linked to";
+  EXPECT_TRUE(fs::exists(dir_ / "elsewhere" / "de" / "distribution.yaml"));
+  auto db = open_registry();
+  EXPECT_TRUE(registry::find_current_distribution(db, "linked_inside").has_value());
+  for (const auto* name : {"linked_outside", "sneaky"}) {
+    EXPECT_FALSE(registry::find_current_distribution(db, name).has_value()) << name;
+  }
+}
+
+TEST_F(Scheduler, SigtermWhileAnInboxItemIsIngestedStopsTheTickAndLeavesTheItemForTheNext) {
+  // The tick went on ingesting to the end, and acted on the signal only once a phase trained.
+  make_registry();
+  drop("2026-12-01-de", "de_computer", "/usr/share/games/fortunes/de/computer");
+  testing::ProcessOptions options;
+  options.env["GROVE_TEST_SIGTERM_AT"] = "ingest:de_computer";
+  auto result = testing::run_grove(tick_args(), options);
+  EXPECT_EQ(result.exit_code, 143) << result.err;
+  EXPECT_NE(result.err.find("ingesting distribution 'de_computer' stopped by SIGTERM"), std::string::npos)
+      << result.err;
+  EXPECT_TRUE(fs::exists(dir_ / "inbox" / "2026-12-01-de" / "distribution.yaml")) << "still waiting in the inbox";
+  EXPECT_FALSE(fs::exists(dir_ / "inbox" / ".failed"));
+  EXPECT_FALSE(fs::exists(dir_ / "inbox" / ".processed"));
+  {
+    auto db = open_registry();
+    EXPECT_TRUE(registry::list_distributions(db, true).empty()) << "nothing of it registered";
+  }
+  EXPECT_TRUE(fs::is_empty(dir_ / "grove-data" / "tmp")) << "no temporary left";
+  result = grove(tick_args());
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("ingested 1 inbox item(s)"), std::string::npos) << result.out;
 }
 
 TEST_F(Scheduler, ASpecThatIsAFolderIsSetAsideWithTheReason) {
