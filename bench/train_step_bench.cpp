@@ -114,8 +114,11 @@ Result time_case(const Case& c, const grove::bench::StepShape& shape, int64_t ba
   auto model = std::make_shared<MoeTransformer>(step_config(shape, c.groups.front()), c.groups, /*initialise=*/false);
   model->to(device);
   initialise_on_device(*model, 17);
-  model::TrainablePolicy policy{model::GatePolicy::kAll, model::SharedPolicy::kTrainable, model::ExpertPolicy::kAll};
-  if (c.frozen) policy = {model::GatePolicy::kAll, model::SharedPolicy::kFrozen, model::ExpertPolicy::kNewest};
+  model::TrainablePolicy policy{model::GatePolicy::kAll, model::SharedPolicy::kTrainable, model::ExpertPolicy::kAll,
+                                std::nullopt};
+  if (c.frozen) {
+    policy = {model::GatePolicy::kAll, model::SharedPolicy::kFrozen, model::ExpertPolicy::kNewest, std::nullopt};
+  }
   model->apply_trainable_policy(policy);
   model->train();
   orch::AdamWOptions adamw_options;

@@ -51,28 +51,34 @@ TrainedTokenizer train_tokenizer(registry::Database& db, const TokenizerSpec& sp
     }
   }
   result.sample_docs = sample.size();
-  std::string model = train_sentencepiece(sample, spec);
-  const Tokenizer tokenizer = Tokenizer::from_model_bytes(std::move(model), "trained tokenizer");
-  result.hash = tokenizer.hash();
+  const Tokenizer tokenizer = Tokenizer::from_model_bytes(train_sentencepiece(sample, spec), "trained tokenizer");
+  const auto row = store_tokenizer(db, tokenizer, spec.kind, spec.train_on, static_cast<int64_t>(result.sample_bytes));
+  result.id = row.id;
+  result.hash = row.hash;
   result.vocab_size = tokenizer.vocab_size();
-  const fs::path path = layout.tokenizer_model(result.hash);
+  result.model_path = row.model_path;
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return result;
+}
+
+registry::TokenizerRow store_tokenizer(registry::Database& db, const Tokenizer& tokenizer, registry::TokenizerKind kind,
+                                      const std::vector<std::string>& trained_on, int64_t sample_bytes) {
+  const DataLayout layout = DataLayout::for_registry(db);
+  const fs::path path = layout.tokenizer_model(tokenizer.hash());
   fs::create_directories(path.parent_path());
   if (read_bytes(path) != tokenizer.model_bytes()) {  // new, or lost or damaged since
     atomic_write_file(path, tokenizer.model_bytes());
     layout.limit_permissions(path);  // its pieces are text from the corpora
   }
-  result.model_path = layout.to_stored(path);
-
   registry::NewTokenizer row;
-  row.hash = result.hash;
-  row.kind = spec.kind;
-  row.vocab_size = result.vocab_size;
-  row.model_path = result.model_path;
-  row.trained_on = spec.train_on;
-  row.sample_bytes = static_cast<int64_t>(result.sample_bytes);
-  result.id = registry::register_tokenizer(db, row);
-  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  return result;
+  row.hash = tokenizer.hash();
+  row.kind = kind;
+  row.vocab_size = tokenizer.vocab_size();
+  row.model_path = layout.to_stored(path);
+  row.trained_on = trained_on;
+  row.sample_bytes = sample_bytes;
+  const int64_t id = registry::register_tokenizer(db, row);
+  return *registry::find_tokenizer(db, id);
 }
 
 Tokenizer load_registered_tokenizer(registry::Database& db, const registry::TokenizerRow& row) {

@@ -29,6 +29,12 @@ struct TrainedTokenizer {
 // that is not ingested, ConfigError for a bad spec.
 TrainedTokenizer train_tokenizer(registry::Database& db, const TokenizerSpec& spec);
 
+// Stores a tokenizer's model under grove-data/tokenizers/<hash>.model (atomically, permissions limited like the
+// registry folder's; a file of that hash that is missing or damaged is written again) and registers it (the same
+// hash registers once). Returns its row.
+registry::TokenizerRow store_tokenizer(registry::Database& db, const Tokenizer& tokenizer, registry::TokenizerKind kind,
+                                      const std::vector<std::string>& trained_on, int64_t sample_bytes);
+
 // Loads the model of a registered tokenizer; a missing file or one whose hash differs from the row is a DataError
 // naming the file.
 Tokenizer load_registered_tokenizer(registry::Database& db, const registry::TokenizerRow& row);

@@ -6,10 +6,10 @@ const std::vector<StrategyPreset>& strategy_presets() {
   static const std::vector<StrategyPreset> presets = [] {
     std::vector<StrategyPreset> list;
     list.push_back({"grove", "novelty", "newest", "new_rows", "trainable", 0.0, 2.0, 0.0, false, 1.0, 0.25, 2.0,
-                    "grow when the data is novel; old experts and their gate rows frozen; new experts, their gate "
-                    "rows and the shared weights train, kept off the earlier distributions by routing isolation "
-                    "and by distillation on text the previous model writes for them (a quarter of each batch); no "
-                    "earlier data is kept"});
+                    "grow when the data is novel; old experts and their gate rows frozen; new experts (without "
+                    "growth: the most similar earlier distribution's), their gate rows and the shared weights "
+                    "train, kept off the earlier distributions by routing isolation and by distillation on text the "
+                    "previous model writes for them (a quarter of each batch); no earlier data is kept"});
     list.push_back({"lifelong_moe", "always", "newest", "new_rows", "trainable", 1.0, 2.0, 0.0, false, 0.0, 0.0, 1.0,
                     "Lifelong-MoE: grow every phase; old experts and gate rows frozen; shared weights train with KD"});
     list.push_back({"finetune", "never", "all", "all", "trainable", 0.0, 2.0, 0.0, false, 0.0, 0.0, 1.0,

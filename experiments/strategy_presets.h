@@ -1,6 +1,8 @@
 // Strategy presets: the named recipes a run follows at each new distribution (DESIGN.md, "Strategies").
 //   grove         grow (novelty), freeze old experts and old gate rows; train the new experts, their gate rows and
-//                 the shared weights under routing isolation (orchestrator/routing_isolation.h) and generated
+//                 the shared weights (a phase that does not grow trains the experts and gate rows of its most
+//                 similar earlier distribution instead: orchestrator/phase_groups.h) under routing isolation
+//                 (orchestrator/routing_isolation.h) and generated
 //                 rehearsal (orchestrator/generated_rehearsal.h: a quarter of each batch written by the previous
 //                 phase's model for the earlier distributions, distilled towards it); no replay, no stored data
 //   lifelong_moe  grow (always), freeze old experts and old gate rows, shared weights trainable, distillation (KD)
@@ -19,7 +21,8 @@ namespace grove::experiments {
 struct StrategyPreset {
   std::string name;
   std::string growth;          // always | never | novelty
-  std::string experts;         // newest (older groups frozen) | all
+  std::string experts;         // newest (one group trains, the others are frozen: the group a phase grew, or
+                               // without growth the most similar earlier distribution's) | all
   std::string gate;            // new_rows | all | frozen
   std::string shared;          // frozen | trainable | new_tokens (frozen but the embedding and LM-head rows of
                                // tokens no earlier distribution used) | orthogonal (new_tokens, plus q/k/v and LM

@@ -115,6 +115,26 @@ size_t MoeTransformer::append_group(int64_t n_experts) {
   return group_sizes_.size() - 1;
 }
 
+void MoeTransformer::append_vocabulary(const torch::Tensor& embed_rows, const torch::Tensor& head_rows) {
+  TORCH_CHECK(embed_rows.dim() == 2 && embed_rows.size(1) == config_.d_model,
+              "MoeTransformer::append_vocabulary: embedding rows must be [N, d_model], got ", embed_rows.sizes());
+  TORCH_CHECK(config_.tie_embeddings || (head_rows.defined() && head_rows.sizes() == embed_rows.sizes()),
+              "MoeTransformer::append_vocabulary: LM-head rows must match the embedding rows");
+  torch::NoGradGuard no_grad;
+  // set_data keeps each parameter's identity (its registration, requires_grad) while its rows grow.
+  embed_.set_data(torch::cat({embed_.detach(), embed_rows.to(embed_.options().requires_grad(false))}));
+  if (!config_.tie_embeddings) {
+    lm_head_.set_data(torch::cat({lm_head_.detach(), head_rows.to(lm_head_.options().requires_grad(false))}));
+  }
+  config_.vocab_size = embed_.size(0);
+}
+
+void MoeTransformer::limit_output_vocabulary(int64_t n) {
+  TORCH_CHECK(n >= 0 && n <= config_.vocab_size, "MoeTransformer::limit_output_vocabulary: ", n, " is outside 0..",
+              config_.vocab_size);
+  output_vocabulary_ = n;
+}
+
 int64_t MoeTransformer::n_experts_per_layer() const {
   int64_t total = 0;
   for (const int64_t size : group_sizes_) total += size;
@@ -153,6 +173,11 @@ ForwardOutput MoeTransformer::forward(const torch::Tensor& tokens, const Forward
   if (options.head_input != nullptr) *options.head_input = hidden;
   ForwardOutput output;
   output.logits = torch::matmul(hidden, lm_head().t());
+  if (output_vocabulary_ > 0 && output_vocabulary_ < config_.vocab_size) {
+    // Finite rather than -inf: a distillation loss multiplies the teacher's zero probabilities by their logs.
+    const auto beyond = torch::arange(output_vocabulary_, config_.vocab_size, output.logits.options().dtype(torch::kLong));
+    output.logits = output.logits.index_fill(-1, beyond, kImpossibleLogit);
+  }
   output.load_balance_loss = torch::stack(balance).mean();
   output.z_loss = torch::stack(z).mean();
   output.aux_loss = output.load_balance_loss * config_.load_balance_weight + output.z_loss * config_.z_loss_weight;
@@ -169,15 +194,20 @@ void MoeTransformer::apply_trainable_policy(const TrainablePolicy& policy) {
     const bool vocabulary = item.key() == "embed" || item.key() == "lm_head";
     const bool qkv = ends_with(item.key(), ".attn.q_proj") || ends_with(item.key(), ".attn.k_proj") ||
                      ends_with(item.key(), ".attn.v_proj");
-    item.value().set_requires_grad(shared || (token_rows && vocabulary) || (projections && qkv));
+    item.value().set_requires_grad(shared || ((token_rows || policy.new_vocabulary_rows) && vocabulary) ||
+                                   (projections && qkv));
   }
+  const auto groups = static_cast<int64_t>(group_sizes_.size());
+  const int64_t trained = policy.trained_group.value_or(groups - 1);
+  TORCH_CHECK(trained >= 0 && trained < groups, "MoeTransformer::apply_trainable_policy: trained group ", trained,
+              " does not exist (the model has ", groups, " groups)");
   for (auto& layer : layers_) {
     MoeLayerImpl& moe = layer->moe();
-    const size_t newest = moe.n_groups() - 1;
     for (size_t g = 0; g < moe.n_groups(); ++g) {
-      moe.group(g).set_experts_trainable(g == newest || policy.experts == ExpertPolicy::kAll);
+      const bool is_trained = static_cast<int64_t>(g) == trained;
+      moe.group(g).set_experts_trainable(is_trained || policy.experts == ExpertPolicy::kAll);
       moe.group(g).set_gate_trainable(policy.gate == GatePolicy::kAll ||
-                                      (policy.gate == GatePolicy::kNewRows && g == newest));
+                                      (policy.gate == GatePolicy::kNewRows && is_trained));
     }
   }
 }
@@ -234,6 +264,7 @@ std::shared_ptr<MoeTransformer> MoeTransformer::clone_model(const compat::Option
       destination.set_requires_grad(item.value().requires_grad());
     }
   }
+  copy->output_vocabulary_ = output_vocabulary_;
   copy->train(is_training());
   return copy;
 }

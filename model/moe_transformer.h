@@ -9,6 +9,7 @@
 #include <torch/torch.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -52,19 +53,29 @@ struct ForwardOutput {
   torch::Tensor routing_counts;     // [L, E_total] int64 (token, k) assignments, when collect_routing
 };
 
-// Which parameters train in a phase. The newest group's experts always train.
-enum class GatePolicy { kNewRows, kAll, kFrozen };  // router rows: newest group's only | every group's | none
+// Which parameters train in a phase. The trained group's experts always train (TrainablePolicy::trained_group: the
+// newest unless set).
+enum class GatePolicy { kNewRows, kAll, kFrozen };  // router rows: the trained group's only | every group's | none
 // Shared weights: attention, norms, embedding, LM head. kNewTokenRows leaves them frozen but the embedding and the
 // LM head, so that the caller can train the rows of tokens earlier phases never saw (and must keep the others).
 // kOrthogonal also trains the attention's q, k and v projections, for a caller that keeps each update off the
 // input directions earlier distributions use (norms and o_proj stay frozen).
 enum class SharedPolicy { kFrozen, kTrainable, kNewTokenRows, kOrthogonal };
-enum class ExpertPolicy { kNewest, kAll };          // kAll: every group trains (finetune-style strategies)
+// kNewest ("newest" in YAMLs): one group trains, the others are frozen; kAll: every group trains (finetune-style
+// strategies).
+enum class ExpertPolicy { kNewest, kAll };
 
 struct TrainablePolicy {
   GatePolicy gate = GatePolicy::kNewRows;
   SharedPolicy shared = SharedPolicy::kFrozen;
   ExpertPolicy experts = ExpertPolicy::kNewest;
+  // The group that trains under kNewest, and whose router rows train under kNewRows: a phase that grew trains its
+  // new group, one that did not the group of its most similar earlier distribution (orchestrator/similar_group.h).
+  // Unset: the newest group.
+  std::optional<int64_t> trained_group;
+  // The embedding and the LM head train even where `shared` freezes them: the caller keeps their old rows as they
+  // were and only the rows vocabulary growth appended learn (orchestrator/token_rows.h).
+  bool new_vocabulary_rows = false;
 };
 
 // Names as in experiment YAMLs ("new_rows", "all", "frozen", "trainable", "newest"); parse_* throw ConfigError
@@ -75,6 +86,9 @@ std::string expert_policy_name(ExpertPolicy policy);
 GatePolicy parse_gate_policy(const std::string& text, const std::string& key);
 SharedPolicy parse_shared_policy(const std::string& text, const std::string& key);
 ExpertPolicy parse_expert_policy(const std::string& text, const std::string& key);
+
+// The logit of an output a model may not produce (limit_output_vocabulary): its softmax probability is exactly 0.
+inline constexpr double kImpossibleLogit = -1e4;
 
 class MoeTransformer : public torch::nn::Module {
  public:
@@ -102,6 +116,13 @@ class MoeTransformer : public torch::nn::Module {
   // Appends a group of `n_experts` uninitialised experts to every layer (growth fills them); returns its index.
   size_t append_group(int64_t n_experts);
 
+  // Appends rows to the embedding and (untied) the LM head, raising config().vocab_size: vocabulary growth
+  // (model/vocabulary_growth.h). Existing rows, and so every old id, are unchanged.
+  void append_vocabulary(const torch::Tensor& embed_rows, const torch::Tensor& head_rows);
+  // Makes ids >= n impossible outputs (logit kImpossibleLogit) while every id stays a valid input: a teacher grown
+  // to a phase's vocabulary reads the new pieces but predicts only what it knew. 0 (the default): no limit.
+  void limit_output_vocabulary(int64_t n);
+
   // Sets requires_grad on every parameter according to `policy` (see TrainablePolicy).
   void apply_trainable_policy(const TrainablePolicy& policy);
   // Exactly the parameters with requires_grad, in named_parameters() order: what the optimizer must see.
@@ -128,6 +149,7 @@ class MoeTransformer : public torch::nn::Module {
 
   ModelConfig config_;
   std::vector<int64_t> group_sizes_;
+  int64_t output_vocabulary_ = 0;
   torch::Tensor embed_, final_norm_, lm_head_;
   torch::nn::ModuleList layer_list_{nullptr};
   std::vector<DecoderLayer> layers_;

@@ -15,6 +15,7 @@ void parse_tokenizer_section(StrictMap& map, TokenizerSection& out) {
   out.vocab_size = map.get<int64_t>("vocab_size", out.vocab_size);
   out.train_on = map.list<std::string>("train_on");
   out.sample_mb = map.get<double>("sample_mb", out.sample_mb);
+  out.grow_pieces = map.get<int64_t>("grow_pieces", out.grow_pieces);
   if (out.kind != "bpe" && out.kind != "unigram") {
     throw ConfigError(fmt::format("{}: expected bpe or unigram, got '{}'", map.where("kind"), out.kind));
   }
@@ -23,6 +24,11 @@ void parse_tokenizer_section(StrictMap& map, TokenizerSection& out) {
                                   map.where("vocab_size"), out.vocab_size));
   }
   if (out.sample_mb <= 0) throw ConfigError(fmt::format("{}: expected a positive size in MB", map.where("sample_mb")));
+  if (out.grow_pieces != 0 && (out.grow_pieces < 300 || out.grow_pieces > 1'000'000)) {
+    throw ConfigError(fmt::format("{}: expected 0 (no vocabulary growth) or 300..1000000 (the vocabulary of the "
+                                  "tokenizer trained on each new distribution, byte pieces included), got {}",
+                                  map.where("grow_pieces"), out.grow_pieces));
+  }
   map.finish();
 }
 

@@ -160,7 +160,15 @@ DistributionSketch load_sketch(const std::filesystem::path& path, int64_t n_laye
         read(fmt::format("layers.{}.attention_moment", layer), {d_model, d_model}).to(torch::kFloat));
   }
   sketch.head_moment = read("head_moment", {d_model, d_model}).to(torch::kFloat);
-  sketch.token_counts = read("token_counts", {vocab_size}).to(torch::kLong);
+  // A sketch written before the vocabulary grew counts fewer tokens: the new pieces' counts are 0 there.
+  const torch::Tensor counts = model::read_tensor(reader, "token_counts");
+  if (counts.dim() != 1 || counts.size(0) > vocab_size) {
+    throw CheckpointError(fmt::format("distribution sketch {}: tensor 'token_counts' has shape {}, expected [n] with "
+                                      "n <= {} (the vocabulary)",
+                                      path.string(), c10::str(counts.sizes()), vocab_size));
+  }
+  sketch.token_counts = torch::zeros({vocab_size}, torch::kLong);
+  sketch.token_counts.narrow(0, 0, counts.size(0)).copy_(counts.to(torch::kLong));
   return sketch;
 }
 

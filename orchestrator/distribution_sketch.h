@@ -57,7 +57,8 @@ DistributionSketch sketch_distribution(model::MoeTransformer& model,
                                        const SketchSettings& settings, const DevicePlan& plan);
 
 // Written atomically (temporary file, fsync, rename) as a safetensors file; read back with every shape checked
-// against `n_layers`, `d_model` and `vocab_size`. Problems are CheckpointErrors naming the file.
+// against `n_layers` and `d_model`; token counts written under a smaller vocabulary (before it grew) are padded with
+// zeros to `vocab_size`. Problems are CheckpointErrors naming the file.
 void save_sketch(const std::filesystem::path& path, const DistributionSketch& sketch);
 DistributionSketch load_sketch(const std::filesystem::path& path, int64_t n_layers, int64_t d_model,
                                int64_t vocab_size);

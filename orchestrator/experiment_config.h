@@ -21,6 +21,10 @@ struct TokenizerSection {
   int64_t vocab_size = 4096;
   std::vector<std::string> train_on;   // distribution names; empty = the first distribution
   double sample_mb = 4.0;              // per distribution
+  // Vocabulary growth: at a phase whose distribution the tokenizer was not trained on, a tokenizer of this size is
+  // trained on that distribution and its pieces the run's tokenizer lacks are added (data_streams/
+  // vocabulary_growth.h); 0: off. Written to the resolved config only when on, so older runs read the same.
+  int64_t grow_pieces = 0;
 };
 
 // A distribution of the timeline: a name plus its spec (inline, or read from `spec: FILE`), handed to data_streams.

@@ -259,9 +259,12 @@ std::shared_ptr<model::MoeTransformer> load_model(RunContext& ctx, const registr
   model::LoadOptions options;
   options.device = ctx.plan.device;
   auto loaded = model::load_checkpoint(row.path, options);
-  if (loaded.metadata.config.vocab_size != ctx.model_config.vocab_size) {
-    throw CheckpointError(fmt::format("{}: vocabulary {} does not match the run's tokenizer ({})", row.path,
-                                      loaded.metadata.config.vocab_size, ctx.model_config.vocab_size));
+  const auto phase = registry::find_phase_by_id(ctx.registry(), row.phase_id);
+  if (!phase) throw RegistryError(fmt::format("{}: its phase (#{}) is not in the registry", row.path, row.phase_id));
+  const int64_t expected = ctx.phase_vocab_size(phase->idx);
+  if (loaded.metadata.config.vocab_size != expected) {
+    throw CheckpointError(fmt::format("{}: vocabulary {} does not match phase {}'s tokenizer ({})", row.path,
+                                      loaded.metadata.config.vocab_size, phase->idx, expected));
   }
   return loaded.model;
 }

@@ -3,21 +3,28 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <optional>
+#include <set>
 
 #include "common/log.h"
 #include "orchestrator/generated_rehearsal.h"
 #include "orchestrator/phase_checkpoints.h"
+#include "orchestrator/phase_groups.h"
+#include "orchestrator/phase_vocabulary.h"
 #include "orchestrator/seeds.h"
 
 namespace grove::orch {
 namespace {
 
 // The sketches of the distributions that phases before `phase` trained on (the newest phase of each), other than
-// `phase`'s own distribution.
-std::vector<DistributionSketch> earlier_sketches(RunContext& ctx, const registry::PhaseRow& phase) {
+// `phase`'s own distribution and those in `excluded`.
+std::vector<DistributionSketch> earlier_sketches(RunContext& ctx, const registry::PhaseRow& phase,
+                                                 const std::set<int64_t>& excluded = {}) {
   std::map<int64_t, int64_t> newest_phase;  // distribution id -> phase idx
   for (const auto& p : registry::list_phases(ctx.registry(), ctx.run.id)) {
-    if (p.idx < phase.idx && p.distribution_id != phase.distribution_id) newest_phase[p.distribution_id] = p.idx;
+    if (p.idx < phase.idx && p.distribution_id != phase.distribution_id && !excluded.contains(p.distribution_id)) {
+      newest_phase[p.distribution_id] = p.idx;
+    }
   }
   std::vector<DistributionSketch> sketches;
   for (const auto& [distribution, idx] : newest_phase) {
@@ -37,26 +44,53 @@ std::vector<DistributionSketch> earlier_sketches(RunContext& ctx, const registry
   return sketches;
 }
 
+// The group that routing isolation keeps apart: the one the phase trains (recorded under `experts: newest`, grown or
+// chosen), else the new group of a phase that grew; none for a phase that trains every group without growing, or a
+// model of one group.
+std::optional<int64_t> isolated_group(const registry::PhaseRow& phase, const model::MoeTransformer& model) {
+  const auto groups = static_cast<int64_t>(model.group_sizes().size());
+  if (groups < 2) return std::nullopt;
+  if (phase.trained_group) return phase.trained_group;
+  if (phase.experts_added > 0) return groups - 1;
+  return std::nullopt;
+}
+
 }  // namespace
 
 PhaseConstraints phase_constraints(RunContext& ctx, const registry::PhaseRow& phase, model::MoeTransformer& model) {
   PhaseConstraints constraints;
   if (phase.idx == 0) return constraints;
-  const bool grew = phase.experts_added > 0 && model.group_sizes().size() > 1;
-  const bool isolate = ctx.strategy.isolation_weight > 0 && grew;
+  const auto group = isolated_group(phase, model);
+  const bool isolate = ctx.strategy.isolation_weight > 0 && group.has_value();
   const bool orthogonal = ctx.strategy.shared == "orthogonal";
   const bool token_rows = ctx.strategy.shared == "new_tokens" || orthogonal;
+  if (ctx.strategy.shared == "frozen" && phase_grew_vocabulary(ctx, phase.idx)) {
+    // Frozen shared weights, a grown vocabulary: only the appended rows train.
+    const int64_t known = ctx.phase_vocab_size(phase.idx - 1);
+    const auto keep = torch::arange(model.config().vocab_size) < known;
+    constraints.token_rows = std::make_unique<TokenRowMask>(model, keep, /*with_head=*/true);
+    log::info("phase {}: shared weights frozen; the {} embedding and LM-head rows vocabulary growth added train",
+              phase.idx, constraints.token_rows->trainable_rows());
+  }
   if (!isolate && !token_rows) return constraints;
   const auto sketches = earlier_sketches(ctx, phase);
   if (sketches.empty()) return constraints;
   if (isolate) {
-    constraints.isolation = std::make_unique<RoutingIsolation>(model, model.group_sizes().size() - 1, sketches,
-                                                               derive_seed(ctx.config.seed, phase.idx, "isolation"));
-    log::info(
-        "phase {}: routing isolation against {} earlier distribution(s), weight {}; {:.1f}% of their sampled "
-        "router inputs now have a new expert in their top-{}",
-        phase.idx, sketches.size(), ctx.strategy.isolation_weight, 100.0 * constraints.isolation->leaked_share(model),
-        ctx.model_config.top_k);
+    // Isolated from the distributions that other groups are for: a group chosen without growth keeps the tokens of
+    // the distributions it was trained for (their sketches are left out).
+    const auto kept = group_distributions(ctx, phase.idx, *group);
+    const auto others = kept.empty() ? sketches : earlier_sketches(ctx, phase, kept);
+    if (others.empty()) {
+      log::info("phase {}: no routing isolation: every earlier distribution is group {}'s", phase.idx, *group);
+    } else {
+      constraints.isolation = std::make_unique<RoutingIsolation>(model, static_cast<size_t>(*group), others,
+                                                                 derive_seed(ctx.config.seed, phase.idx, "isolation"));
+      log::info(
+          "phase {}: routing isolation of group {} against {} earlier distribution(s), weight {}; {:.1f}% of their "
+          "sampled router inputs now have one of its experts in their top-{}",
+          phase.idx, *group, others.size(), ctx.strategy.isolation_weight,
+          100.0 * constraints.isolation->leaked_share(model), ctx.model_config.top_k);
+    }
   }
   if (token_rows) {
     constraints.token_rows = std::make_unique<TokenRowMask>(model, sketches, /*with_head=*/!orthogonal);

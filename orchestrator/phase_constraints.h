@@ -1,6 +1,7 @@
 // What a phase's strategy asks of training beyond its trainable policy, built from the sketches that the earlier
 // phases left of their distributions (orchestrator/distribution_sketch.h): the routing-isolation loss
-// (`isolation_weight` > 0 in a phase that grew), the token-row mask (`shared: new_tokens` or `orthogonal`) and the
+// (`isolation_weight` > 0 in a phase that trains one group: the one it grew, or the one it chose without growth,
+// orchestrator/phase_groups.h), the token-row mask (`shared: new_tokens` or `orthogonal`) and the
 // projected updates of the shared linear maps (`shared: orthogonal`). Also where a phase
 // writes its own sketch when it ends.
 #pragma once

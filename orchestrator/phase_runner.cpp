@@ -15,6 +15,7 @@
 #include "orchestrator/phase_observers.h"
 #include "orchestrator/phase_setup.h"
 #include "orchestrator/phase_time_recorder.h"
+#include "orchestrator/phase_vocabulary.h"
 #include "orchestrator/seeds.h"
 #include "orchestrator/stop_signal.h"
 #include "orchestrator/trainer.h"
@@ -127,6 +128,7 @@ PhaseOutcome run_phase(RunContext& ctx, const registry::PhaseRow& phase_in) {
             fmt::format("{} failed earlier; see `grove registry phases --run {}` and its events", label,
                         shell_word(ctx.run.name))};
   }
+  ctx.enter_phase(phase.idx);  // the tokenizer and vocabulary this phase has so far
   PhaseTimeRecorder times(ctx, phase.id);  // setup from here
   if (phase.status == registry::PhaseStatus::kEvaluating) {
     log::info("{}: resuming evaluation", label);
@@ -142,10 +144,15 @@ PhaseOutcome run_phase(RunContext& ctx, const registry::PhaseRow& phase_in) {
   PhaseConstraints constraints;
   if (phase.status == registry::PhaseStatus::kPending) {
     log::info("{}: starting ({} steps, strategy {})", label, total_steps, ctx.strategy.name);
+    const auto grown_tokenizer = prepare_phase_tokenizer(ctx, phase);  // before the transaction: it tokenizes
     // One transaction from the first 'before' eval to the step-0 checkpoint row and the move to training: a crash
     // in between leaves the phase pending with nothing recorded, and the next attempt starts it cleanly.
     registry::Transaction start(db);
     objects.model = prepare_phase_model(ctx, phase);
+    if (grown_tokenizer) {
+      adopt_phase_tokenizer(ctx, phase, *grown_tokenizer, *objects.model);
+      objects.model->apply_trainable_policy(phase_trainable_policy(ctx, phase.idx));  // the new rows may train
+    }
     objects.optimizer = make_optimizer(ctx, *objects.model);
     constraints = phase_constraints(ctx, reload(ctx, phase), *objects.model);  // refused before anything commits
     objects.state.total_steps = total_steps;
@@ -167,6 +174,7 @@ PhaseOutcome run_phase(RunContext& ctx, const registry::PhaseRow& phase_in) {
   }
   phase = reload(ctx, phase);
   auto teacher = load_teacher(ctx, phase);
+  if (teacher) grow_to_phase_vocabulary(ctx, phase, *teacher);  // it reads the phase's token ids
   // Generated rehearsal: a pool of about two uses per window, written before the CUDA generator is seeded below
   // (generating draws from it, reading a pool written earlier does not).
   int64_t rehearsal = rehearsal_rows(ctx.config.training.batch_size, ctx.strategy.rehearsal_share);
@@ -212,8 +220,11 @@ PhaseOutcome run_phase(RunContext& ctx, const registry::PhaseRow& phase_in) {
   const TrainOutcome outcome = trainer.run();
   times.account().switch_to(TimeUse::kOther);
   if (constraints.isolation) {
-    log::info("{}: {:.1f}% of the earlier distributions' sampled router inputs have a new expert in their top-{}",
-              label, 100.0 * constraints.isolation->leaked_share(*objects.model), ctx.model_config.top_k);
+    log::info(
+        "{}: {:.1f}% of the earlier distributions' sampled router inputs have an expert of group {} in their "
+        "top-{}",
+        label, 100.0 * constraints.isolation->leaked_share(*objects.model), constraints.isolation->group(),
+        ctx.model_config.top_k);
   }
   if (outcome == TrainOutcome::kInterrupted) {
     registry::transition_phase(db, phase.id, registry::PhaseStatus::kInterrupted);

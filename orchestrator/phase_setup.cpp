@@ -11,6 +11,8 @@
 #include "orchestrator/growth_policy.h"
 #include "orchestrator/phase_checkpoints.h"
 #include "orchestrator/phase_evaluation.h"
+#include "orchestrator/phase_groups.h"
+#include "orchestrator/phase_vocabulary.h"
 #include "orchestrator/seeds.h"
 
 namespace grove::orch {
@@ -83,6 +85,11 @@ model::TrainablePolicy phase_trainable_policy(const RunContext& ctx, int64_t pha
   policy.gate = model::parse_gate_policy(ctx.strategy.gate, "strategy.gate");
   policy.shared = model::parse_shared_policy(ctx.strategy.shared, "strategy.shared");
   policy.experts = model::parse_expert_policy(ctx.strategy.experts, "strategy.experts");
+  // The group the phase trains is what its row records (prepare_phase_model chose it): a resumed phase trains the
+  // same group without choosing again. A phase recorded without one trains the newest, as phases did before.
+  if (const auto row = registry::find_phase(*ctx.db, ctx.run.id, phase_idx)) policy.trained_group = row->trained_group;
+  // Rows vocabulary growth added this phase train even where the shared weights are frozen (the old rows are kept).
+  policy.new_vocabulary_rows = policy.shared == model::SharedPolicy::kFrozen && phase_grew_vocabulary(ctx, phase_idx);
   return policy;
 }
 
@@ -102,6 +109,7 @@ std::shared_ptr<model::MoeTransformer> prepare_phase_model(RunContext& ctx, cons
                                  fmt::format("base model: {} experts per layer, top-{}", ctx.model_config.n_experts,
                                              ctx.model_config.top_k),
                                  ctx.model_config.n_experts);
+    if (ctx.strategy.experts == "newest") registry::set_phase_trained_group(db, phase.id, 0);
   } else {
     const auto previous = require_phase(ctx, phase.idx - 1);
     if (previous.status != registry::PhaseStatus::kDone) {
@@ -160,15 +168,22 @@ std::shared_ptr<model::MoeTransformer> prepare_phase_model(RunContext& ctx, cons
       registry::insert_experts(db, ctx.run.id, phase.id, experts);
       added = ctx.config.growth.experts_per_layer;
     }
+    std::string reason = decision.reason;
+    if (ctx.strategy.experts == "newest") {
+      // One group trains: the one just grown, or without growth the group of the most similar earlier distribution.
+      const auto groups = static_cast<int64_t>(model->group_sizes().size());
+      int64_t trained = groups - 1;
+      if (!decision.grow) {
+        const auto choice = choose_trained_group(ctx, phase, *model);
+        trained = choice.group;
+        log::info("phase {} ({}): no growth; {}", phase.idx, distribution->name, choice.reason);
+        reason += "; " + choice.reason;
+      }
+      record_trained_group(ctx, phase, trained, groups);
+    }
     registry::set_phase_decision(db, phase.id,
                                  decision.grow ? registry::GrowthDecision::kGrow : registry::GrowthDecision::kNoGrow,
-                                 decision.reason, added);
-    if (ctx.strategy.experts == "newest") {
-      const auto groups = static_cast<int64_t>(model->group_sizes().size());
-      for (int64_t group = 0; group + 1 < groups; ++group) {
-        registry::freeze_expert_group(db, ctx.run.id, group, phase.id);
-      }
-    }
+                                 reason, added);
   }
   model->apply_trainable_policy(phase_trainable_policy(ctx, phase.idx));
   return model;

@@ -47,8 +47,9 @@ RoutingIsolation::RoutingIsolation(const model::MoeTransformer& model, size_t ne
                                    const std::vector<DistributionSketch>& earlier, uint64_t seed)
     : new_group_(new_group), top_k_(model.config().top_k) {
   TORCH_CHECK(!earlier.empty(), "RoutingIsolation: at least one earlier distribution's sketch is needed");
-  TORCH_CHECK(new_group > 0 && new_group < model.group_sizes().size(), "RoutingIsolation: group ", new_group,
-              " is not a grown group");
+  TORCH_CHECK(model.group_sizes().size() > 1 && new_group < model.group_sizes().size(), "RoutingIsolation: group ",
+              new_group, " of a model of ", model.group_sizes().size(),
+              " groups has no other group to keep apart from");
   const int64_t d = model.config().d_model;
   for (int64_t layer = 0; layer < model.n_layers(); ++layer) {
     std::vector<torch::Tensor> pieces;

@@ -173,6 +173,7 @@ std::string resolved_yaml_text(const ExperimentConfig& config, const ValidatedEx
   out << YAML::Key << "vocab_size" << YAML::Value << config.tokenizer.vocab_size;
   out << YAML::Key << "train_on" << YAML::Value << YAML::Flow << tokenizer_spec(config).train_on;
   out << YAML::Key << "sample_mb" << YAML::Value << config.tokenizer.sample_mb;
+  if (config.tokenizer.grow_pieces > 0) out << YAML::Key << "grow_pieces" << YAML::Value << config.tokenizer.grow_pieces;
   out << YAML::EndMap;
   YAML::Node model = yaml_of(model::model_config_to_yaml(validated.model), "model");
   if (for_dump && validated.vocab_from_tokenizer) model.remove("vocab_size");
@@ -275,6 +276,7 @@ RunContext open_run(registry::Database& db, const ExperimentConfig& config, cons
     ctx.tokenizer = *registry::find_tokenizer(db, trained.id);
   }
   if (validated.vocab_from_tokenizer) ctx.model_config.vocab_size = *ctx.tokenizer.vocab_size;
+  ctx.run_vocab_size = ctx.model_config.vocab_size;
   for (const int64_t id : distribution_ids) data::ensure_tokenized(db, id, ctx.tokenizer.id);
 
   ValidatedExperiment stored = validated;
@@ -364,6 +366,7 @@ RunContext open_existing_run(registry::Database& db, const registry::RunRow& run
   if (!run.tokenizer_id) throw RegistryError(fmt::format("run '{}' has no tokenizer recorded", run.name));
   ctx.tokenizer = *registry::find_tokenizer(db, *run.tokenizer_id);
   require_tokenizer_model(db, run, ctx.tokenizer, config);
+  ctx.run_vocab_size = ctx.model_config.vocab_size;
   ctx.run_dir = config.work_dir / run.name;
   return ctx;
 }

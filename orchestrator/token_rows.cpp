@@ -12,9 +12,14 @@ torch::Tensor earlier_tokens(const std::vector<DistributionSketch>& earlier, int
 }
 
 TokenRowMask::TokenRowMask(model::MoeTransformer& model, const std::vector<DistributionSketch>& earlier,
-                           bool with_head) {
+                           bool with_head)
+    : TokenRowMask(model, earlier_tokens(earlier, model.config().vocab_size), with_head) {}
+
+TokenRowMask::TokenRowMask(model::MoeTransformer& model, const torch::Tensor& keep, bool with_head) {
   vocabulary_ = model.config().vocab_size;
-  const torch::Tensor used = earlier_tokens(earlier, vocabulary_);
+  TORCH_CHECK(keep.dim() == 1 && keep.size(0) == vocabulary_, "TokenRowMask: keep must be [", vocabulary_, "], got ",
+              keep.sizes());
+  const torch::Tensor used = keep.to(torch::kBool);
   const auto device = model.device();
   keep_index_ = used.nonzero().reshape({-1}).to(device);
   train_mask_ = (~used).to(torch::kFloat).reshape({-1, 1}).to(device);

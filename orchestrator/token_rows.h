@@ -26,6 +26,8 @@ class TokenRowMask {
   // `with_head`: the LM head's rows too (the `new_tokens` policy); without, the embedding's alone (the `orthogonal`
   // policy, whose LM-head updates orchestrator/orthogonal_updates.h constrains instead).
   TokenRowMask(model::MoeTransformer& model, const std::vector<DistributionSketch>& earlier, bool with_head = true);
+  // Keeps the rows where `keep` ([V] bool) is true, e.g. every row but those vocabulary growth appended.
+  TokenRowMask(model::MoeTransformer& model, const torch::Tensor& keep, bool with_head);
 
   void mask_gradients();  // before the optimizer step (and before clipping, so the norm is the masked one)
   void restore_rows();    // after the optimizer step

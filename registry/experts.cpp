@@ -80,6 +80,15 @@ int64_t freeze_expert_group(Database& db, int64_t run_id, int64_t group_idx, int
   return db.changes();
 }
 
+int64_t thaw_expert_group(Database& db, int64_t run_id, int64_t group_idx) {
+  db.prepare(
+        "UPDATE experts SET frozen_at_phase_id = NULL "
+        "WHERE run_id = ?1 AND group_idx = ?2 AND frozen_at_phase_id IS NOT NULL")
+      .bind_all(run_id, group_idx)
+      .run();
+  return db.changes();
+}
+
 void set_expert_rank(Database& db, int64_t expert_id, int64_t rank) {
   db.prepare("UPDATE experts SET rank = ?1 WHERE id = ?2").bind_all(rank, expert_id).run();
   if (db.changes() == 0) {

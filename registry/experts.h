@@ -1,5 +1,5 @@
 // The `experts` table: every expert of every MoE layer of a run, with the phase that created it, the expert it was
-// copied from (its parent), the phase that froze it and its expert-parallel rank.
+// copied from (its parent), the phase since which it is frozen and its expert-parallel rank.
 #pragma once
 
 #include <cstdint>
@@ -45,7 +45,12 @@ struct ExpertRow {
 std::vector<int64_t> insert_experts(Database& db, int64_t run_id, int64_t born_phase_id,
                                     const std::vector<NewExpert>& experts);
 // Marks every not-yet-frozen expert of `group_idx` in the run as frozen at `phase_id`; returns how many.
+// frozen_at_phase_id means "frozen since": a frozen group that trains again is thawed, and frozen anew (by a later
+// phase) when it stops; phases.trained_group keeps which group each phase trained.
 int64_t freeze_expert_group(Database& db, int64_t run_id, int64_t group_idx, int64_t phase_id);
+// Marks every frozen expert of `group_idx` in the run as not frozen (frozen_at_phase_id NULL): the group trains
+// again, in a phase without growth that chose it. Returns how many.
+int64_t thaw_expert_group(Database& db, int64_t run_id, int64_t group_idx);
 // Records a new expert-parallel placement.
 void set_expert_rank(Database& db, int64_t expert_id, int64_t rank);
 

@@ -27,7 +27,7 @@ struct PhaseLineage {
   int64_t phase_id = 0;
   int64_t phase_idx = 0;
   std::vector<ExpertRow> born;    // experts created by this phase
-  std::vector<ExpertRow> frozen;  // experts frozen at this phase
+  std::vector<ExpertRow> frozen;  // experts frozen since this phase (one a later phase trains again is not listed)
 };
 
 // One entry per phase of the run, by index.

@@ -118,28 +118,46 @@ std::string render_lineage_chart(const RunData& run, int64_t layer, const std::s
     const reg::ExpertRow& e = *rows[r].first;
     const double y = row_y(r);
     const size_t born = run.phase_position(e.born_phase_id).value_or(0);
-    // Frozen from phases[frozen_at] on; phases.size() when never frozen (or frozen by a phase of another run).
+    // Frozen since phases[frozen_at]; phases.size() when not frozen (or frozen by a phase of another run).
     const size_t frozen_at =
         e.frozen_at_phase_id ? run.phase_position(*e.frozen_at_phase_id).value_or(run.phases.size()) : run.phases.size();
     const bool frozen = frozen_at < run.phases.size();
+    // Whether it trains in phases[p]: the group the phase recorded as trained (a phase without growth may train an
+    // older group again); where none is recorded (every group trains, or an older registry), until it froze.
+    auto trains_in = [&](size_t p) {
+      const auto& group = run.phases[p].row.trained_group;
+      return group ? *group == e.group_idx : p < frozen_at;
+    };
+    std::string trained_in;
+    for (size_t p = born; p < run.phases.size(); ++p) {
+      if (run.phases[p].row.trained_group && trains_in(p)) {
+        trained_in += (trained_in.empty() ? "; trained in " : ", ") + run.phase_label(p);
+      }
+    }
     std::string parent_text = "no parent";
     if (e.parent_expert_id) {
       const auto parent = row_of.find(*e.parent_expert_id);
       parent_text = parent == row_of.end() ? "parent not in this layer"
                                            : fmt::format("copied from expert {}", rows[parent->second].first->slot);
     }
-    const std::string tip = fmt::format(
-        "expert {} (layer {}, group {}): born in {}, init {}, {}; {}{}", e.slot, e.layer, e.group_idx,
-        run.phase_label(born), reg::to_text(e.init), parent_text,
-        frozen ? "frozen from " + run.phase_label(frozen_at) : std::string("never frozen"),
-        e.n_params ? fmt::format(", {} parameters", *e.n_params) : "");
+    const std::string tip =
+        fmt::format("expert {} (layer {}, group {}): born in {}, init {}, {}; {}{}{}", e.slot, e.layer, e.group_idx,
+                    run.phase_label(born), reg::to_text(e.init), parent_text,
+                    frozen ? "frozen from " + run.phase_label(frozen_at) : std::string("not frozen"), trained_in,
+                    e.n_params ? fmt::format(", {} parameters", *e.n_params) : "");
     svg.text(kLeft - 12, y, fmt::format("expert {}", e.slot),
              {11.5, "end", "#1f2328", "", 0.0, true}, tip);
-    // Life line: trains from its birth until the phase that froze it, frozen (grey) afterwards.
+    // Life line from its birth: one segment per run of phases in which it trains (blue) or is frozen (grey).
     const double x0 = col_x(born);
-    const double x_frozen = frozen ? col_x(frozen_at) - col_w * 0.5 : end_x;
-    svg.line(x0, y, std::max(x0, x_frozen), y, {"none", kTrainable, 5});
-    if (frozen) svg.line(std::max(x0, x_frozen), y, end_x, y, {"none", kFrozen, 5});
+    double x_start = x0;
+    if (born >= run.phases.size()) svg.line(x0, y, std::max(x0, end_x), y, {"none", kTrainable, 5});
+    for (size_t p = born; p < run.phases.size(); ++p) {
+      const bool run_ends = p + 1 == run.phases.size() || trains_in(p + 1) != trains_in(p);
+      if (!run_ends) continue;
+      const double x_end = p + 1 == run.phases.size() ? end_x : col_x(p + 1) - col_w * 0.5;
+      svg.line(x_start, y, std::max(x_start, x_end), y, {"none", trains_in(p) ? kTrainable : kFrozen, 5});
+      x_start = x_end;
+    }
     svg.rect(x0, y - kRow / 2, end_x - x0, kRow, {"#ffffff", "none", 1, "", 0.0}, tip);  // hover target
     if (e.parent_expert_id) {
       const auto parent = row_of.find(*e.parent_expert_id);

@@ -1,7 +1,8 @@
 // The expert lineage of one MoE layer as a chart: one row per expert (parents above their children), one column
 // per phase. Each expert's life line starts at the phase that created it (a dot coloured by its init: base, copy
-// or random), is drawn solid while the expert trains and grey once frozen, and a curve joins a copied expert to
-// its parent. Every row has a tooltip with the full record.
+// or random), is drawn solid in the phases in which the expert trains and grey in those in which it is frozen (the
+// phases' recorded trained group says which: a phase without growth may train an older group again), and a curve
+// joins a copied expert to its parent. Every row has a tooltip with the full record.
 #pragma once
 
 #include <string>

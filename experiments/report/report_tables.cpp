@@ -133,7 +133,11 @@ std::string strategy_settings(const RunData& run) {
   auto number = [&](const char* key) { return strategy[key] ? strategy[key].as<double>() : 0.0; };
   std::vector<std::string> parts;
   parts.push_back("growth " + text("growth"));
-  parts.push_back(text("experts") == "newest" ? "old experts frozen" : "all experts train");
+  // Under `experts: newest` a phase that does not grow trains an older group: its most similar distribution's.
+  const std::string frozen = text("growth") == "always"
+                                 ? "old experts frozen"
+                                 : "old experts frozen (a phase without growth trains the most similar distribution's)";
+  parts.push_back(text("experts") == "newest" ? frozen : "all experts train");
   const std::string gate = text("gate");
   parts.push_back(gate == "new_rows" ? "gate: new rows train" : gate == "all" ? "gate trains" : "gate frozen");
   const std::string shared = text("shared");

@@ -36,7 +36,7 @@ TextTable metrics_table(const RunData& run);
 TextTable matrix_table(const RunData& run);
 // Phase, distribution, status, steps, decision, experts added, reason.
 // The strategy as the run actually trained, from the resolved configuration it stored (runs.config_yaml), e.g.
-// "growth novelty · old experts frozen · gate: new rows train · shared weights train · KD off · replay 25 % of each
+// "growth always · old experts frozen · gate: new rows train · shared weights train · KD off · replay 25 % of each
 // batch". Empty when the stored configuration has no strategy section (runs written by other tools).
 std::string strategy_settings(const RunData& run);
 TextTable decisions_table(const RunData& run);

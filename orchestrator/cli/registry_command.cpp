@@ -127,7 +127,8 @@ QueryResult query_distributions(reg::Database& db, const QueryOptions& options) 
 
 QueryResult query_phases(reg::Database& db, const QueryOptions& options) {
   const auto run = select_run(db, options);
-  Table table({{"phase"}, {"distribution"}, {"decision"}, {"experts_added"}, {"status"},
+  Table table({{"phase"}, {"distribution"}, {"decision"}, {"experts_added"}, data_only("trained_group"),
+               data_only("tokenizer"), {"status"},
                {"progress", Overflow::kWrap, 8, Show::kTableOnly}, data_only("steps_done"), data_only("steps_total"),
                data_only("disk_bytes"), timestamp("started_at", Show::kDataOnly), timestamp("finished_at"),
                {"reason", Overflow::kTruncate}, data_only("setup_s"), data_only("training_s"),
@@ -161,7 +162,11 @@ QueryResult query_phases(reg::Database& db, const QueryOptions& options) {
                                        times->checkpoint_s, times->eval_s, times->other_s,
                                        goodput ? fmt::format("{:.0f} tokens/s", *goodput) : std::string("-")));
     }
+    // The phase's own tokenizer (vocabulary growth) by hash, else the run's.
+    const auto tokenizer_id = p.tokenizer_id ? p.tokenizer_id : run.tokenizer_id;
+    const auto tokenizer = tokenizer_id ? reg::find_tokenizer(db, *tokenizer_id) : std::nullopt;
     table.add_row({p.idx, distribution_name(db, p.distribution_id), decision, p.experts_added,
+                   value_of(p.trained_group), tokenizer ? text(tokenizer->hash) : Value{},
                    text(reg::to_text(p.status)), fmt::format("{}/{}", p.steps_done, p.steps_total), p.steps_done,
                    p.steps_total, static_cast<int64_t>(disk_bytes), value_of(p.started_at), value_of(p.finished_at),
                    value_of(p.decision_reason), seconds(&reg::PhaseTimes::setup_s),

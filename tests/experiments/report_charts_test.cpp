@@ -4,12 +4,14 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <map>
 #include <regex>
 
 #include "experiments/report/bar_chart.h"
 #include "experiments/report/color_scale.h"
 #include "experiments/report/heatmap.h"
 #include "experiments/report/line_chart.h"
+#include "experiments/report/lineage_chart.h"
 #include "experiments/report/number_format.h"
 #include "experiments/report/stacked_bar_chart.h"
 #include "experiments/report/text_escape.h"
@@ -210,6 +212,49 @@ TEST(ReportStackedBarChart, SegmentsStackInProportionUnderTheTotalAndAPhaseWitho
   EXPECT_THROW(render_stacked_bar_chart(spec), std::invalid_argument);
   spec.values = {{1.0, 2.0}, {2.0, 3.0}};
   EXPECT_THROW(render_stacked_bar_chart(spec), std::invalid_argument);
+}
+
+// A base group trained again by a phase without growth: its life line is solid in phases 0 and 2 and grey in phase
+// 1, though the registry marks it not frozen (frozen since is cleared while it trains); the group grown in phase 1
+// is solid there and grey in phase 2.
+TEST(ReportLineage, AGroupTrainedAgainWithoutGrowthIsDrawnTrainingInThatPhase) {
+  RunData run;
+  for (int64_t idx = 0; idx < 3; ++idx) {
+    PhaseData phase;
+    phase.row.id = 10 + idx;
+    phase.row.idx = idx;
+    phase.row.trained_group = idx == 1 ? 1 : 0;
+    phase.distribution = idx == 1 ? "en" : "ru";
+    run.phases.push_back(phase);
+  }
+  registry::ExpertRow base;
+  base.id = 1;
+  base.slot = 0;
+  base.group_idx = 0;
+  base.born_phase_id = 10;
+  registry::ExpertRow grown = base;
+  grown.id = 2;
+  grown.slot = 4;
+  grown.group_idx = 1;
+  grown.born_phase_id = 11;
+  grown.frozen_at_phase_id = 12;
+  run.experts = {base, grown};
+  run.forest[0] = {registry::LineageNode{base, {}}, registry::LineageNode{grown, {}}};
+  const std::string svg = render_lineage_chart(run, 0, "lineage", "layer 0");
+
+  // Each row's life-line segments (width-5 lines), left to right, as "t" (trains) or "f" (frozen).
+  std::map<double, std::string> segments;  // y -> colours
+  const std::regex line(R"re(<line x1="[^"]*" y1="([^"]*)" x2="[^"]*" y2="[^"]*" )re"
+                        R"re(fill="none" stroke="(#[0-9a-f]+)" stroke-width="5"/>)re");
+  for (auto it = std::sregex_iterator(svg.begin(), svg.end(), line); it != std::sregex_iterator(); ++it) {
+    segments[std::stod((*it)[1])] += (*it)[2] == "#0072b2" ? "t" : "f";
+  }
+  std::vector<std::string> rows;
+  for (const auto& [y, colours] : segments) rows.push_back(colours);
+  ASSERT_EQ(rows.size(), 2u) << svg;
+  EXPECT_EQ(rows[0], "tft") << "expert 0: trains, frozen while the grown group trains, trains again";
+  EXPECT_EQ(rows[1], "tf") << "expert 4: trains in its phase, frozen in the next";
+  EXPECT_NE(svg.find("not frozen; trained in phase 0 · ru, phase 2 · ru"), std::string::npos) << svg;
 }
 
 }  // namespace

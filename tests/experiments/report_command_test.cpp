@@ -123,8 +123,9 @@ TEST_F(ReportCommand, MarkdownShowsTheMatrixAndTheMetrics) {
   const std::string md = testing::read_file(out / "report.md");
   EXPECT_NE(md.find("## Comparison"), std::string::npos);
   EXPECT_NE(md.find("### Forgetting matrix"), std::string::npos);
-  EXPECT_NE(md.find("Strategy as trained: growth novelty · old experts frozen · gate: new rows train · shared "
-                    "weights train · KD off · replay 25 % of each batch."),
+  EXPECT_NE(md.find("Strategy as trained: growth novelty · old experts frozen (a phase without growth trains the "
+                    "most similar distribution's) · gate: new rows train · shared weights train · KD off · replay "
+                    "25 % of each batch."),
             std::string::npos)
       << "the settings the run stored, not just the preset's name";
   EXPECT_NE(md.find("Strategy as trained: growth never · all experts train · gate trains · shared weights train · "

@@ -1,5 +1,6 @@
-// Freezing: several AdamW steps after growth with old groups frozen. Frozen tensors (old experts, old gate rows,
-// shared weights when frozen) stay bit-identical and have no optimizer state; new experts and new gate rows change.
+// Freezing: several AdamW steps after growth with every group but the trained one frozen. Frozen tensors (the other
+// groups' experts and gate rows, shared weights when frozen) stay bit-identical and have no optimizer state; the
+// trained group's experts and gate rows change, whether it is the new group or an older one.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -66,7 +67,8 @@ bool is_gate(const std::string& name) { return name.find("gate_") != std::string
 bool is_group(const std::string& name) { return name.find(".moe.groups.") != std::string::npos; }
 
 TEST(Freezing, FrozenTensorsAreBitIdenticalAndHaveNoOptimizerState) {
-  const Trained trained = train_after_growth({GatePolicy::kNewRows, SharedPolicy::kFrozen, ExpertPolicy::kNewest}, 4);
+  const Trained trained =
+      train_after_growth({GatePolicy::kNewRows, SharedPolicy::kFrozen, ExpertPolicy::kNewest, std::nullopt}, 4);
   size_t frozen = 0, changed = 0;
   for (const auto& item : trained.model->named_parameters()) {
     const std::string& name = item.key();
@@ -88,7 +90,8 @@ TEST(Freezing, FrozenTensorsAreBitIdenticalAndHaveNoOptimizerState) {
 }
 
 TEST(Freezing, SharedTrainableAndAllGateRowsMoveWhileOldExpertsStayFrozen) {
-  const Trained trained = train_after_growth({GatePolicy::kAll, SharedPolicy::kTrainable, ExpertPolicy::kNewest}, 3);
+  const Trained trained =
+      train_after_growth({GatePolicy::kAll, SharedPolicy::kTrainable, ExpertPolicy::kNewest, std::nullopt}, 3);
   for (const auto& item : trained.model->named_parameters()) {
     const std::string& name = item.key();
     const bool unchanged = torch::equal(item.value(), trained.before.at(name));
@@ -102,8 +105,32 @@ TEST(Freezing, SharedTrainableAndAllGateRowsMoveWhileOldExpertsStayFrozen) {
   EXPECT_EQ(trained.optimizer_states, trained.trainable);
 }
 
+// A phase without growth trains the group of its most similar earlier distribution, here the base group: its
+// experts and router rows train, the newest group's stay bit-identical and cost no gradient.
+TEST(Freezing, AnOlderTrainedGroupTrainsWhileTheNewestStaysBitIdentical) {
+  const Trained trained =
+      train_after_growth({GatePolicy::kNewRows, SharedPolicy::kFrozen, ExpertPolicy::kNewest, 0}, 4);
+  size_t changed = 0;
+  for (const auto& item : trained.model->named_parameters()) {
+    const std::string& name = item.key();
+    const bool unchanged = torch::equal(item.value(), trained.before.at(name));
+    const bool base_group = name.find(".moe.groups.0.") != std::string::npos;
+    EXPECT_EQ(item.value().requires_grad(), base_group) << name;
+    if (base_group) {
+      EXPECT_FALSE(unchanged) << name << " belongs to the trained group";
+      ++changed;
+    } else {
+      EXPECT_TRUE(unchanged) << name << " is frozen and must stay bit-identical";
+      EXPECT_FALSE(item.value().grad().defined()) << name << " must cost no gradient";
+    }
+  }
+  EXPECT_EQ(changed, 2u * 4u);  // 2 layers x (w1, w3, w2, gate_weight)
+  EXPECT_EQ(trained.optimizer_states, changed);
+}
+
 TEST(Freezing, FrozenGateKeepsEveryRouterRow) {
-  const Trained trained = train_after_growth({GatePolicy::kFrozen, SharedPolicy::kFrozen, ExpertPolicy::kNewest}, 2);
+  const Trained trained =
+      train_after_growth({GatePolicy::kFrozen, SharedPolicy::kFrozen, ExpertPolicy::kNewest, std::nullopt}, 2);
   for (const auto& item : trained.model->named_parameters()) {
     const bool unchanged = torch::equal(item.value(), trained.before.at(item.key()));
     EXPECT_EQ(unchanged, !(is_new_group(item.key()) && !is_gate(item.key()))) << item.key();

@@ -397,6 +397,59 @@ TEST(MoeLayer, WeightStackCacheFollowsEveryChangeOfTheWeights) {
   EXPECT_TRUE(torch::allclose(restacked.y, evaluated, 1e-5, 1e-6)) << "stacked afresh after eval()";
 }
 
+// The cache when the trained group changes (a phase without growth trains an older group): a group stacked while
+// frozen and then trained is never served from its stale stack, and a group that stops training is stacked from its
+// current weights. Each pass is compared with a fresh layer of the same weights and trainability (no cache).
+TEST(MoeLayer, WeightStackCacheFollowsAChangeOfTheTrainedGroup) {
+  const Layout layout{{4, 3, 2}, 2, false};
+  MoeLayer layer = make_layer(layout, 16, 24, 301);
+  const torch::Tensor x = seeded_normal({29, 16}, 1.0, 13);
+  auto train_only = [](MoeLayerImpl& target, size_t trained) {
+    for (size_t g = 0; g < target.n_groups(); ++g) target.group(g).set_experts_trainable(g == trained);
+  };
+  auto pass = [&](MoeLayerImpl& target, size_t trained) {
+    target.zero_grad();
+    const torch::Tensor input = x.clone().requires_grad_(true);
+    CacheProbe probe{target.forward(input, grouped_options()).y, {}, {}};
+    probe.y.pow(2).sum().backward();
+    probe.dx = input.grad().clone();
+    probe.dw1 = target.group(trained).w1().grad().clone();
+    probe.y = probe.y.detach();
+    return probe;
+  };
+  auto fresh_pass = [&](size_t trained) {
+    MoeLayer copy = make_layer(layout, 16, 24, 1);
+    {
+      torch::NoGradGuard no_grad;
+      const auto source = layer->named_parameters();
+      for (auto& item : copy->named_parameters()) item.value().copy_(source[item.key()]);
+    }
+    train_only(*copy, trained);
+    return pass(*copy, trained);
+  };
+  auto step = [&](size_t group, double scale) {  // an optimizer-like in-place update of one group
+    torch::NoGradGuard no_grad;
+    layer->group(group).w1().mul_(scale);
+    layer->group(group).w2().add_(0.05);
+  };
+
+  train_only(*layer, 2);
+  expect_same(pass(*layer, 2), fresh_pass(2), "the newest group trains");
+  step(2, 0.9);
+  expect_same(pass(*layer, 2), fresh_pass(2), "groups 0 and 1 served from the cache");
+
+  train_only(*layer, 0);
+  expect_same(pass(*layer, 0), fresh_pass(0), "group 0 trains, stacked while it was frozen");
+  step(0, 1.3);
+  expect_same(pass(*layer, 0), fresh_pass(0), "group 0 after an update");
+  step(0, 0.7);
+  expect_same(pass(*layer, 0), fresh_pass(0), "group 0 after a second update");
+
+  train_only(*layer, 2);
+  expect_same(pass(*layer, 2), fresh_pass(2), "group 0 frozen again with its new weights");
+  expect_same(pass(*layer, 2), fresh_pass(2), "and served from the cache");
+}
+
 TEST(Router, GateIsMixtralsRenormalisedTopKAndLossesMatchHandComputation) {
   const int64_t n = 50, d = 8, e = 6, k = 2;
   const torch::Tensor x = seeded_normal({n, d}, 1.0, 1);

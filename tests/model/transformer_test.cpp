@@ -145,7 +145,7 @@ TEST(MoeTransformer, ParameterCountsFollowTheConfig) {
 TEST(MoeTransformer, TrainablePolicySelectsExactlyTheIntendedParameters) {
   MoeTransformer model(tiny_config());
   model.append_group(2);
-  model.apply_trainable_policy({GatePolicy::kNewRows, SharedPolicy::kFrozen, ExpertPolicy::kNewest});
+  model.apply_trainable_policy({GatePolicy::kNewRows, SharedPolicy::kFrozen, ExpertPolicy::kNewest, std::nullopt});
   std::set<std::string> names;
   for (const auto& [name, tensor] : model.named_trainable_parameters()) names.insert(name);
   std::set<std::string> expected;
@@ -155,11 +155,11 @@ TEST(MoeTransformer, TrainablePolicySelectsExactlyTheIntendedParameters) {
   EXPECT_EQ(names, expected);
   EXPECT_EQ(model.trainable_parameters().size(), expected.size());
 
-  model.apply_trainable_policy({GatePolicy::kAll, SharedPolicy::kTrainable, ExpertPolicy::kNewest});
+  model.apply_trainable_policy({GatePolicy::kAll, SharedPolicy::kTrainable, ExpertPolicy::kNewest, std::nullopt});
   EXPECT_TRUE(model.layer(0).moe().group(0).gate_trainable());
   EXPECT_FALSE(model.layer(0).moe().group(0).experts_trainable());
   EXPECT_TRUE(model.embedding().requires_grad());
-  model.apply_trainable_policy({GatePolicy::kFrozen, SharedPolicy::kFrozen, ExpertPolicy::kAll});
+  model.apply_trainable_policy({GatePolicy::kFrozen, SharedPolicy::kFrozen, ExpertPolicy::kAll, std::nullopt});
   EXPECT_FALSE(model.layer(1).moe().group(1).gate_trainable());
   EXPECT_TRUE(model.layer(1).moe().group(0).experts_trainable());
   EXPECT_FALSE(model.final_norm().requires_grad());
@@ -172,6 +172,36 @@ TEST(MoeTransformer, TrainablePolicySelectsExactlyTheIntendedParameters) {
     EXPECT_NE(std::string(e.what()).find("phase.gate"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("new_rows, all, frozen"), std::string::npos) << e.what();
   }
+}
+
+TEST(MoeTransformer, TrainablePolicyTrainsTheChosenGroupInsteadOfTheNewest) {
+  MoeTransformer model(tiny_config());
+  model.append_group(2);
+  TrainablePolicy policy{GatePolicy::kNewRows, SharedPolicy::kFrozen, ExpertPolicy::kNewest, 0};
+  model.apply_trainable_policy(policy);
+  for (int64_t layer = 0; layer < 2; ++layer) {
+    const auto& moe = model.layer(layer).moe();
+    EXPECT_TRUE(moe.group(0).experts_trainable()) << layer;
+    EXPECT_TRUE(moe.group(0).gate_trainable()) << layer << ": new_rows trains the trained group's rows";
+    EXPECT_FALSE(moe.group(1).experts_trainable()) << layer;
+    EXPECT_FALSE(moe.group(1).gate_trainable()) << layer;
+  }
+  EXPECT_FALSE(model.embedding().requires_grad());
+
+  policy.gate = GatePolicy::kFrozen;
+  model.apply_trainable_policy(policy);
+  EXPECT_TRUE(model.layer(1).moe().group(0).experts_trainable());
+  EXPECT_FALSE(model.layer(1).moe().group(0).gate_trainable());
+
+  policy.gate = GatePolicy::kNewRows;
+  policy.trained_group.reset();  // unset: the newest
+  model.apply_trainable_policy(policy);
+  EXPECT_FALSE(model.layer(0).moe().group(0).experts_trainable());
+  EXPECT_TRUE(model.layer(0).moe().group(1).experts_trainable());
+  EXPECT_TRUE(model.layer(0).moe().group(1).gate_trainable());
+
+  policy.trained_group = 2;
+  EXPECT_THROW(model.apply_trainable_policy(policy), c10::Error) << "the model has groups 0 and 1 only";
 }
 
 TEST(MoeTransformer, CloneIsADeepCopy) {

@@ -152,7 +152,7 @@ TEST(CapturedStepCuda, ReplayedGrowthPhaseStepsTrainAsEagerStepsDo) {
   if (!compat::cuda_available()) GTEST_SKIP() << "no CUDA device";
   if (!compat::kTorchAtLeast2_8) GTEST_SKIP() << "the per-expert loop synchronises with the host: nothing to capture";
   const model::TrainablePolicy growth{model::GatePolicy::kAll, model::SharedPolicy::kFrozen,
-                                      model::ExpertPolicy::kNewest};
+                                      model::ExpertPolicy::kNewest, std::nullopt};
   expect_replayed_steps_train_as_eager_steps_do(model::MoeTransformer(small_config(), {8, 8}, /*initialise=*/true),
                                                 &growth);
 }

@@ -50,7 +50,8 @@ std::vector<torch::Tensor> router_inputs(model::MoeTransformer& model, const tor
   return inputs;
 }
 
-DistributionSketch old_sketch(model::MoeTransformer& model) {
+// The sketch of the distribution of tokens in [low, high) under `model`.
+DistributionSketch sketch_of(model::MoeTransformer& model, int64_t low, int64_t high) {
   SketchAccumulator accumulator;
   for (uint64_t i = 0; i < 8; ++i) {
     torch::NoGradGuard no_grad;
@@ -60,13 +61,17 @@ DistributionSketch old_sketch(model::MoeTransformer& model) {
     options.router_inputs = &router;
     options.attention_inputs = &attention;
     options.head_input = &head;
-    model.forward(tokens_in(0, 48, 100 + i), options);
+    model.forward(tokens_in(low, high, 100 + i), options);
     accumulator.add(router, attention, head);
   }
   DistributionSketch sketch = accumulator.finish();
   sketch.token_counts = torch::zeros({model.config().vocab_size}, torch::kLong);
-  sketch.token_counts.slice(0, 0, 48).fill_(1000);
+  sketch.token_counts.slice(0, low, high).fill_(1000);
   return sketch;
+}
+
+DistributionSketch old_sketch(model::MoeTransformer& model) {
+  return sketch_of(model, 0, 48);
 }
 
 std::shared_ptr<model::MoeTransformer> grown() {
@@ -91,7 +96,8 @@ struct GrowthPhase {
 GrowthPhase growth_phase(model::SharedPolicy shared) {
   auto base = separated_model();
   GrowthPhase phase{old_sketch(*base), grown()};
-  phase.model->apply_trainable_policy({model::GatePolicy::kNewRows, shared, model::ExpertPolicy::kNewest});
+  phase.model->apply_trainable_policy(
+      {model::GatePolicy::kNewRows, shared, model::ExpertPolicy::kNewest, std::nullopt});
   return phase;
 }
 
@@ -137,6 +143,19 @@ void train_steps(model::MoeTransformer& model, AdamW& optimizer, int64_t low, in
   }
 }
 
+// 200 AdamW steps of the isolation loss alone, on the router inputs of the phase's own tokens, in [low, high).
+void isolation_steps(model::MoeTransformer& model, const RoutingIsolation& isolation, int64_t low, int64_t high,
+                     uint64_t seed) {
+  AdamW optimizer(model.named_trainable_parameters(), AdamWOptions{});
+  for (uint64_t step = 0; step < 200; ++step) {
+    const torch::Tensor loss =
+        isolation.loss(model, router_inputs(model, tokens_in(low, high, seed + step), /*with_grad=*/true));
+    optimizer.zero_grad();
+    loss.backward();
+    optimizer.step(1e-2);
+  }
+}
+
 TEST(RoutingIsolation, NewExpertsLeaveTheOldTokensTopKAndTakeTheNewTokensFirstPlace) {
   const auto [sketch, model] = growth_phase(model::SharedPolicy::kFrozen);
   const torch::Tensor old_tokens = tokens_in(0, 48, 900), new_tokens = tokens_in(48, 96, 901);
@@ -144,15 +163,8 @@ TEST(RoutingIsolation, NewExpertsLeaveTheOldTokensTopKAndTakeTheNewTokensFirstPl
   ASSERT_GT(before_old.new_in_top_k, 0.2) << "copied gate rows start inside the old tokens' top-k";
 
   const RoutingIsolation isolation(*model, 1, {sketch}, 11);
-  AdamW optimizer(model->named_trainable_parameters(), AdamWOptions{});
   const double leaked_before = isolation.leaked_share(*model);
-  for (int step = 0; step < 200; ++step) {
-    const torch::Tensor loss =
-        isolation.loss(*model, router_inputs(*model, tokens_in(48, 96, 2000 + step), /*with_grad=*/true));
-    optimizer.zero_grad();
-    loss.backward();
-    optimizer.step(1e-2);
-  }
+  isolation_steps(*model, isolation, 48, 96, 2000);
   const Routing after_old = routing_of(*model, old_tokens);
   const Routing after_new = routing_of(*model, new_tokens);
   // Random-token distributions overlap where attention mixes positions, so some tokens stay ambiguous; on the
@@ -167,6 +179,45 @@ TEST(RoutingIsolation, NewExpertsLeaveTheOldTokensTopKAndTakeTheNewTokensFirstPl
       EXPECT_TRUE(!tensor.grad().defined() || tensor.grad().abs().max().item<double>() == 0.0) << name;
     }
   }
+}
+
+// A phase without growth that trains the base group (its data is like the old distribution's): isolation keeps the
+// base experts out of the top-k of the distribution the grown group is for and makes them the first choice of the
+// phase's tokens; the grown group's rows, frozen, do not move.
+TEST(RoutingIsolation, AnOlderTrainedGroupLeavesTheOtherDistributionsTopKAndTakesItsOwnTokens) {
+  auto model = grown();
+  const DistributionSketch new_sketch = sketch_of(*model, 48, 96);
+  model->apply_trainable_policy(
+      {model::GatePolicy::kNewRows, model::SharedPolicy::kFrozen, model::ExpertPolicy::kNewest, 0});
+  const torch::Tensor grown_rows = model->layer(0).moe().group(1).gate_weight().detach().clone();
+  // Share of (layer, token) pairs of `tokens` with a base expert in their top-k, and with one first.
+  auto base_routing = [&](const torch::Tensor& tokens) {
+    const auto inputs = router_inputs(*model, tokens);
+    std::pair<double, double> shares{0.0, 0.0};
+    for (int64_t layer = 0; layer < model->n_layers(); ++layer) {
+      const auto& moe = model->layer(layer).moe();
+      const torch::Tensor logits = inputs[static_cast<size_t>(layer)].matmul(
+          torch::cat({moe.group(0).gate_weight(), moe.group(1).gate_weight()}, 0).t());
+      const torch::Tensor top = std::get<1>(logits.topk(model->config().top_k, 1));
+      const int64_t grown_first = moe.first_slot(1);
+      shares.first += (top < grown_first).any(1).to(torch::kDouble).mean().item<double>();
+      shares.second += (top.select(1, 0) < grown_first).to(torch::kDouble).mean().item<double>();
+    }
+    const auto layers = static_cast<double>(model->n_layers());
+    return std::make_pair(shares.first / layers, shares.second / layers);
+  };
+  const torch::Tensor other_tokens = tokens_in(48, 96, 910), own_tokens = tokens_in(0, 48, 911);
+  const double in_other_before = base_routing(other_tokens).first;
+  ASSERT_GT(in_other_before, 0.5) << "the base experts start inside the other distribution's top-k";
+
+  const RoutingIsolation isolation(*model, 0, {new_sketch}, 12);
+  EXPECT_EQ(isolation.group(), 0u);
+  const double leaked_before = isolation.leaked_share(*model);
+  isolation_steps(*model, isolation, 0, 48, 3000);
+  EXPECT_LT(isolation.leaked_share(*model), 0.25 * leaked_before);
+  EXPECT_LT(base_routing(other_tokens).first, 0.25 * in_other_before) << "real tokens, not only the sketch's";
+  EXPECT_GT(base_routing(own_tokens).second, 0.9);
+  EXPECT_TRUE(torch::equal(model->layer(0).moe().group(1).gate_weight(), grown_rows)) << "frozen rows stay";
 }
 
 TEST(TokenRowMask, EarlierDistributionsRowsStayBitIdenticalThroughAdamWWithWeightDecay) {

@@ -79,5 +79,26 @@ TEST(Experts, RankAndFreezeAreRecorded) {
   EXPECT_EQ(freeze_expert_group(db, sample.run_id, 2, sample.phase_ids[2]), 0);  // already frozen
 }
 
+// A group that trains again (a phase without growth chose it) reads as not frozen while it trains, and a later
+// freeze records the phase it is frozen since; other groups and runs keep their marks.
+TEST(Experts, AThawedGroupReadsAsNotFrozenUntilFrozenAgain) {
+  Database db = Database::open_in_memory();
+  const auto sample = testing::populate_sample_run(db, "r", {"en", "de", "py"});
+  const auto other = testing::populate_sample_run(db, "other", {"en", "de", "py"});
+  auto frozen_at = [&](int64_t run_id, int64_t slot) { return find_expert(db, run_id, 1, slot)->frozen_at_phase_id; };
+  ASSERT_EQ(frozen_at(sample.run_id, 0), sample.phase_ids[1]) << "the base group froze when phase 1 grew";
+  ASSERT_EQ(frozen_at(sample.run_id, 4), sample.phase_ids[2]);
+
+  EXPECT_EQ(thaw_expert_group(db, sample.run_id, 0), 8) << "4 base experts in each of 2 layers";
+  for (int64_t slot = 0; slot < 4; ++slot) EXPECT_FALSE(frozen_at(sample.run_id, slot).has_value()) << slot;
+  EXPECT_EQ(frozen_at(sample.run_id, 4), sample.phase_ids[2]) << "group 1 stays frozen";
+  EXPECT_EQ(frozen_at(other.run_id, 0), other.phase_ids[1]) << "another run's group 0 stays frozen";
+  EXPECT_EQ(thaw_expert_group(db, sample.run_id, 0), 0) << "nothing left to thaw";
+  EXPECT_EQ(thaw_expert_group(db, sample.run_id, 2), 0) << "group 2 was never frozen";
+
+  EXPECT_EQ(freeze_expert_group(db, sample.run_id, 0, sample.phase_ids[2]), 8);
+  EXPECT_EQ(frozen_at(sample.run_id, 3), sample.phase_ids[2]) << "frozen since the phase that froze it again";
+}
+
 }  // namespace
 }  // namespace grove::registry
