@@ -14,8 +14,18 @@
 #include "registry/distributions.h"
 
 namespace grove::data {
+namespace {
 
-ExtendedModel extend_model(std::string_view base_model, std::string_view own_model, const std::string& name) {
+size_t utf8_characters(const std::string& text) {
+  size_t n = 0;
+  for (const char c : text) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80 ? 1 : 0;
+  return n;
+}
+
+}  // namespace
+
+ExtendedModel extend_model(std::string_view base_model, std::string_view own_model, const std::string& name,
+                           uint32_t align) {
   const auto base_pieces = read_model_pieces(base_model, name);
   const auto own_pieces = read_model_pieces(own_model, name + " (the new distribution's tokenizer)");
   std::unordered_set<std::string> known;
@@ -34,6 +44,24 @@ ExtendedModel extend_model(std::string_view base_model, std::string_view own_mod
     ModelPiece copy = piece;
     copy.score = lowest - 1.0f - (own_highest - piece.score);  // below every old piece, in the new model's order
     added.push_back(std::move(copy));
+  }
+  if (align > 1) {
+    const size_t total = (base_pieces.size() + added.size()) / align * align;
+    const size_t keep = total > base_pieces.size() ? total - base_pieces.size() : 0;
+    // Single characters first, then the highest scores (a BPE merge's parts score above it), so that whatever is
+    // kept is spelt by kept or old pieces; the kept ones then go back to the new model's order.
+    std::vector<size_t> order(added.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      const bool char_a = utf8_characters(added[a].text) == 1, char_b = utf8_characters(added[b].text) == 1;
+      if (char_a != char_b) return char_a;
+      return added[a].score > added[b].score;
+    });
+    order.resize(std::min(keep, order.size()));
+    std::sort(order.begin(), order.end());
+    std::vector<ModelPiece> kept;
+    for (const size_t i : order) kept.push_back(std::move(added[i]));
+    added = std::move(kept);
   }
   ExtendedModel result;
   if (added.empty()) {
@@ -70,8 +98,8 @@ GrownVocabulary grow_vocabulary(registry::Database& db, const registry::Tokenize
   const std::string own_model = train_sentencepiece(sample, own);
 
   const ExtendedModel extended =
-      extend_model(base_tokenizer.model_bytes(), own_model, fmt::format("{} grown by {}", base.model_path,
-                                                                        spec.distribution));
+      extend_model(base_tokenizer.model_bytes(), own_model,
+                   fmt::format("{} grown by {}", base.model_path, spec.distribution), spec.align);
   GrownVocabulary result;
   result.tokenizer = base;
   if (!extended.added.empty()) {

@@ -1,6 +1,7 @@
 #include "orchestrator/phase_vocabulary.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <set>
 
 #include "common/errors.h"
 #include "data_streams/compressed_file.h"
@@ -126,6 +127,30 @@ TEST_F(VocabularyGrowthTest, ExtendingIsDeterministicAndAddsNothingToAModelThatH
   const auto again = extend_model(once.bytes, *own_, "test");
   EXPECT_TRUE(again.added.empty());
   EXPECT_EQ(again.bytes, once.bytes);
+}
+
+TEST_F(VocabularyGrowthTest, AnAlignedVocabularyIsAMultipleAndKeepsTheCharactersOfWhatItKeeps) {
+  const auto full = extend_model(*base_, *own_, "test");
+  const auto aligned = extend_model(*base_, *own_, "test", 64);
+  const auto base_pieces = read_model_pieces(*base_, "base");
+  const auto pieces = read_model_pieces(aligned.bytes, "aligned");
+  EXPECT_EQ(pieces.size() % 64, 0u);
+  EXPECT_LE(aligned.added.size(), full.added.size());
+  EXPECT_GT(aligned.added.size() + 64, full.added.size()) << "more left out than alignment needs";
+  std::set<std::string> known;
+  for (const auto& piece : pieces) known.insert(piece.text);
+  for (const auto& piece : aligned.added) {
+    for (size_t i = 0; i < piece.size();) {
+      size_t length = 1;
+      while (i + length < piece.size() && (static_cast<unsigned char>(piece[i + length]) & 0xC0) == 0x80) ++length;
+      const std::string character = piece.substr(i, length);
+      EXPECT_TRUE(known.contains(character) || character == "\u2581") << character << " of " << piece;
+      i += length;
+    }
+  }
+  const Tokenizer base = Tokenizer::from_model_bytes(*base_, "base");
+  const Tokenizer grown = Tokenizer::from_model_bytes(aligned.bytes, "aligned");
+  EXPECT_LT(tokens(grown, *russian_) * 2, tokens(base, *russian_));
 }
 
 TEST_F(VocabularyGrowthTest, EachNewPiecesSpellingDecodesToItsText) {
