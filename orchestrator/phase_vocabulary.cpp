@@ -80,13 +80,8 @@ void adopt_phase_tokenizer(RunContext& ctx, const registry::PhaseRow& phase, con
       fmt::format("vocabulary grown from {} to {} pieces (tokenizer {}, trained on {})", before,
                   model.config().vocab_size, tokenizer.hash, fmt::join(tokenizer.trained_on, ", "));
   log::info("phase {}: {}", phase.idx, message);
-  registry::NewEvent event;
-  event.run_id = ctx.run.id;
-  event.phase_id = phase.id;
-  event.level = log::Level::kInfo;
-  event.kind = "vocabulary_grown";
-  event.message = message;
-  registry::record_event(ctx.registry(), event);
+  registry::record_event(ctx.registry(), {.run_id = ctx.run.id, .phase_id = phase.id, .level = log::Level::kInfo,
+                                          .kind = "vocabulary_grown", .message = message});
 }
 
 void grow_to_phase_vocabulary(RunContext& ctx, const registry::PhaseRow& phase, model::MoeTransformer& model) {

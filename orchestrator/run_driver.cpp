@@ -14,13 +14,8 @@ void record_run_failure(registry::Database& db, int64_t run_id, std::optional<in
     const auto events = registry::list_events(db, run_id);
     const bool said = !events.empty() && events.back().kind == "error" && events.back().message == message;
     if (!said) {  // a failure that repeats on every scheduled tick is recorded once
-      registry::NewEvent event;
-      event.run_id = run_id;
-      event.phase_id = phase_id;
-      event.level = log::Level::kError;
-      event.kind = "error";
-      event.message = message;
-      registry::record_event(db, event);
+      registry::record_event(db, {.run_id = run_id, .phase_id = phase_id, .level = log::Level::kError,
+                                  .kind = "error", .message = message});
     }
     record.release();
   } catch (const std::exception& error) {
@@ -35,13 +30,8 @@ void record_run_interruption(registry::Database& db, int64_t run_id, std::option
                              const std::string& message) {
   registry::Savepoint record(db);
   registry::set_run_status(db, run_id, registry::RunStatus::kInterrupted);
-  registry::NewEvent event;
-  event.run_id = run_id;
-  event.phase_id = phase_id;
-  event.level = log::Level::kWarn;
-  event.kind = "interrupted";
-  event.message = message;
-  registry::record_event(db, event);
+  registry::record_event(db, {.run_id = run_id, .phase_id = phase_id, .level = log::Level::kWarn,
+                              .kind = "interrupted", .message = message});
   record.release();
 }
 

@@ -114,12 +114,7 @@ TEST_F(NoGrowth, AResumedPhaseTrainsTheGroupItsRowRecordsAndEndsAsAnUninterrupte
 
   const auto experiment = write_similar(dir_.path());
   {
-    testing::BackgroundProcess process(testing::grove_binary(), {"run", experiment.string(), longer},
-                                       (dir_ / "interrupted").string());
-    ASSERT_TRUE(testing::wait_for_progress(registry_path(), kTinyRun, 2, 10, process))
-        << "phase 2 never reached step 10";
-    process.signal(SIGTERM);
-    const auto stopped = process.wait();
+    const auto stopped = run_until_sigterm({"run", experiment.string(), longer}, 2, 10);
     ASSERT_EQ(stopped.exit_code, 143) << stopped.err;
     EXPECT_NE(stopped.err.find("no growth; trains group 0's experts"), std::string::npos) << stopped.err;
   }

@@ -29,12 +29,7 @@ TEST_F(Resume, SigtermMidPhaseThenResumeEqualsAnUninterruptedRun) {
   const auto experiment = write_experiment();
   registry::PhaseTimes before_resume;
   {
-    testing::BackgroundProcess process(testing::grove_binary(), {"run", experiment.string(), longer},
-                                       (dir_ / "interrupted").string());
-    ASSERT_TRUE(testing::wait_for_progress(registry_path(), kTinyRun, 1, 10, process))
-        << "phase 1 never reached step 10";
-    process.signal(SIGTERM);
-    const auto stopped = process.wait();
+    const auto stopped = run_until_sigterm({"run", experiment.string(), longer}, 1, 10);
     EXPECT_EQ(stopped.exit_code, 143) << stopped.err;
     EXPECT_NE(stopped.err.find("interrupted at step"), std::string::npos) << stopped.err;
   }

@@ -1,6 +1,7 @@
 #include "tests/orchestrator/run_fixture.h"
 
 #include <chrono>
+#include <csignal>
 #include <thread>
 
 #include "model/checkpoint_metadata.h"
@@ -9,6 +10,16 @@
 
 namespace grove::testing {
 namespace fs = std::filesystem;
+
+ProcessResult RunFixture::run_until_sigterm(const std::vector<std::string>& args, int64_t idx, int64_t steps) {
+  BackgroundProcess process(grove_binary(), args, (dir_ / "interrupted").string());
+  if (wait_for_progress(registry_path(), kTinyRun, idx, steps, process)) {
+    process.signal(SIGTERM);
+  } else {
+    ADD_FAILURE() << "phase " << idx << " never reached step " << steps;
+  }
+  return process.wait();
+}
 
 fs::path RunFixture::write_experiment(const std::string& file_name, const std::string& extra) {
   const std::string text = read_file(fs::path(source_dir()) / "tests/orchestrator/data/tiny_experiment.yaml");

@@ -23,6 +23,9 @@ class RunFixture : public ::testing::Test {
   std::filesystem::path write_experiment(const std::string& file_name = "tiny.yaml", const std::string& extra = "");
   ProcessResult grove(const std::vector<std::string>& args) { return run_grove(args); }
   std::filesystem::path registry_path() const { return dir_ / "grove.db"; }
+  // Runs `grove args` in the background (output under <temp>/interrupted) until phase `idx` of kTinyRun has trained
+  // `steps` steps, sends it SIGTERM and returns how it ended; a gtest failure when it ended before getting there.
+  ProcessResult run_until_sigterm(const std::vector<std::string>& args, int64_t idx, int64_t steps);
   registry::Database open_registry() const {
     return registry::Database::open(registry_path(), registry::OpenMode::kReadOnly);
   }

@@ -17,7 +17,7 @@ using testing::kTinyRun;
 using testing::RunFixture;
 
 const std::vector<std::string> kBaseOnly = {"--set", "tokenizer.train_on=[en_science]", "--set",
-                                            "tokenizer.grow_pieces=400"};
+                                            "tokenizer.grow_pieces=800"};
 
 class VocabularyGrowthRun : public RunFixture {
  protected:
@@ -107,10 +107,7 @@ TEST_F(VocabularyGrowthRun, SigtermInAGrownPhaseThenResumeEqualsAnUninterruptedR
     std::vector<std::string> args = {"run", experiment.string()};
     args.insert(args.end(), kBaseOnly.begin(), kBaseOnly.end());
     args.insert(args.end(), longer.begin(), longer.end());
-    testing::BackgroundProcess process(testing::grove_binary(), args, (dir_ / "interrupted").string());
-    ASSERT_TRUE(testing::wait_for_progress(registry_path(), kTinyRun, 2, 8, process)) << "phase 2 never reached step 8";
-    process.signal(SIGTERM);
-    const auto stopped = process.wait();
+    const auto stopped = run_until_sigterm(args, 2, 8);
     EXPECT_EQ(stopped.exit_code, 143) << stopped.err;
   }
   const auto resumed = run(experiment, longer);
