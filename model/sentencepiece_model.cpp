@@ -7,61 +7,10 @@
 #include <string_view>
 
 #include "common/errors.h"
+#include "common/protobuf_wire.h"
 
 namespace grove::model {
 namespace {
-
-// Protobuf wire format: each field is a varint key (number << 3 | wire type) followed by its value.
-enum WireType { kVarint = 0, kFixed64 = 1, kLengthDelimited = 2, kFixed32 = 5 };
-
-class WireReader {
- public:
-  WireReader(std::string_view bytes, const std::filesystem::path& path, size_t base)
-      : bytes_(bytes), path_(path), base_(base) {}
-
-  bool done() const { return position_ >= bytes_.size(); }
-
-  uint64_t varint() {
-    uint64_t value = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      if (done()) fail("varint runs past the end");
-      const auto byte = static_cast<uint8_t>(bytes_[position_++]);
-      value |= static_cast<uint64_t>(byte & 0x7f) << shift;
-      if ((byte & 0x80) == 0) return value;
-    }
-    fail("varint longer than 10 bytes");
-  }
-
-  std::string_view bytes(size_t count) {
-    if (count > bytes_.size() - position_) fail(fmt::format("field of {} bytes runs past the end", count));
-    const std::string_view view = bytes_.substr(position_, count);
-    position_ += count;
-    return view;
-  }
-
-  // Skips a field's value of `wire_type`.
-  void skip(uint64_t wire_type) {
-    switch (wire_type) {
-      case kVarint: varint(); return;
-      case kFixed64: bytes(8); return;
-      case kLengthDelimited: bytes(varint()); return;
-      case kFixed32: bytes(4); return;
-      default: fail(fmt::format("unsupported wire type {}", wire_type));
-    }
-  }
-
-  size_t offset() const { return base_ + position_; }
-
-  [[noreturn]] void fail(const std::string& what) const {
-    throw DataError(fmt::format("{}: not a SentencePiece model: {} (byte {})", path_.string(), what, offset()));
-  }
-
- private:
-  std::string_view bytes_;
-  const std::filesystem::path& path_;
-  size_t base_;
-  size_t position_ = 0;
-};
 
 void read_piece(WireReader& reader, SentencePieceModelInfo& info) {
   std::string piece;
@@ -69,9 +18,9 @@ void read_piece(WireReader& reader, SentencePieceModelInfo& info) {
   while (!reader.done()) {
     const uint64_t key = reader.varint();
     const uint64_t field = key >> 3;
-    if (field == 1 && (key & 7) == kLengthDelimited) {
+    if (field == 1 && (key & 7) == kWireLengthDelimited) {
       piece = std::string(reader.bytes(reader.varint()));
-    } else if (field == 3 && (key & 7) == kVarint) {
+    } else if (field == 3 && (key & 7) == kWireVarint) {
       const uint64_t value = reader.varint();
       if (value < 1 || value > 6) reader.fail(fmt::format("piece type {} is not known", value));
       type = static_cast<SentencePieceModelInfo::PieceType>(value);
@@ -87,7 +36,7 @@ void read_trainer_spec(WireReader& reader, SentencePieceModelInfo& info) {
   while (!reader.done()) {
     const uint64_t key = reader.varint();
     const uint64_t field = key >> 3;
-    if ((key & 7) == kVarint && (field == 35 || (field >= 40 && field <= 43))) {
+    if ((key & 7) == kWireVarint && (field == 35 || (field >= 40 && field <= 43))) {
       const auto value = static_cast<int32_t>(static_cast<int64_t>(reader.varint()));
       if (field == 35) info.byte_fallback = value != 0;
       if (field == 40) info.unk_id = value;
@@ -113,15 +62,16 @@ SentencePieceModelInfo read_sentencepiece_model(const std::filesystem::path& pat
   buffer << in.rdbuf();
   const std::string bytes = buffer.str();
   SentencePieceModelInfo info;
-  WireReader reader(bytes, path, 0);
+  const std::string name = path.string();
+  WireReader reader(bytes, name);
   while (!reader.done()) {
     const uint64_t key = reader.varint();
     const uint64_t field = key >> 3;
-    if ((field == 1 || field == 2) && (key & 7) == kLengthDelimited) {
+    if ((field == 1 || field == 2) && (key & 7) == kWireLengthDelimited) {
       const uint64_t length = reader.varint();
       const size_t start = reader.offset();
       const std::string_view body = reader.bytes(length);
-      WireReader inner(body, path, start);
+      WireReader inner(body, name, start);
       if (field == 1) read_piece(inner, info);
       if (field == 2) read_trainer_spec(inner, info);
     } else {

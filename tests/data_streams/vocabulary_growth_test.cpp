@@ -161,8 +161,14 @@ TEST_F(VocabularyGrowthTest, EachNewPiecesSpellingDecodesToItsText) {
   for (size_t i = 0; i < spellings.size(); ++i) {
     ASSERT_FALSE(spellings[i].empty());
     std::vector<TokenId> ids(spellings[i].begin(), spellings[i].end());
-    std::string expected = extended.added[i];
-    for (size_t at; (at = expected.find("\u2581")) != std::string::npos;) expected.replace(at, 3, " ");
+    // The piece's text with each "▁" (U+2581, three bytes) read as a space.
+    std::string expected;
+    const std::string& piece = extended.added[i];
+    for (size_t at = 0; at < piece.size();) {
+      const bool mark = piece.compare(at, 3, "\u2581") == 0;
+      expected += mark ? ' ' : piece[at];
+      at += mark ? 3 : 1;
+    }
     EXPECT_EQ(base.decode(ids), expected);
     EXPECT_TRUE(std::all_of(spellings[i].begin(), spellings[i].end(),
                             [&](int64_t id) { return id >= 0 && id < static_cast<int64_t>(base.vocab_size()); }));
